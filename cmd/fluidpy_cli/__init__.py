@@ -1,0 +1,1 @@
+"""fluidpy_cli"""

@@ -1,0 +1,1 @@
+"""fluidpy: a controller-runtime-style framework for Kubernetes controllers in Python."""
