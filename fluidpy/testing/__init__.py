@@ -1,1 +1,13 @@
-"""testing"""
+"""The testing kit: a real local control plane and pytest fixtures for it."""
+
+from fluidpy.testing._binaries import Binaries, BinariesNotFound, find_binaries
+from fluidpy.testing.localcluster import ClusterStartError, LocalCluster, running_cluster
+
+__all__ = [
+    "Binaries",
+    "BinariesNotFound",
+    "ClusterStartError",
+    "LocalCluster",
+    "find_binaries",
+    "running_cluster",
+]

@@ -24,7 +24,7 @@ if [ "$(printf '%s\n%s\n' "go$required" "$go_version" | sort -V | head -n1)" != 
 fi
 
 key=$( { echo "$go_version $(go env GOOS GOARCH)"; cat "$here/build.sh" \
-         "$here"/controlplane/{go.mod,go.sum,main.go} "$here"/kwok/{go.mod,go.sum}; } \
+         "$here"/controlplane/{go.mod,go.sum,main.go} "$here"/kwok/{go.mod,go.sum,stages/main.go}; } \
        | sha256sum | cut -c1-16)
 k8s_version=$(sed -n 's#^[[:space:]]*k8s.io/kubernetes \(v[^ ]*\).*#\1#p' "$here/controlplane/go.mod" | head -n1)
 out="$cache_root/$k8s_version-$key"
@@ -55,16 +55,20 @@ build() {  # build NAME MODULE_DIR PACKAGE
   say "[$name] downloading modules"
   (cd "$dir" && go mod download) >"$log" 2>&1 || { tail -n 30 "$log" >&2; fail "downloading the modules of $name failed (full log: $log)"; }
   say "[$name] compiling (progress: one dot per 25 packages)"
-  (cd "$dir" && go build -v -ldflags "$ldflags" -o "$out/bin/$name" "$pkg") 2>&1 \
-    | tee -a "$log" | awk 'NR % 25 == 0 { printf "." > "/dev/stderr"; fflush("/dev/stderr") }'
+  if ! (cd "$dir" && go build -v -ldflags "$ldflags" -o "$out/bin/$name" "$pkg") 2>&1 \
+      | tee -a "$log" | awk 'NR % 25 == 0 { printf "." > "/dev/stderr"; fflush("/dev/stderr") }'; then
+    echo >&2
+    tail -n 30 "$log" >&2
+    fail "compiling $name failed (full log: $log)"
+  fi
   echo >&2
-  [ "${PIPESTATUS[0]}" -eq 0 ] && [ -x "$out/bin/$name" ] \
-    || { tail -n 30 "$log" >&2; fail "compiling $name failed (full log: $log)"; }
   say "[$name] done in $(( $(date +%s) - t0 )) s, $(du -h "$out/bin/$name" | cut -f1)"
 }
 
 build controlplane "$here/controlplane" .
 build kwok "$here/kwok" sigs.k8s.io/kwok/cmd/kwok
+build kwok-stages "$here/kwok" ./stages
+"$out/bin/kwok-stages" >"$out/kwok-stages.yaml" || fail "writing kwok's stage configuration failed"
 for component in etcd kube-apiserver kube-controller-manager kube-scheduler; do
   ln -sfn controlplane "$out/bin/$component"
 done

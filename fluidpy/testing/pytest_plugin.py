@@ -1,0 +1,72 @@
+"""pytest fixtures for tests against a real control plane.
+
+One LocalCluster serves the whole test session (it takes seconds to start and is shared safely
+because every test gets a namespace of its own). USE_EXISTING_CLUSTER=true with KUBECONFIG runs
+the same tests against a cluster you already have, as envtest does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fluidpy.testing.localcluster import LocalCluster
+
+NODES = int(os.environ.get("FLUIDPY_TEST_NODES", "3"))
+
+
+def _use_existing_cluster() -> bool:
+    return os.environ.get("USE_EXISTING_CLUSTER", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[LocalCluster]:
+    if _use_existing_cluster():
+        kubeconfig = os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config"))
+        yield LocalCluster.existing(Path(kubeconfig))
+        return
+    local = LocalCluster(name="fluidpy-test", nodes=NODES)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def api_client(cluster: LocalCluster) -> Iterator[Any]:
+    client = cluster.api_client()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _namespace_name(test_name: str) -> str:
+    stem = re.sub(r"[^a-z0-9-]+", "-", test_name.lower()).strip("-")[:40].strip("-")
+    return f"t-{stem}-{secrets.token_hex(3)}"
+
+
+@pytest.fixture
+def namespace(cluster: LocalCluster, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace for one test, deleted afterwards (without waiting for it to go)."""
+    name = _namespace_name(request.node.name)
+    cluster.request(
+        "POST",
+        "/api/v1/namespaces",
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": name, "labels": {"fluidpy.io/test": "true"}},
+        },
+    )
+    try:
+        yield name
+    finally:
+        cluster.request("DELETE", f"/api/v1/namespaces/{name}")
