@@ -1,1 +1,1 @@
-"""fluidpy_cli"""
+"""The fluidpy command-line tool (lives under cmd/, wired as the `fluidpy` console script)."""

@@ -244,12 +244,22 @@ class LocalCluster:
             self.stop()
             raise
         progress(f"cluster ready in {time.monotonic() - started:.1f} s")
-        (self.dir / "ready").write_text(
-            json.dumps(
-                {"kubeconfig": str(self.kubeconfig), "server": self.server, "pid": os.getpid()}
-            )
-        )
+        (self.dir / "ready").write_text(json.dumps(self.describe()))
         return self
+
+    def describe(self) -> dict[str, Any]:
+        """What a running cluster is made of: where to reach it and which processes it runs."""
+        return {
+            "name": self.name,
+            "kubeconfig": str(self.kubeconfig),
+            "server": self.server,
+            "ports": sorted(vars(self._ports).values()),
+            "processes": {
+                name: component.process.pid
+                for name, component in self._components.items()
+                if component.process is not None
+            },
+        }
 
     def stop(self) -> None:
         """Stop every component (newest first) and remove the cluster's directory if we made it."""

@@ -1,0 +1,142 @@
+"""`fluidpy cluster create|kubeconfig|delete`: a local control plane that outlives the command.
+
+The conventions are kind's: clusters have names (default "fluidpy"), `create` returns once the
+cluster is ready, and `delete` stops every process and removes every file. The kubeconfig path
+goes to stdout, progress to stderr, so `export KUBECONFIG=$(fluidpy cluster create)` works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fluidpy.testing import BinariesNotFound, find_binaries
+from fluidpy.testing._binaries import cache_root
+
+DEFAULT_NAME = "fluidpy"
+START_TIMEOUT = 300.0
+STOP_TIMEOUT = 30.0
+
+
+class ClusterCommandError(Exception):
+    """A failure to report as one line, without a traceback."""
+
+
+def cluster_dir(name: str) -> Path:
+    return cache_root() / "clusters" / name
+
+
+def _supervisor_pid(directory: Path) -> int | None:
+    try:
+        pid = int((directory / "supervisor.pid").read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def create(name: str, nodes: int) -> Path:
+    directory = cluster_dir(name)
+    if _supervisor_pid(directory) is not None:
+        raise ClusterCommandError(
+            f'cluster "{name}" already exists; delete it first: fluidpy cluster delete --name {name}'
+        )
+    try:
+        find_binaries()
+    except BinariesNotFound as error:
+        raise ClusterCommandError(str(error)) from None
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    log_path = directory / "cluster.log"
+    with log_path.open("wb") as log:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "fluidpy.testing._serve",
+             "--name", name, "--nodes", str(nodes), "--dir", str(directory)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    (directory / "supervisor.pid").write_text(str(supervisor.pid))
+    print(f'Creating cluster "{name}" with {nodes} fake nodes ...', file=sys.stderr)
+    shown = 0
+    deadline = time.monotonic() + START_TIMEOUT
+    while not (directory / "ready").exists():
+        lines = log_path.read_text(errors="replace").splitlines()
+        for line in lines[shown:]:
+            print(f" • {line}", file=sys.stderr)
+        shown = len(lines)
+        if supervisor.poll() is not None or time.monotonic() > deadline:
+            supervisor.kill()
+            raise ClusterCommandError(
+                f'cluster "{name}" did not start; its log is {log_path}, component logs are '
+                f"in {directory}"
+            )
+        time.sleep(0.2)
+    kubeconfig = Path(json.loads((directory / "ready").read_text())["kubeconfig"])
+    print(f'Cluster "{name}" is ready. Use it with:\n  export KUBECONFIG={kubeconfig}',
+          file=sys.stderr)
+    return kubeconfig
+
+
+def kubeconfig(name: str) -> Path:
+    directory = cluster_dir(name)
+    if _supervisor_pid(directory) is None or not (directory / "ready").exists():
+        raise ClusterCommandError(
+            f'no running cluster "{name}"; create one with: fluidpy cluster create --name {name}'
+        )
+    return Path(json.loads((directory / "ready").read_text())["kubeconfig"])
+
+
+def delete(name: str) -> None:
+    directory = cluster_dir(name)
+    pid = _supervisor_pid(directory)
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while _supervisor_pid(directory) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _supervisor_pid(directory) is not None:
+            os.killpg(pid, signal.SIGKILL)
+    if directory.exists():
+        shutil.rmtree(directory)
+        print(f'Deleted cluster "{name}".', file=sys.stderr)
+    else:
+        print(f'No cluster "{name}" to delete.', file=sys.stderr)
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("cluster", help="run a local control plane (kind-style)")
+    actions = parser.add_subparsers(dest="action", required=True)
+    for action, help_text in (
+        ("create", "start a cluster in the background and print its kubeconfig path"),
+        ("kubeconfig", "print the kubeconfig path of a running cluster"),
+        ("delete", "stop a cluster and remove its files"),
+    ):
+        sub = actions.add_parser(action, help=help_text)
+        sub.add_argument("--name", default=DEFAULT_NAME, help=f"default: {DEFAULT_NAME}")
+        if action == "create":
+            sub.add_argument("--nodes", type=int, default=3, help="fake nodes (default: 3)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.action == "create":
+            print(create(args.name, args.nodes))
+        elif args.action == "kubeconfig":
+            print(kubeconfig(args.name))
+        else:
+            delete(args.name)
+    except ClusterCommandError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0

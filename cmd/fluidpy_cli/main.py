@@ -1,0 +1,28 @@
+"""The `fluidpy` command: one tool for the manager, the local control plane and the CRDs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from fluidpy_cli import cluster
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fluidpy", description="Fluid's dataset cache runtimes on a Python controller framework."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for command in (cluster,):
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""`fluidpy cluster create|kubeconfig|delete` work as kind's commands do."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from kubernetes import client, config
+
+from fluidpy_cli.cluster import cluster_dir
+
+
+def fluidpy(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fluidpy_cli.main", *args],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(
+        f"/proc/{pid}/status").read_text().lower()
+
+
+def test_create_use_and_delete_a_cluster() -> None:
+    name = f"cli-{secrets.token_hex(3)}"
+    created = fluidpy("cluster", "create", "--name", name, "--nodes", "2")
+    assert created.returncode == 0, created.stderr
+    kubeconfig = created.stdout.strip()
+    try:
+        assert Path(kubeconfig).is_file()
+        assert fluidpy("cluster", "kubeconfig", "--name", name).stdout.strip() == kubeconfig
+        api = config.new_client_from_config(config_file=kubeconfig)
+        nodes = client.CoreV1Api(api).list_node().items
+        assert sorted(n.metadata.name for n in nodes) == [f"{name}-node-0", f"{name}-node-1"]
+        ready = json.loads((cluster_dir(name) / "ready").read_text())
+        assert set(ready["processes"]) == {
+            "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+    finally:
+        deleted = fluidpy("cluster", "delete", "--name", name)
+
+    assert deleted.returncode == 0, deleted.stderr
+    assert not cluster_dir(name).exists()
+    assert not [pid for pid in ready["processes"].values() if process_alive(pid)]
+    assert not [port for port in ready["ports"] if port_open(port)]
+
+
+def test_a_second_create_with_the_same_name_is_refused() -> None:
+    name = f"cli-{secrets.token_hex(3)}"
+    assert fluidpy("cluster", "create", "--name", name, "--nodes", "1").returncode == 0
+    try:
+        again = fluidpy("cluster", "create", "--name", name)
+        assert again.returncode == 1
+        assert f"fluidpy cluster delete --name {name}" in again.stderr
+        assert "Traceback" not in again.stderr
+    finally:
+        fluidpy("cluster", "delete", "--name", name)
+
+
+def test_kubeconfig_of_a_missing_cluster_says_how_to_create_one() -> None:
+    result = fluidpy("cluster", "kubeconfig", "--name", "no-such-cluster")
+    assert result.returncode == 1
+    assert "fluidpy cluster create --name no-such-cluster" in result.stderr
