@@ -1,0 +1,84 @@
+"""What one reconcile of a runtime hands to its engine.
+
+Upstream's engines keep the context of their first build and re-read everything from the API
+server; ours receive a fresh ReconcileRequestContext on every pass instead, so an engine always
+sees the runtime and Dataset as this reconcile read them, from the informer cache.
+
+Status is written once per pass: engines change `runtime_status` and `dataset_status` (working
+copies), and the RuntimeReconciler patches whatever changed at the end, as a Cluster API
+reconcile does. That keeps a pass to a handful of API requests and makes every step repeatable.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fluidpy.context import Context
+
+if TYPE_CHECKING:
+    from fluidpy.client import Client
+    from fluidpy.events import EventRecorder
+
+ACCELERATE_CATEGORY = "Accelerate"
+DEFAULT_MOUNT_ROOT = "/runtime-mnt"
+
+
+def mount_root() -> str:
+    """Where FUSE mounts live on the nodes; MOUNT_ROOT, as upstream's chart sets it."""
+    return os.environ.get("MOUNT_ROOT") or DEFAULT_MOUNT_ROOT
+
+
+@dataclass
+class ReconcileRequestContext:
+    """One reconcile pass of runtime <namespace>/<name> (the Dataset of the same name)."""
+
+    ctx: Context
+    namespace: str
+    name: str
+    runtime_type: str
+    runtime: dict[str, Any]
+    dataset: dict[str, Any] | None
+    client: Client
+    recorder: EventRecorder
+    log: Any
+    finalizer_name: str
+    category: str = ACCELERATE_CATEGORY
+    mount_root: str = field(default_factory=mount_root)
+    runtime_status: dict[str, Any] = field(default_factory=dict)
+    dataset_status: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.runtime_status:
+            self.runtime_status = copy.deepcopy(self.runtime.get("status") or {})
+        if self.dataset is not None and self.dataset_status is None:
+            self.dataset_status = copy.deepcopy(self.dataset.get("status") or {})
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.runtime.get("spec") or {}
+        return spec
+
+    @property
+    def dataset_spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = (self.dataset or {}).get("spec") or {}
+        return spec
+
+    @property
+    def owner_reference(self) -> dict[str, Any]:
+        """The controller owner reference every object an engine creates carries."""
+        metadata = self.runtime["metadata"]
+        return {
+            "apiVersion": self.runtime["apiVersion"],
+            "kind": self.runtime["kind"],
+            "name": metadata["name"],
+            "uid": metadata["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+
+    def event(self, type_: str, reason: str, message: str) -> None:
+        """An event on the runtime."""
+        self.recorder.event(self.runtime, type_, reason, message)

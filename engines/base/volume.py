@@ -1,0 +1,182 @@
+"""The PersistentVolume and PersistentVolumeClaim through which applications mount a Dataset.
+
+`render_*` are pure; `create_volume` and `delete_volume` apply them. Fluid's CSI node plugin
+(driver `fuse.csi.fluid.io`) serves the PV: it reads the volume attributes to find the FUSE mount
+on the node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engines.base.context import ReconcileRequestContext
+from engines.base.errors import EngineError
+from engines.base.runtime_info import (
+    CREATED_BY_ANNOTATION,
+    CREATED_BY_FLUID,
+    DATASET_ID_LABEL,
+    RuntimeInfo,
+)
+from fluidpy.client import GVK
+
+PV = GVK("", "v1", "PersistentVolume")
+PVC = GVK("", "v1", "PersistentVolumeClaim")
+POD = GVK("", "v1", "Pod")
+CSI_DRIVER = "fuse.csi.fluid.io"
+STORAGE_CLASS = "fluid"
+DEFAULT_CAPACITY = "100Pi"
+"""A Dataset has no size of its own; upstream's default, overridable per Dataset."""
+CAPACITY_ANNOTATION = "pvc.fluid.io/resources.requests.storage"
+DEFAULT_ACCESS_MODES = ("ReadOnlyMany",)
+
+
+def _access_modes(dataset: dict[str, Any]) -> list[str]:
+    return list((dataset.get("spec") or {}).get("accessModes") or DEFAULT_ACCESS_MODES)
+
+
+def _capacity(dataset: dict[str, Any]) -> str:
+    annotations = dataset.get("metadata", {}).get("annotations") or {}
+    return str(annotations.get(CAPACITY_ANNOTATION) or DEFAULT_CAPACITY)
+
+
+def render_persistent_volume(
+    info: RuntimeInfo, dataset: dict[str, Any], *, fuse_path: str, mount_type: str
+) -> dict[str, Any]:
+    attributes = {
+        "fluid_path": fuse_path,
+        "mount_type": mount_type,
+        "runtime_name": info.name,
+        "runtime_namespace": info.namespace,
+        "mount_pod_node_selector_key": info.fuse_label,
+    }
+    spec: dict[str, Any] = {
+        "accessModes": _access_modes(dataset),
+        "capacity": {"storage": _capacity(dataset)},
+        "storageClassName": STORAGE_CLASS,
+        "persistentVolumeReclaimPolicy": "Retain",
+        "claimRef": {"namespace": info.namespace, "name": info.name},
+        "csi": {
+            "driver": CSI_DRIVER,
+            "volumeHandle": info.persistent_volume_name,
+            "volumeAttributes": attributes,
+        },
+    }
+    if info.fuse_node_selector:
+        spec["nodeAffinity"] = {
+            "required": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchExpressions": [
+                            {"key": key, "operator": "In", "values": [value]}
+                            for key, value in sorted(info.fuse_node_selector.items())
+                        ]
+                    }
+                ]
+            }
+        }
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {
+            "name": info.persistent_volume_name,
+            "labels": {info.common_label: "true", DATASET_ID_LABEL: info.dataset_id},
+            "annotations": {CREATED_BY_ANNOTATION: CREATED_BY_FLUID},
+        },
+        "spec": spec,
+    }
+
+
+def render_persistent_volume_claim(info: RuntimeInfo, dataset: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {
+            "name": info.name,
+            "namespace": info.namespace,
+            "labels": {info.common_label: "true", DATASET_ID_LABEL: info.dataset_id},
+            "annotations": {CREATED_BY_ANNOTATION: CREATED_BY_FLUID},
+        },
+        "spec": {
+            "accessModes": _access_modes(dataset),
+            "resources": {"requests": {"storage": _capacity(dataset)}},
+            "storageClassName": STORAGE_CLASS,
+            "volumeName": info.persistent_volume_name,
+        },
+    }
+
+
+def _created_by_us(obj: dict[str, Any] | None) -> bool:
+    annotations = (obj or {}).get("metadata", {}).get("annotations") or {}
+    return bool(annotations.get(CREATED_BY_ANNOTATION) == CREATED_BY_FLUID)
+
+
+def create_volume(
+    ctx: ReconcileRequestContext, info: RuntimeInfo, *, fuse_path: str, mount_type: str
+) -> None:
+    """Create the PV and PVC unless they exist; an object of the same name made by someone
+    else is reported, never overwritten."""
+    if ctx.dataset is None:
+        raise EngineError("the Dataset disappeared before its volume could be created")
+    client = ctx.client
+    pv = client.get(PV, info.persistent_volume_name)
+    if pv is None:
+        client.create(
+            render_persistent_volume(info, ctx.dataset, fuse_path=fuse_path, mount_type=mount_type),
+            ctx=ctx.ctx,
+        )
+    elif not _created_by_us(pv):
+        raise EngineError(
+            f"PersistentVolume {info.persistent_volume_name} exists but was not created by Fluid; "
+            "delete or rename it so the Dataset's volume can be created"
+        )
+    pvc = client.get(PVC, info.name, info.namespace)
+    if pvc is None:
+        client.create(render_persistent_volume_claim(info, ctx.dataset), ctx=ctx.ctx)
+    elif not _created_by_us(pvc):
+        raise EngineError(
+            f"PersistentVolumeClaim {info.namespace}/{info.name} exists but was not created by "
+            "Fluid; delete or rename it so the Dataset's volume can be created"
+        )
+
+
+def pods_using_claim(ctx: ReconcileRequestContext, namespace: str, claim: str) -> list[str]:
+    """Names of unfinished pods that mount the claim (they hold the volume in use)."""
+    users = []
+    for pod in ctx.client.list(POD, namespace):
+        if pod["metadata"].get("deletionTimestamp"):
+            continue
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            continue
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            if (volume.get("persistentVolumeClaim") or {}).get("claimName") == claim:
+                users.append(pod["metadata"]["name"])
+                break
+    return sorted(users)
+
+
+class VolumeInUse(EngineError):
+    """The PVC is still mounted by pods; deletion waits for them."""
+
+    reason = "VolumeInUse"
+
+
+def delete_volume(ctx: ReconcileRequestContext, info: RuntimeInfo) -> None:
+    """Delete the PVC, then the PV. Raises VolumeInUse, naming the pods, while pods use the PVC;
+    the reconcile is retried with backoff and resumes as soon as they are gone."""
+    client = ctx.client
+    pvc = client.live.get(PVC, info.name, info.namespace, ctx=ctx.ctx)
+    if pvc is not None and _created_by_us(pvc):
+        users = pods_using_claim(ctx, info.namespace, info.name)
+        if users:
+            raise VolumeInUse(
+                f"PersistentVolumeClaim {info.namespace}/{info.name} is used by pod(s) "
+                f"{', '.join(users)}; delete them to finish deleting the runtime"
+            )
+        client.delete(PVC, info.name, info.namespace, ctx=ctx.ctx)
+        if client.live.get(PVC, info.name, info.namespace, ctx=ctx.ctx) is not None:
+            raise EngineError(
+                f"PersistentVolumeClaim {info.namespace}/{info.name} is still being deleted"
+            )
+    pv = client.live.get(PV, info.persistent_volume_name, ctx=ctx.ctx)
+    if pv is not None and _created_by_us(pv):
+        client.delete(PV, info.persistent_volume_name, ctx=ctx.ctx)
