@@ -1,0 +1,129 @@
+"""Structured logging set-up: JSON in a pod, readable console output in a terminal.
+
+Log collectors in a cluster parse one JSON object per line; a person at a terminal wants aligned,
+coloured text. The choice is made once, at start-up, from where the process runs, and a
+`--log-format` flag overrides it. Values bound with `structlog.contextvars` (the controller binds
+controller, namespace, name and reconcile_id around every reconcile) appear in every line logged
+on that thread, whichever logger wrote it. Records from the standard `logging` module (the
+`kubernetes` client, urllib3) go through the same renderer, so a pod's output stays one format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any, Literal, TextIO, cast
+
+import structlog
+from structlog.typing import Processor
+
+LogFormat = Literal["auto", "json", "console"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "json", "console")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def detect_format(environ: Mapping[str, str], stream: TextIO) -> Literal["json", "console"]:
+    """JSON inside a pod or when output goes to a pipe or file, console on an interactive TTY.
+
+    KUBERNETES_SERVICE_HOST is set in every container a kubelet starts, which makes it the most
+    reliable "running in a pod" signal; a non-TTY stdout covers log files and CI outside a pod.
+    """
+    if environ.get("KUBERNETES_SERVICE_HOST"):
+        return "json"
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None or not isatty():
+        return "json"
+    return "console"
+
+
+def configure(
+    log_format: LogFormat = "auto",
+    level: str = "info",
+    *,
+    stream: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Literal["json", "console"]:
+    """Configure structlog and the standard logging module; returns the format chosen.
+
+    `log_format` defaults to "auto" (see detect_format). `level` defaults to "info": debug lines
+    of the client libraries are too chatty for normal operation. `stream` defaults to stdout,
+    where container runtimes collect logs.
+    """
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {LOG_FORMATS}, not {log_format!r}")
+    if level.lower() not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {LOG_LEVELS}, not {level!r}")
+    out = stream if stream is not None else sys.stdout
+    chosen = (
+        detect_format(os.environ if environ is None else environ, out)
+        if log_format == "auto"
+        else log_format
+    )
+    numeric_level = logging.getLevelNamesMapping()[level.upper()]
+
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+    renderer: Processor
+    if chosen == "json":
+        shared.append(structlog.processors.dict_tracebacks)
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=_supports_colour(out))
+
+    structlog.configure(
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric_level)
+    return chosen
+
+
+def _supports_colour(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add --log-format and --log-level to a command line, with configure()'s defaults."""
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="auto",
+        help="log output format; auto picks json in a pod or when piped, console on a terminal",
+    )
+    parser.add_argument(
+        "--log-level", choices=LOG_LEVELS, default="info", help="lowest level logged"
+    )
+
+
+def configure_from_args(args: argparse.Namespace) -> Literal["json", "console"]:
+    """Apply the options added by add_arguments()."""
+    return configure(cast(LogFormat, args.log_format), cast(str, args.log_level))
+
+
+def get_logger(name: str | None = None, **initial: Any) -> structlog.typing.FilteringBoundLogger:
+    """A structlog logger; `name` appears as the `logger` field."""
+    if name is not None:
+        initial["logger"] = name
+    return cast(structlog.typing.FilteringBoundLogger, structlog.get_logger(**initial))
