@@ -55,9 +55,8 @@ REAL_CLOCK = RealClock()
 class FakeClock:
     """A clock that moves only when told to, so tests check delays without sleeping.
 
-    Waits with a deadline block (in real time) until `advance()` or `set()` carries the fake time
-    to or past that deadline, or until the condition is notified. Waits without a deadline are
-    plain condition waits.
+    A wait blocks (in real time) until the condition is notified or, if it has a deadline, until
+    `advance()` or `set()` carries the fake time to or past it.
     """
 
     def __init__(self, start: float = 1000.0) -> None:
@@ -87,20 +86,18 @@ class FakeClock:
         self.advance(now - self._now)
 
     def sleepers(self) -> int:
-        """How many waits with a deadline are blocked now; tests use it to sequence threads."""
+        """How many waits are blocked now; tests use it to know a thread reached its wait."""
         with self._lock:
             return len(self._sleepers)
 
     def wait_until(self, cond: threading.Condition, deadline: float | None) -> None:
-        if deadline is None:
-            cond.wait()
-            return
         ticket = object()
         with self._lock:
             # Checked under the clock's lock: an advance() either happened before (we see the new
             # time) or happens after we are registered (it notifies us).
-            if self._now >= deadline:
+            if deadline is not None and self._now >= deadline:
                 return
+            # Waits without a deadline are registered too, only so that sleepers() counts them.
             self._sleepers[ticket] = cond
         try:
             cond.wait()

@@ -11,8 +11,8 @@ Guarantees:
   the back of that level when an add raises it.
 * Delays: `add_after` keeps the earliest ready time of all pending adds of a key; a delay of zero
   or less is a plain `add`. `add_rate_limited` asks the rate limiter for the delay.
-* Shutdown: `shut_down()` ignores further adds and drops delayed entries that are not ready yet
-  (the process is stopping; they would be retried after a restart anyway). Workers still get
+* Shutdown: `shut_down()` ignores further adds and drops delayed entries that are not due yet
+  (the process is stopping; a restart lists everything again anyway). Workers still get
   what is queued, then `None`. `shut_down_with_drain()` also waits until every item handed out
   has been marked done.
 
@@ -371,6 +371,9 @@ class WorkQueue(Generic[T]):
             self._make_ready(item, pending[2], ready_at)
 
     def _shut_down(self) -> None:
+        if self._heap:
+            # Due entries are ready work, which shutdown drains rather than drops.
+            self._promote_due()
         self._shutting_down = True
         self._waiting.clear()
         self._heap.clear()
