@@ -1,0 +1,124 @@
+"""CacheRuntimeClass: a cache system described in YAML, a template CacheRuntimes instantiate.
+
+Cluster-scoped and without a spec (its fields sit at the top level), as in the integration guide.
+Which components the class defines gives its topology: master, worker and client (MasterSlave),
+worker and client (P2P), or client alone (ClientOnly).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from pydantic import ConfigDict, Field
+
+from api.v1alpha1.base import FluidModel, PodTemplateSpec, Resource
+
+
+class WorkloadKind(StrEnum):
+    STATEFUL_SET = "StatefulSet"
+    DAEMON_SET = "DaemonSet"
+    DEPLOYMENT = "Deployment"
+
+
+class WorkloadType(FluidModel):
+    """The kind of workload that runs a component's pods."""
+
+    api_version: Literal["apps/v1"]
+    kind: WorkloadKind
+
+
+class HeadlessService(FluidModel):
+    """Presence asks for a headless Service; it has no settings yet."""
+
+
+class ComponentService(FluidModel):
+    headless: HeadlessService | None = None
+    """Create a headless Service named like the workload (StatefulSets only)."""
+
+
+class EncryptOptionDependency(FluidModel):
+    """Presence mounts the Dataset's encryptOptions Secrets into the component."""
+
+
+class ExtraConfigMapMount(FluidModel):
+    name: str
+    """A config map declared in the class's extraResources.configMaps."""
+    mount_path: str
+
+
+class ComponentExtraResources(FluidModel):
+    config_maps: list[ExtraConfigMapMount] | None = None
+
+
+class ComponentDependencies(FluidModel):
+    encrypt_option: EncryptOptionDependency | None = None
+    """Mount each Secret the Dataset's encryptOptions name at /etc/fluid/secrets/<secret>/."""
+    extra_resources: ComponentExtraResources | None = None
+    """Accepted, but not supported yet: the runtime reports it in a condition."""
+
+
+class RuntimeComponentDefinition(FluidModel):
+    """How the class runs one component: workload kind, pod template, service, dependencies."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.service) || !has(self.service.headless)"
+                    " || self.workloadType.kind == 'StatefulSet'",
+                    "message": "service.headless needs workloadType.kind StatefulSet "
+                    "(pods of other workloads have no stable DNS names); "
+                    "remove service.headless or use a StatefulSet",
+                }
+            ]
+        }
+    )
+
+    workload_type: WorkloadType
+    service: ComponentService | None = None
+    dependencies: ComponentDependencies | None = None
+    options: dict[str, str] | None = None
+    """Default options, overridden key by key by the CacheRuntime's."""
+    pod_template_spec: PodTemplateSpec
+    """The component's pod template, kept whole (labels and annotations included)."""
+
+
+class Topology(FluidModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "has(self.master) || has(self.worker) || has(self.client)",
+                    "message": "topology must define at least one of master, worker, client",
+                }
+            ]
+        }
+    )
+
+    master: RuntimeComponentDefinition | None = None
+    worker: RuntimeComponentDefinition | None = None
+    client: RuntimeComponentDefinition | None = None
+
+
+class ExtraConfigMap(FluidModel):
+    name: str
+    data: dict[str, str] | None = None
+
+
+class ExtraResources(FluidModel):
+    config_maps: list[ExtraConfigMap] | None = None
+    """Config maps the class ships for its components, created in each runtime's namespace."""
+
+
+class CacheRuntimeClass(Resource):
+    """A cache system's template: its components, how to run them and what they need."""
+
+    KIND: ClassVar[str] = "CacheRuntimeClass"
+    PLURAL: ClassVar[str] = "cacheruntimeclasses"
+    NAMESPACED: ClassVar[bool] = False
+
+    file_system_type: str = Field(min_length=1)
+    """The file system type a client mount shows once mounted (the mount readiness check)."""
+    topology: Topology
+    extra_resources: ExtraResources | None = None
