@@ -128,12 +128,10 @@ def model_schema(model: type[FluidModel]) -> Schema:
     if doc:
         schema["description"] = inspect.cleandoc(doc)
     if required:
-        schema["required"] = required
+        schema["required"] = sorted(required)
     extra = model.model_config.get("json_schema_extra")
     if isinstance(extra, dict):
         _merge(schema, extra)
-    if "required" in schema:
-        schema["required"] = sorted(set(schema["required"]))
     return schema
 
 
@@ -233,7 +231,7 @@ def _merge(schema: Schema, extra: dict[str, Any]) -> None:
     # Copies, so no two places in a CRD share a dict (YAML would render them as anchors).
     for key, value in copy.deepcopy(extra).items():
         if key == "required":
-            schema["required"] = [*schema.get("required", []), *value]
+            schema["required"] = sorted({*schema.get("required", []), *value})
         elif key == "properties":
             schema["properties"] = {**value, **schema.get("properties", {})}
         elif key == "x-kubernetes-validations":
