@@ -1,0 +1,59 @@
+"""Informers: a kind's objects listed and watched into an indexed in-memory store, with events.
+
+See fluidpy.informer.shared for how the store is kept right through watch failures, and
+fluidpy.cache for the one-informer-per-kind cache that controllers share.
+"""
+
+from fluidpy.informer.backoff import Backoff
+from fluidpy.informer.shared import (
+    EventHandler,
+    HandlerFuncs,
+    ListWatcher,
+    SharedInformer,
+    WatchEvents,
+    WatchSettings,
+    needs_relist,
+)
+from fluidpy.informer.store import (
+    BUILTIN_INDEXERS,
+    NAMESPACE_INDEX,
+    OWNER_INDEX,
+    Change,
+    IndexFunc,
+    Store,
+    diff,
+    key_for,
+    object_key,
+    owner_key,
+)
+from fluidpy.informer.transform import (
+    Transform,
+    default_transform,
+    share_keys,
+    strip_managed_fields,
+)
+
+__all__ = [
+    "BUILTIN_INDEXERS",
+    "NAMESPACE_INDEX",
+    "OWNER_INDEX",
+    "Backoff",
+    "Change",
+    "EventHandler",
+    "HandlerFuncs",
+    "IndexFunc",
+    "ListWatcher",
+    "SharedInformer",
+    "Store",
+    "Transform",
+    "WatchEvents",
+    "WatchSettings",
+    "default_transform",
+    "diff",
+    "key_for",
+    "needs_relist",
+    "object_key",
+    "owner_key",
+    "share_keys",
+    "strip_managed_fields",
+]
