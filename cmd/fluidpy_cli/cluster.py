@@ -49,7 +49,8 @@ def create(name: str, nodes: int) -> Path:
     directory = cluster_dir(name)
     if _supervisor_pid(directory) is not None:
         raise ClusterCommandError(
-            f'cluster "{name}" already exists; delete it first: fluidpy cluster delete --name {name}'
+            f'cluster "{name}" already exists; delete it first: '
+            f"fluidpy cluster delete --name {name}"
         )
     try:
         find_binaries()
@@ -60,9 +61,20 @@ def create(name: str, nodes: int) -> Path:
     log_path = directory / "cluster.log"
     with log_path.open("wb") as log:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", "fluidpy.testing._serve",
-             "--name", name, "--nodes", str(nodes), "--dir", str(directory)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "fluidpy.testing._serve",
+                "--name",
+                name,
+                "--nodes",
+                str(nodes),
+                "--dir",
+                str(directory),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     (directory / "supervisor.pid").write_text(str(supervisor.pid))
@@ -82,8 +94,10 @@ def create(name: str, nodes: int) -> Path:
             )
         time.sleep(0.2)
     kubeconfig = Path(json.loads((directory / "ready").read_text())["kubeconfig"])
-    print(f'Cluster "{name}" is ready. Use it with:\n  export KUBECONFIG={kubeconfig}',
-          file=sys.stderr)
+    print(
+        f'Cluster "{name}" is ready. Use it with:\n  export KUBECONFIG={kubeconfig}',
+        file=sys.stderr,
+    )
     return kubeconfig
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fluidpy_cli import cluster
+from fluidpy_cli import cluster, manager
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="fluidpy", description="Fluid's dataset cache runtimes on a Python controller framework."
+        prog="fluidpy",
+        description="Fluid's dataset cache runtimes on a Python controller framework.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for command in (cluster,):
+    for command in (cluster, manager):
         command.add_parser(subparsers)
     return parser
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from engines.base.context import ReconcileRequestContext
-from engines.base.errors import EngineError
+from engines.base.errors import EngineError, WaitingFor
 from engines.base.runtime_info import (
     CREATED_BY_ANNOTATION,
     CREATED_BY_FLUID,
     DATASET_ID_LABEL,
     RuntimeInfo,
 )
-from fluidpy.client import GVK
+from fluidpy.client import GVK, Client
 
 PV = GVK("", "v1", "PersistentVolume")
 PVC = GVK("", "v1", "PersistentVolumeClaim")
@@ -139,10 +139,10 @@ def create_volume(
         )
 
 
-def pods_using_claim(ctx: ReconcileRequestContext, namespace: str, claim: str) -> list[str]:
+def pods_using_claim(client: Client, namespace: str, claim: str) -> list[str]:
     """Names of unfinished pods that mount the claim (they hold the volume in use)."""
     users = []
-    for pod in ctx.client.list(POD, namespace):
+    for pod in client.list(POD, namespace):
         if pod["metadata"].get("deletionTimestamp"):
             continue
         if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
@@ -154,8 +154,19 @@ def pods_using_claim(ctx: ReconcileRequestContext, namespace: str, claim: str) -
     return sorted(users)
 
 
-class VolumeInUse(EngineError):
-    """The PVC is still mounted by pods; deletion waits for them."""
+def claims_of_pod(pod: dict[str, Any]) -> list[tuple[str, str]]:
+    """(namespace, claim) for every PVC a pod mounts: how pod events reach the runtime or Dataset
+    of the same name, whose deletion may be waiting for the pod."""
+    namespace = pod["metadata"].get("namespace", "")
+    return [
+        (namespace, volume["persistentVolumeClaim"]["claimName"])
+        for volume in (pod.get("spec") or {}).get("volumes") or []
+        if (volume.get("persistentVolumeClaim") or {}).get("claimName")
+    ]
+
+
+class VolumeInUse(WaitingFor):
+    """The PVC is still mounted by pods; deletion resumes when they go (pods are watched)."""
 
     reason = "VolumeInUse"
 
@@ -166,7 +177,7 @@ def delete_volume(ctx: ReconcileRequestContext, info: RuntimeInfo) -> None:
     client = ctx.client
     pvc = client.live.get(PVC, info.name, info.namespace, ctx=ctx.ctx)
     if pvc is not None and _created_by_us(pvc):
-        users = pods_using_claim(ctx, info.namespace, info.name)
+        users = pods_using_claim(client, info.namespace, info.name)
         if users:
             raise VolumeInUse(
                 f"PersistentVolumeClaim {info.namespace}/{info.name} is used by pod(s) "

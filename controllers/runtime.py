@@ -1,0 +1,350 @@
+"""The generic RuntimeReconciler: everything common to every runtime kind.
+
+A pass is a short list of named phases, each of which either lets the pass continue or says why
+it stops; status is written once, at the end, whatever happened:
+
+    check_name -> delete (when being deleted) -> find_dataset -> adopt -> check_binding
+    -> validate -> setup -> create_volume -> sync
+
+Nothing is retried on a timer that an event can replace: the Dataset, every owned workload and
+the engines' secondary objects are watched, so a missing Dataset or class, or a pod that still
+holds the volume, wakes the runtime the moment it changes. Transient failures are retried with
+the queue's per-key backoff; a bad spec waits for the spec to change.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from controllers.kinds import DATASET, RuntimeKind
+from engines.base import Engine, EngineError, ReconcileRequestContext, ValidationError, WaitingFor
+from engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
+from engines.base.status import bound_to_other_runtime, reset_dataset_status, set_condition
+from engines.factory import EngineFactory, UnknownRuntimeType, default_factory
+from fluidpy.client import Client, Conflict
+from fluidpy.context import Context
+from fluidpy.controller import Request, Result
+from fluidpy.events import EventRecorder
+from fluidpy.patch import merge_patch
+
+log = structlog.get_logger("controllers.runtime")
+
+DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+READY = "Ready"
+"""The runtime's summary condition: True once bound; otherwise its reason says what blocks it."""
+WARNING = "Warning"
+NORMAL = "Normal"
+
+
+class _Stop(Exception):
+    """A phase decided this pass ends here, with this result."""
+
+    def __init__(self, result: Result | None = None) -> None:
+        super().__init__("pass stopped")
+        self.result = result
+
+
+@dataclass(frozen=True)
+class RuntimeReconcilerOptions:
+    resync_period: float = 90.0
+    """Seconds between reconciles of a healthy runtime (upstream's default, also read from
+    FLUID_RUNTIME_RECONCILE_DURATION); a safety net for anything no event reports. 0 disables."""
+
+
+class EngineCache:
+    """One engine per runtime, built on first use and dropped when the runtime goes."""
+
+    def __init__(self, factory: EngineFactory) -> None:
+        self._factory = factory
+        self._engines: dict[tuple[str, str], Engine] = {}
+        self._lock = threading.Lock()
+
+    def get_or_create(self, engine_type: str, rctx: ReconcileRequestContext) -> Engine:
+        key = (rctx.namespace, rctx.name)
+        with self._lock:
+            engine = self._engines.get(key)
+        if engine is not None:
+            return engine
+        engine = self._factory.create_engine(engine_type, f"{rctx.namespace}-{rctx.name}", rctx)
+        with self._lock:
+            return self._engines.setdefault(key, engine)
+
+    def forget(self, namespace: str, name: str) -> None:
+        with self._lock:
+            self._engines.pop((namespace, name), None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._engines)
+
+
+class RuntimeReconciler:
+    """Reconciles one runtime kind by delegating the cache-specific work to its engine."""
+
+    def __init__(
+        self,
+        kind: RuntimeKind,
+        client: Client,
+        recorder: EventRecorder,
+        *,
+        factory: EngineFactory = default_factory,
+        options: RuntimeReconcilerOptions | None = None,
+    ) -> None:
+        self.kind = kind
+        self.client = client
+        self.recorder = recorder
+        self.engines = EngineCache(factory)
+        self.options = options or RuntimeReconcilerOptions()
+
+    def reconcile(self, ctx: Context, request: Request) -> Result | None:
+        runtime = self.client.get(self.kind.gvk, request.name, request.namespace, ctx=ctx)
+        if runtime is None:
+            self.engines.forget(request.namespace, request.name)
+            return None
+        dataset = self.client.get(DATASET, request.name, request.namespace, ctx=ctx)
+        rctx = ReconcileRequestContext(
+            ctx=ctx,
+            namespace=request.namespace,
+            name=request.name,
+            runtime_type=self.kind.engine_type,
+            runtime=runtime,
+            dataset=dataset,
+            client=self.client,
+            recorder=self.recorder,
+            log=log.bind(kind=self.kind.gvk.kind),
+            finalizer_name=self.kind.finalizer,
+        )
+        try:
+            return self._run_phases(rctx)
+        except _Stop as stop:
+            return stop.result
+        finally:
+            self._write_status(rctx)
+
+    def _run_phases(self, rctx: ReconcileRequestContext) -> Result | None:
+        self._check_name(rctx)
+        if rctx.runtime["metadata"].get("deletionTimestamp"):
+            self._delete(rctx)
+            return None
+        self._find_dataset(rctx)
+        self._adopt(rctx)
+        self._check_binding(rctx)
+        engine = self._engine(rctx)
+        self._guard(rctx, engine.validate, rctx)
+        if not self._guard(rctx, engine.setup, rctx):
+            self._report(rctx, False, "SettingUp", "The runtime is being set up.", event=False)
+            return None
+        self._guard(rctx, engine.create_volume, rctx)
+        sync_after = self._guard(rctx, engine.sync, rctx)
+        self._report(
+            rctx, True, "Ready", "The runtime is ready and bound to its dataset.", event=False
+        )
+        return self._requeue(sync_after)
+
+    def _requeue(self, sync_after: float | None) -> Result | None:
+        periods = [p for p in (sync_after, self.options.resync_period) if p]
+        return Result(requeue_after=min(periods)) if periods else None
+
+    # Phases ----------------------------------------------------------------------------
+
+    def _check_name(self, rctx: ReconcileRequestContext) -> None:
+        if DNS1035_LABEL.match(rctx.name) and len(rctx.name) <= 63:
+            return
+        self._report(
+            rctx,
+            False,
+            "InvalidName",
+            f"metadata.name {rctx.name!r} is not a DNS-1035 label: use at most 63 lower-case "
+            "letters, digits and '-', starting with a letter and ending with a letter or digit; "
+            "recreate the runtime and its Dataset under such a name",
+        )
+        raise _Stop()
+
+    def _find_dataset(self, rctx: ReconcileRequestContext) -> None:
+        if rctx.dataset is not None:
+            return
+        self._report(
+            rctx,
+            False,
+            "DatasetNotFound",
+            f"waiting for Dataset {rctx.namespace}/{rctx.name}: a runtime serves the Dataset of "
+            "the same name in its namespace; create it",
+        )
+        raise _Stop()
+
+    def _adopt(self, rctx: ReconcileRequestContext) -> None:
+        """Owner reference from the Dataset, dataset-id labels and the finalizer, in one write
+        to each object (and none when all are already there)."""
+        dataset = rctx.dataset
+        assert dataset is not None
+        label = dataset_id(rctx.namespace, rctx.name)
+        if (dataset["metadata"].get("labels") or {}).get(DATASET_ID_LABEL) != label:
+            self.client.patch(
+                DATASET,
+                rctx.name,
+                rctx.namespace,
+                {"metadata": {"labels": {DATASET_ID_LABEL: label}}},
+                ctx=rctx.ctx,
+            )
+        metadata = rctx.runtime["metadata"]
+        owners = list(metadata.get("ownerReferences") or [])
+        uid = dataset["metadata"]["uid"]
+        changed: dict[str, Any] = {}
+        if not any(o.get("uid") == uid for o in owners):
+            changed["ownerReferences"] = [
+                *owners,
+                {
+                    "apiVersion": dataset["apiVersion"],
+                    "kind": dataset["kind"],
+                    "name": rctx.name,
+                    "uid": uid,
+                },
+            ]
+        if (metadata.get("labels") or {}).get(DATASET_ID_LABEL) != label:
+            changed["labels"] = {DATASET_ID_LABEL: label}
+        finalizers = list(metadata.get("finalizers") or [])
+        if self.kind.finalizer not in finalizers:
+            changed["finalizers"] = [*finalizers, self.kind.finalizer]
+        if changed:
+            changed["resourceVersion"] = metadata["resourceVersion"]
+            updated = self.client.patch(
+                self.kind.gvk, rctx.name, rctx.namespace, {"metadata": changed}, ctx=rctx.ctx
+            )
+            rctx.runtime["metadata"] = updated["metadata"]
+
+    def _check_binding(self, rctx: ReconcileRequestContext) -> None:
+        assert rctx.dataset is not None
+        other = bound_to_other_runtime(rctx.dataset, rctx.name, rctx.namespace, rctx.category)
+        if other is None:
+            return
+        self._report(
+            rctx,
+            False,
+            "DatasetBoundToOtherRuntime",
+            f"Dataset {rctx.namespace}/{rctx.name} is already bound to the {other.get('type')} "
+            f"runtime {other.get('namespace', rctx.namespace)}/{other.get('name')}; delete that "
+            "runtime first, or give this runtime its own Dataset",
+        )
+        raise _Stop()
+
+    def _engine(self, rctx: ReconcileRequestContext) -> Engine:
+        try:
+            return self.engines.get_or_create(self.kind.engine_type, rctx)
+        except UnknownRuntimeType as error:
+            self._report(rctx, False, "EngineNotFound", str(error))
+            raise _Stop() from None
+
+    def _guard(self, rctx: ReconcileRequestContext, step: Any, *args: Any) -> Any:
+        """Run an engine step; turn its errors into a condition, an event and an outcome."""
+        try:
+            return step(*args)
+        except ValidationError as error:
+            self._report(rctx, False, error.reason, error.message)
+            raise _Stop() from None
+        except WaitingFor as error:
+            self._report(rctx, False, error.reason, error.message)
+            raise _Stop() from None
+        except Conflict:
+            raise
+        except Exception as error:
+            reason = error.reason if isinstance(error, EngineError) else "ErrorProcessRuntime"
+            self._report(rctx, False, reason, f"{step.__name__}: {error}")
+            raise
+
+    def _delete(self, rctx: ReconcileRequestContext) -> None:
+        """Volume, engine shutdown, Dataset status, finalizer; each step safe to repeat."""
+        metadata = rctx.runtime["metadata"]
+        if self.kind.finalizer not in (metadata.get("finalizers") or []):
+            self.engines.forget(rctx.namespace, rctx.name)
+            return
+        try:
+            engine = self.engines.get_or_create(self.kind.engine_type, rctx)
+        except UnknownRuntimeType as error:
+            self.recorder.event(
+                rctx.runtime,
+                WARNING,
+                "EngineNotFound",
+                f"{error}; removing the finalizer without engine clean-up",
+            )
+        else:
+            self._guard(rctx, engine.delete_volume, rctx)
+            self._guard(rctx, engine.shutdown, rctx)
+        self.engines.forget(rctx.namespace, rctx.name)
+        if rctx.dataset_status is not None and rctx.dataset is not None and self._bound_to_us(rctx):
+            reset_dataset_status(rctx.dataset_status)
+        self._write_status(rctx)
+        finalizers = [f for f in metadata.get("finalizers") or [] if f != self.kind.finalizer]
+        self.client.patch(
+            self.kind.gvk,
+            rctx.name,
+            rctx.namespace,
+            {
+                "metadata": {
+                    "finalizers": finalizers or None,
+                    "resourceVersion": metadata["resourceVersion"],
+                }
+            },
+            ctx=rctx.ctx,
+        )
+        rctx.runtime_status = copy.deepcopy(rctx.runtime.get("status") or {})
+        self.recorder.event(
+            rctx.runtime, NORMAL, "Deleted", "The runtime's cache and volume were cleaned up."
+        )
+
+    def _bound_to_us(self, rctx: ReconcileRequestContext) -> bool:
+        assert rctx.dataset is not None
+        runtimes = (rctx.dataset.get("status") or {}).get("runtimes") or []
+        return not runtimes or any(
+            r.get("name") == rctx.name and r.get("namespace", rctx.namespace) == rctx.namespace
+            for r in runtimes
+        )
+
+    # Status ----------------------------------------------------------------------------
+
+    def _report(
+        self,
+        rctx: ReconcileRequestContext,
+        ready: bool,
+        reason: str,
+        message: str,
+        *,
+        event: bool = True,
+    ) -> None:
+        """The summary condition, plus (for problems) a Warning event and a log line."""
+        changed = set_condition(rctx.runtime_status, READY, ready, reason, message)
+        if event and not ready:
+            if changed:
+                rctx.log.warning("runtime blocked", reason=reason, message=message)
+            self.recorder.event(rctx.runtime, WARNING, reason, message)
+
+    def _write_status(self, rctx: ReconcileRequestContext) -> None:
+        """One merge patch per object, and only for what changed in this pass."""
+        runtime_patch = merge_patch(rctx.runtime.get("status") or {}, rctx.runtime_status)
+        if runtime_patch and not rctx.runtime["metadata"].get("deletionTimestamp"):
+            written = self.client.patch_status(
+                self.kind.gvk, rctx.name, rctx.namespace, {"status": runtime_patch}, ctx=rctx.ctx
+            )
+            rctx.runtime["status"] = written.get("status") or {}
+            rctx.runtime_status = copy.deepcopy(rctx.runtime["status"])
+        if rctx.dataset is None or rctx.dataset_status is None:
+            return
+        dataset_patch = merge_patch(rctx.dataset.get("status") or {}, rctx.dataset_status)
+        if dataset_patch:
+            written = self.client.patch_status(
+                DATASET,
+                rctx.name,
+                rctx.namespace,
+                {
+                    "metadata": {"resourceVersion": rctx.dataset["metadata"]["resourceVersion"]},
+                    "status": dataset_patch,
+                },
+                ctx=rctx.ctx,
+            )
+            rctx.dataset = written
+            rctx.dataset_status = copy.deepcopy(written.get("status") or {})
