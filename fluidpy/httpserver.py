@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import structlog
+from fluidpy.log import get_logger
 
-log = structlog.get_logger("fluidpy.httpserver")
+log = get_logger("fluidpy.httpserver")
 
 
 @dataclass(frozen=True)

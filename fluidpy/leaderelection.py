@@ -33,13 +33,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import structlog
-
 from fluidpy.client import GVK, Client
 from fluidpy.context import Context
+from fluidpy.log import get_logger
 from fluidpy.metrics.leaderelection import MASTER_STATUS
 
-log = structlog.get_logger("fluidpy.leaderelection")
+LOGGER = "fluidpy.leaderelection"
 
 LEASE_GVK = GVK("coordination.k8s.io", "v1", "Lease")
 
@@ -139,7 +138,7 @@ class LeaderElector:
         self._last_renew = 0.0
         self._observed: LeaseRecord | None = None
         self._observed_at = 0.0
-        self._log = log.bind(lease=config.lease_name, identity=config.identity)
+        self._log = get_logger(LOGGER, lease=config.lease_name, identity=config.identity)
         MASTER_STATUS.labels(config.lease_name).set(0)
 
     @property

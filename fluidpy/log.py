@@ -64,32 +64,30 @@ def configure(
     )
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
 
+    # Everything goes through one standard-library handler, so structlog's own lines and those of
+    # other libraries share one renderer; the stdlib logger name becomes the "logger" field.
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
     ]
-    renderer: Processor
+    final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if chosen == "json":
-        shared.append(structlog.processors.dict_tracebacks)
-        renderer = structlog.processors.JSONRenderer()
+        final += [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=_supports_colour(out))
+        final.append(structlog.dev.ConsoleRenderer(colors=_supports_colour(out)))
 
     structlog.configure(
-        processors=[*shared, renderer],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
-
     handler = logging.StreamHandler(out)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-        )
+        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final)
     )
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -123,7 +121,9 @@ def configure_from_args(args: argparse.Namespace) -> Literal["json", "console"]:
 
 
 def get_logger(name: str | None = None, **initial: Any) -> structlog.typing.FilteringBoundLogger:
-    """A structlog logger; `name` appears as the `logger` field."""
-    if name is not None:
-        initial["logger"] = name
-    return cast(structlog.typing.FilteringBoundLogger, structlog.get_logger(**initial))
+    """A structlog logger; `name` appears as the `logger` field of each line.
+
+    Safe to call at import time: the logger reads the configuration at each use.
+    """
+    args = (name,) if name is not None else ()
+    return cast(structlog.typing.FilteringBoundLogger, structlog.get_logger(*args, **initial))

@@ -49,9 +49,10 @@ from fluidpy.context import Context, ContextError, DeadlineExceeded
 from fluidpy.controller.handlers import EnqueueHandler, MapFunc
 from fluidpy.controller.predicates import Predicate
 from fluidpy.controller.reconcile import Reconciler, Request, Result, TerminalError
+from fluidpy.log import get_logger
 from fluidpy.metrics import controller as metrics
 
-log = structlog.get_logger("fluidpy.controller")
+LOGGER = "fluidpy.controller"
 
 SYNC_POLL_INTERVAL = 0.1
 """How often start() re-checks that its informers have synced."""
@@ -124,7 +125,7 @@ class Controller:
         self._aborted = False
         self._cancel_run: Callable[[], None] | None = None
         self._work_ctx, self._cancel_work = Context.background().with_cancel()
-        self._log = log.bind(controller=name)
+        self._log = get_logger(LOGGER, controller=name)
 
     def watch(
         self,

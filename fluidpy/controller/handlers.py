@@ -26,14 +26,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-import structlog
-
 from fluidpy.client import GVK
 from fluidpy.controller.predicates import Predicate
 from fluidpy.controller.reconcile import Request
+from fluidpy.log import get_logger
 from fluidpy.workqueue import LOW_PRIORITY
 
-log = structlog.get_logger("fluidpy.controller")
+LOGGER = "fluidpy.controller"
 
 Object = Mapping[str, Any]
 MapFunc = Callable[[Object], Iterable[Request]]
@@ -99,7 +98,7 @@ class EnqueueHandler:
         self._queue = queue
         self._map = map_fn
         self._predicates = tuple(predicates)
-        self._log = log.bind(controller=controller, source=source)
+        self._log = get_logger(LOGGER, controller=controller, source=source)
 
     def on_add(self, obj: dict[str, Any], is_initial_list: bool) -> None:
         try:
