@@ -31,7 +31,8 @@ _NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
 class ControllerHost(Protocol):
     """What the builder needs from a manager."""
 
-    graceful_shutdown_timeout: float
+    @property
+    def graceful_shutdown_timeout(self) -> float: ...
 
     def informer_for(self, gvk: GVK) -> Source: ...
 
