@@ -29,7 +29,7 @@ from fluidpy.informer.store import (
 from fluidpy.informer.transform import (
     Transform,
     default_transform,
-    share_keys,
+    share_strings,
     strip_managed_fields,
 )
 
@@ -54,6 +54,6 @@ __all__ = [
     "needs_relist",
     "object_key",
     "owner_key",
-    "share_keys",
+    "share_strings",
     "strip_managed_fields",
 ]

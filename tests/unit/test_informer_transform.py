@@ -4,7 +4,8 @@ import copy
 import json
 from typing import Any
 
-from fluidpy.informer import default_transform, share_keys, strip_managed_fields
+from fluidpy.informer import default_transform, share_strings, strip_managed_fields
+from fluidpy.informer.transform import SHARED_VALUE_MAX
 
 POD: dict[str, Any] = {
     "apiVersion": "v1",
@@ -31,13 +32,24 @@ def test_object_without_metadata_passes_through() -> None:
     assert strip_managed_fields({"kind": "Status"}) == {"kind": "Status"}
 
 
-def test_shared_keys_keep_the_content_and_are_one_object_across_documents() -> None:
-    first = share_keys(json.loads(json.dumps(POD)))
-    second = share_keys(json.loads(json.dumps(POD)))
+def test_shared_strings_keep_the_content_and_are_one_object_across_documents() -> None:
+    first = share_strings(json.loads(json.dumps(POD)))
+    second = share_strings(json.loads(json.dumps(POD)))
     assert first == second == POD
-    key_of_first = next(k for k in first["spec"]["containers"][0]["ports"][0])
-    key_of_second = next(k for k in second["spec"]["containers"][0]["ports"][0])
-    assert key_of_first is key_of_second
+    first_port, second_port = (
+        first["spec"]["containers"][0]["ports"][0],
+        second["spec"]["containers"][0]["ports"][0],
+    )
+    assert next(iter(first_port)) is next(iter(second_port))
+    assert first["status"]["conditions"][0]["status"] is second["status"]["conditions"][0]["status"]
+
+
+def test_long_values_are_not_interned() -> None:
+    long_value = "x" * (SHARED_VALUE_MAX + 1)
+    first = share_strings(json.loads(json.dumps({"data": long_value})))
+    second = share_strings(json.loads(json.dumps({"data": long_value})))
+    assert first["data"] == second["data"]
+    assert first["data"] is not second["data"]
 
 
 def test_default_transform_strips_and_shares() -> None:
