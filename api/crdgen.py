@@ -98,8 +98,16 @@ def crd_for(kind: type[Resource]) -> dict[str, Any]:
 
 
 def root_schema(kind: type[Resource]) -> Schema:
-    """The object's schema; apiVersion, kind and metadata are the API server's to validate."""
+    """The object's schema; apiVersion, kind and metadata are the API server's to validate.
+
+    The one thing a CRD may add to metadata is a rule on the name: it lives on
+    metadata.name itself, so a rejection names that field.
+    """
     schema = model_schema(kind)
+    metadata: Schema = {"type": "object"}
+    if kind.NAME_RULE is not None:
+        rule = copy.deepcopy(kind.NAME_RULE)
+        metadata["properties"] = {"name": {"type": "string", "x-kubernetes-validations": [rule]}}
     schema["properties"].update(
         {
             "apiVersion": {
@@ -107,7 +115,7 @@ def root_schema(kind: type[Resource]) -> Schema:
                 "description": "The versioned schema of this object: data.fluid.io/v1alpha1.",
             },
             "kind": {"type": "string", "description": f"Always {kind.KIND}."},
-            "metadata": {"type": "object"},
+            "metadata": metadata,
         }
     )
     return schema

@@ -32,15 +32,16 @@ def install_crds(
     names = []
     for crd in crdgen.crds():
         name = crd["metadata"]["name"]
-        response = api.patch_custom_resource_definition(
-            name,
-            crd,
-            field_manager=field_manager,
-            force=True,
-            _content_type=APPLY_PATCH,
-            _preload_content=False,
+        _json(
+            api.patch_custom_resource_definition(
+                name,
+                crd,
+                field_manager=field_manager,
+                force=True,
+                _content_type=APPLY_PATCH,
+                _preload_content=False,
+            )
         )
-        response.release_conn()
         names.append(name)
     wait_established(api_client, names, timeout=timeout)
     return names
@@ -80,10 +81,13 @@ def wait_established(api_client: Any, names: Iterable[str], *, timeout: float = 
                     if not pending:
                         return
         finally:
+            # The stream may still hold unread events: close it so its connection is not reused.
+            stream.close()
             stream.release_conn()
 
 
 def _json(response: Any) -> Any:
+    """The body of a response fetched unpreloaded, read fully so its connection can be reused."""
     try:
         return json.loads(response.data)
     finally:

@@ -164,8 +164,7 @@ class Scale:
 AGE_COLUMN = PrinterColumn("Age", ".metadata.creationTimestamp", "date")
 
 DNS1035_NAME_RULE: JsonDict = {
-    "rule": "size(self.metadata.name) <= 63"
-    " && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+    "rule": "size(self) <= 63 && self.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
     "message": (
         "metadata.name must be a DNS-1035 label: at most 63 characters of lower-case letters, "
         "digits and '-', starting with a letter and ending with a letter or digit "
@@ -189,6 +188,8 @@ class Resource(FluidModel):
     NAMESPACED: ClassVar[bool] = True
     PRINTER_COLUMNS: ClassVar[tuple[PrinterColumn, ...]] = ()
     SCALE: ClassVar[Scale | None] = None
+    NAME_RULE: ClassVar[JsonDict | None] = None
+    """A CEL rule on metadata.name (``self`` is the name), checked by the API server."""
 
     GROUP: ClassVar[str] = GROUP
     VERSION: ClassVar[str] = VERSION

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
 
 from api.v1alpha1.base import (
     AGE_COLUMN,
@@ -168,10 +169,9 @@ def _component_columns(component: str, plural: str) -> tuple[PrinterColumn, ...]
 class CacheRuntime(Resource):
     """A cache system instance built from a CacheRuntimeClass, for the Dataset of the same name."""
 
-    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": [DNS1035_NAME_RULE]})
-
     KIND: ClassVar[str] = "CacheRuntime"
     PLURAL: ClassVar[str] = "cacheruntimes"
+    NAME_RULE: ClassVar[JsonDict | None] = DNS1035_NAME_RULE
     PRINTER_COLUMNS: ClassVar[tuple[PrinterColumn, ...]] = (
         PrinterColumn("Class", ".spec.runtimeClassName"),
         *_component_columns("master", "Masters"),

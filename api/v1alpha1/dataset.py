@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
 
 from api.v1alpha1.base import (
     AGE_COLUMN,
@@ -135,10 +136,9 @@ class DatasetStatus(FluidModel):
 class Dataset(Resource):
     """A set of under-file-system mounts to cache; one runtime of the same name binds to it."""
 
-    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": [DNS1035_NAME_RULE]})
-
     KIND: ClassVar[str] = "Dataset"
     PLURAL: ClassVar[str] = "datasets"
+    NAME_RULE: ClassVar[JsonDict | None] = DNS1035_NAME_RULE
     SHORT_NAMES: ClassVar[tuple[str, ...]] = ("dataset",)
     PRINTER_COLUMNS: ClassVar[tuple[PrinterColumn, ...]] = (
         PrinterColumn("Ufs Total Size", ".status.ufsTotal"),

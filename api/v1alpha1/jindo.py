@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
+from pydantic.config import JsonDict
 
 from api.v1alpha1.base import (
     AGE_COLUMN,
@@ -97,10 +98,9 @@ class JindoRuntimeSpec(FluidModel):
 class JindoRuntime(Resource):
     """A JindoCache cluster (master, workers, FUSE) for the Dataset of the same name."""
 
-    model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": [DNS1035_NAME_RULE]})
-
     KIND: ClassVar[str] = "JindoRuntime"
     PLURAL: ClassVar[str] = "jindoruntimes"
+    NAME_RULE: ClassVar[JsonDict | None] = DNS1035_NAME_RULE
     SHORT_NAMES: ClassVar[tuple[str, ...]] = ("jindo",)
     PRINTER_COLUMNS: ClassVar[tuple[PrinterColumn, ...]] = (
         PrinterColumn("Ready Masters", ".status.masterNumberReady", "integer", 10),

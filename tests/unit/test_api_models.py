@@ -14,12 +14,16 @@ from api.v1alpha1 import (
     AlluxioRuntime,
     CacheRuntime,
     CacheRuntimeClass,
+    CacheRuntimeReplicatedComponent,
+    CacheRuntimeSpec,
     Dataset,
     DatasetPhase,
     DatasetRuntime,
-    JindoRuntime,
+    EncryptOption,
+    Level,
     MediumType,
     Mount,
+    ObjectMeta,
     PlacementMode,
     RuntimePhase,
 )
@@ -50,7 +54,7 @@ def test_python_attributes_are_snake_case_and_the_wire_is_camel_case() -> None:
 
 
 def test_models_accept_snake_case_names_from_python_code() -> None:
-    mount = Mount(mount_point="s3://bucket", encrypt_options=[{"name": "k"}])
+    mount = Mount(mount_point="s3://bucket", encrypt_options=[EncryptOption(name="k")])
 
     assert mount.model_dump(mode="json") == {
         "mountPoint": "s3://bucket",
@@ -83,7 +87,10 @@ def test_a_field_written_with_its_default_value_is_written_back() -> None:
 
 def test_defaults_nobody_set_are_left_to_the_api_server() -> None:
     rt = CacheRuntime(
-        metadata={"name": "demo"}, spec={"runtime_class_name": "demofs", "master": {}}
+        metadata=ObjectMeta(name="demo"),
+        spec=CacheRuntimeSpec(
+            runtime_class_name="demofs", master=CacheRuntimeReplicatedComponent()
+        ),
     )
 
     assert rt.spec.master is not None
@@ -97,7 +104,7 @@ def test_defaults_nobody_set_are_left_to_the_api_server() -> None:
 
 
 def test_changes_made_in_place_to_a_default_spec_or_status_are_written() -> None:
-    ds = Dataset(metadata={"name": "demo"})
+    ds = Dataset(metadata=ObjectMeta(name="demo"))
     ds.spec.mounts = [Mount(mount_point="s3://bucket")]
     ds.status.phase = DatasetPhase.NOT_BOUND
     ds.status.conditions = []
@@ -107,7 +114,7 @@ def test_changes_made_in_place_to_a_default_spec_or_status_are_written() -> None
 
 
 def test_none_means_absent_and_is_never_written() -> None:
-    ds = Dataset(metadata={"name": "demo"})
+    ds = Dataset(metadata=ObjectMeta(name="demo"))
     ds.status.phase = None
 
     assert "status" not in ds.to_dict()
@@ -137,7 +144,7 @@ def test_from_dict_refuses_another_api_version() -> None:
 
 def test_cacheruntime_replicas_can_not_be_negative() -> None:
     with pytest.raises(ValidationError, match="greater than or equal to 0"):
-        CacheRuntime(spec={"runtime_class_name": "c", "worker": {"replicas": -1}})
+        CacheRuntimeReplicatedComponent(replicas=-1)
 
 
 def test_cacheruntime_needs_a_runtime_class_name() -> None:
@@ -169,7 +176,7 @@ def test_quantities_keep_the_type_they_were_written_with() -> None:
 
 def test_an_unknown_medium_is_refused() -> None:
     with pytest.raises(ValidationError, match="mediumtype"):
-        JindoRuntime(spec={"tieredstore": {"levels": [{"mediumtype": "NVME"}]}})
+        Level.model_validate({"mediumtype": "NVME"})
 
 
 def test_enum_fields_compare_equal_to_their_wire_strings() -> None:
@@ -202,7 +209,7 @@ def test_the_kind_classes_carry_the_crd_names_controllers_need() -> None:
 
 
 def bound(*runtimes: DatasetRuntime) -> Dataset:
-    ds = Dataset(metadata={"name": "demo", "namespace": "ns"})
+    ds = Dataset(metadata=ObjectMeta(name="demo", namespace="ns"))
     ds.status.runtimes = list(runtimes)
     return ds
 

@@ -106,8 +106,10 @@ def test_schemas_are_structural(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(CRDS))
-def test_metadata_is_left_to_the_api_server(kind: str) -> None:
-    assert schema(kind)["properties"]["metadata"] == {"type": "object"}
+def test_metadata_is_left_to_the_api_server_but_for_a_rule_on_the_name(kind: str) -> None:
+    metadata = schema(kind)["properties"]["metadata"]
+    assert metadata["type"] == "object"
+    assert set(metadata.get("properties", {})) <= {"name"}
 
 
 def test_every_kind_with_a_status_has_the_status_subresource() -> None:
@@ -282,10 +284,14 @@ def rules(node: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("kind", ["Dataset", "CacheRuntime", "AlluxioRuntime", "JindoRuntime"])
 def test_namespaced_kinds_require_a_dns_1035_name(kind: str) -> None:
-    (validation,) = schema(kind)["x-kubernetes-validations"]
-    assert "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')" in validation["rule"]
-    assert "size(self.metadata.name) <= 63" in validation["rule"]
+    (validation,) = at(schema(kind), "metadata.name")["x-kubernetes-validations"]
+    assert "self.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')" in validation["rule"]
+    assert "size(self) <= 63" in validation["rule"]
     assert validation["message"].startswith("metadata.name must be a DNS-1035 label")
+
+
+def test_cacheruntimeclass_names_are_only_checked_by_the_api_server() -> None:
+    assert schema("CacheRuntimeClass")["properties"]["metadata"] == {"type": "object"}
 
 
 def test_cel_rules_cover_what_the_schema_can_not_say() -> None:
