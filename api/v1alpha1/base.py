@@ -33,6 +33,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
+from fluidpy.client import GVK
+
 GROUP = "data.fluid.io"
 VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
@@ -227,6 +229,11 @@ class Resource(FluidModel):
         """The object as the API server wants it: camelCase keys, JSON-compatible values."""
         data: dict[str, Any] = self.model_dump(mode="json", by_alias=True)
         return data
+
+    @classmethod
+    def gvk(cls) -> GVK:
+        """The kind's GVK, as fluidpy's client, cache and controller builder take it."""
+        return GVK(cls.GROUP, cls.VERSION, cls.KIND)
 
     @classmethod
     def singular(cls) -> str:

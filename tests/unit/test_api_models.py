@@ -27,6 +27,7 @@ from api.v1alpha1 import (
     PlacementMode,
     RuntimePhase,
 )
+from fluidpy.client import GVK
 
 
 def dataset(**spec: Any) -> dict[str, Any]:
@@ -193,6 +194,16 @@ def test_the_kind_classes_carry_the_crd_names_controllers_need() -> None:
         kind.KIND: (kind.PLURAL, kind.SHORT_NAMES, kind.NAMESPACED, kind.crd_name())
         for kind in KINDS
     }
+    assert [kind.gvk() for kind in KINDS] == [
+        GVK("data.fluid.io", "v1alpha1", kind)
+        for kind in (
+            "Dataset",
+            "CacheRuntimeClass",
+            "CacheRuntime",
+            "AlluxioRuntime",
+            "JindoRuntime",
+        )
+    ]
 
     assert facts == {
         "Dataset": ("datasets", ("dataset",), True, "datasets.data.fluid.io"),
