@@ -55,6 +55,24 @@ TRANSFORMS: list[tuple[str, Transform | None]] = [
 ]
 
 
+def _fields(keys: list[str]) -> dict[str, Any]:
+    return {key: {} for key in keys}
+
+
+def _container_status(name: str, i: int, started: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "state": {"running": {"startedAt": started}},
+        "lastState": {},
+        "ready": True,
+        "restartCount": 0,
+        "image": "registry.example.com/fluid/alluxio:2.9.4",
+        "imageID": "registry.example.com/fluid/alluxio@sha256:" + f"{i:064x}",
+        "containerID": "containerd://" + f"{i + 7:064x}",
+        "started": True,
+    }
+
+
 def realistic_pod(i: int) -> dict[str, Any]:
     """A StatefulSet Pod as a real API server returns it: a container with probes, env, volumes,
     status with conditions and container statuses, and managedFields from three managers."""
@@ -101,18 +119,6 @@ def realistic_pod(i: int) -> dict[str, Any]:
         "terminationMessagePath": "/dev/termination-log",
         "terminationMessagePolicy": "File",
     }
-    status_of = lambda c: {  # noqa: E731
-        "name": c,
-        "state": {"running": {"startedAt": ts}},
-        "lastState": {},
-        "ready": True,
-        "restartCount": 0,
-        "image": "registry.example.com/fluid/alluxio:2.9.4",
-        "imageID": "registry.example.com/fluid/alluxio@sha256:" + f"{i:064x}",
-        "containerID": "containerd://" + f"{i + 7:064x}",
-        "started": True,
-    }
-    fields = lambda keys: {k: {} for k in keys}  # noqa: E731
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -152,7 +158,7 @@ def realistic_pod(i: int) -> dict[str, Any]:
                     "fieldsV1": {
                         "f:metadata": {
                             "f:generateName": {},
-                            "f:labels": fields(
+                            "f:labels": _fields(
                                 [
                                     "f:app",
                                     "f:role",
@@ -166,7 +172,7 @@ def realistic_pod(i: int) -> dict[str, Any]:
                         },
                         "f:spec": {
                             "f:containers": {
-                                'k:{"name":"alluxio-worker"}': fields(
+                                'k:{"name":"alluxio-worker"}': _fields(
                                     [
                                         "f:args",
                                         "f:env",
@@ -198,7 +204,7 @@ def realistic_pod(i: int) -> dict[str, Any]:
                     "subresource": "status",
                     "fieldsV1": {
                         "f:status": {
-                            "f:conditions": fields(
+                            "f:conditions": _fields(
                                 [
                                     'k:{"type":"ContainersReady"}',
                                     'k:{"type":"Initialized"}',
@@ -222,7 +228,7 @@ def realistic_pod(i: int) -> dict[str, Any]:
                     "time": ts,
                     "fieldsType": "FieldsV1",
                     "fieldsV1": {
-                        "f:metadata": {"f:annotations": fields(["f:sidecar.istio.io/inject"])}
+                        "f:metadata": {"f:annotations": _fields(["f:sidecar.istio.io/inject"])}
                     },
                 },
             ],
@@ -284,7 +290,7 @@ def realistic_pod(i: int) -> dict[str, Any]:
             "podIP": f"10.0.{i % 250}.{i % 200 + 1}",
             "podIPs": [{"ip": f"10.0.{i % 250}.{i % 200 + 1}"}],
             "startTime": ts,
-            "containerStatuses": [status_of("alluxio-worker")],
+            "containerStatuses": [_container_status("alluxio-worker", i, ts)],
             "qosClass": "Burstable",
         },
     }
