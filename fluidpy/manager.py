@@ -99,8 +99,11 @@ class ManagerOptions:
     """Client-side API request rate (Fluid's setting): polite to a shared API server while
     letting a busy controller work; bursts of `burst` requests pass at once."""
     burst: int = 30
+    """Requests allowed at once above `qps` (Fluid's setting): a reconcile that writes several
+    objects in a row is not slowed down, while a sustained storm still is."""
     field_manager: str = "fluidpy"
-    """Field manager name for server-side apply."""
+    """Field manager for server-side apply: one fixed name, so every replica and every restart
+    owns the same fields and an apply never conflicts with this controller's own earlier one."""
     handle_signals: bool = True
     """Install SIGTERM/SIGINT handlers in run() (only possible on the main thread)."""
 
