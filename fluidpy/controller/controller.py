@@ -198,9 +198,13 @@ class Controller:
         return True
 
     def _shut_down(self, workers: list[threading.Thread]) -> None:
+        if not workers:
+            # Stopped before the informers synced: nobody would drain what is queued.
+            self.queue.shut_down()
+            self._cancel_work()
+            return
         timeout = 0.0 if self._aborted else self.graceful_shutdown_timeout
-        if workers:
-            self._log.info("draining work queue", timeout=timeout)
+        self._log.info("draining work queue", timeout=timeout)
         drained = self.queue.shut_down_with_drain(timeout)
         if not drained:
             self._log.warning("graceful shutdown timed out; cancelling in-flight reconciles")

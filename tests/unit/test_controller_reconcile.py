@@ -57,12 +57,17 @@ class RecordingQueue:
         self._record("done", item)
 
     def shut_down(self) -> None:
+        self._record("shut_down", None)
+        self._close()
+
+    def _close(self) -> None:
         with self._cond:
             self._shut = True
             self._cond.notify_all()
 
     def shut_down_with_drain(self, timeout: float | None = None) -> bool:
-        self.shut_down()
+        self._record("shut_down_with_drain", timeout)
+        self._close()
         deadline = time.monotonic() + (timeout if timeout is not None else WAIT)
         with self._cond:
             while self._items or self.in_flight:
@@ -464,6 +469,27 @@ def test_start_waits_for_its_sources_to_sync() -> None:
     assert reconciled.wait(WAIT)
     cancel()
     thread.join(WAIT)
+
+
+def test_a_controller_stopped_before_its_sources_sync_shuts_its_queue_without_draining() -> None:
+    class NeverSynced:
+        def add_event_handler(self, handler: object) -> None:
+            pass
+
+        def has_synced(self) -> bool:
+            return False
+
+    reconciled: list[Request] = []
+    queue = RecordingQueue([REQ])
+    controller = Controller(
+        unique_name(), FnReconciler(lambda ctx, req: reconciled.append(req)), queue
+    )
+    controller.watch(NeverSynced(), lambda obj: [])
+    ctx, cancel = Context.background().with_cancel()
+    cancel()
+    controller.start(ctx)
+    assert reconciled == []
+    assert [c[0] for c in queue.calls] == ["shut_down"]
 
 
 def test_start_fails_when_sources_never_sync() -> None:
