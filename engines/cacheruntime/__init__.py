@@ -1,0 +1,34 @@
+"""CacheRuntime: any cache system, described in YAML by a CacheRuntimeClass.
+
+The package's public face is what the engine factory and the runtime controller look for:
+`build` (the `cacheruntime` entry point), `RUNTIME_GVK`, `FINALIZER` and `secondary_watches`.
+"""
+
+from __future__ import annotations
+
+from engines.base import Engine, ReconcileRequestContext, TemplateEngine
+from engines.cacheruntime.dependents import secondary_watches
+from engines.cacheruntime.engine import CacheRuntimeEngine
+from engines.cacheruntime.naming import CLASS_GVK, FINALIZER, RUNTIME_GVK, RUNTIME_TYPE
+
+
+def build(engine_id: str, ctx: ReconcileRequestContext) -> Engine:
+    """The engine of runtime ctx.namespace/ctx.name, driven by Fluid's TemplateEngine.
+
+    No slow-probe interval: every step is cheap (cache reads, applies skipped when nothing
+    changed), so every pass runs every step.
+    """
+    return TemplateEngine(
+        CacheRuntimeEngine(ctx.namespace, ctx.name), engine_id, sync_interval=None
+    )
+
+
+__all__ = [
+    "CLASS_GVK",
+    "FINALIZER",
+    "RUNTIME_GVK",
+    "RUNTIME_TYPE",
+    "CacheRuntimeEngine",
+    "build",
+    "secondary_watches",
+]

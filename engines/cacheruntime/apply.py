@@ -1,0 +1,108 @@
+"""Server-side apply of rendered objects, skipped when the live object is already as rendered.
+
+Applying every object on every reconcile would be correct (apply is idempotent) but costs one
+API request per object per pass, and a runtime is reconciled on every pod and workload change.
+So each rendered object carries the hash of its rendering in an annotation, and an apply is
+skipped when the cached live object carries the same hash and still has every field the
+rendering sets (someone else may have changed them since). A field the rendering stops setting
+changes the hash, and server-side apply removes it, because this field manager owned it.
+
+Right after an apply the informer cache may not have the new object yet; the Applier remembers
+which cached version it wrote over, and does not write again while the cache still shows it
+(the write's own watch event wakes the runtime again anyway).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import threading
+from typing import Any
+
+from engines.cacheruntime.quantity import same_quantity
+from fluidpy.client import GVK, Client
+from fluidpy.context import Context
+
+APPLIED_HASH = "cacheruntime.fluid.io/applied-hash"
+
+
+def fingerprint(obj: dict[str, Any]) -> str:
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def stamped(desired: dict[str, Any]) -> dict[str, Any]:
+    """The rendering with its own hash in metadata.annotations."""
+    obj = copy.deepcopy(desired)
+    digest = fingerprint(desired)
+    obj["metadata"].setdefault("annotations", {})[APPLIED_HASH] = digest
+    return obj
+
+
+def _empty(value: Any) -> bool:
+    """Values the API server drops or never returns: Go's omitempty zero values."""
+    return value is None or value is False or value in ("", [], {})
+
+
+def covers(live: Any, desired: Any) -> bool:
+    """Whether `live` has every field `desired` sets, with the same value (a quantity may be
+    spelled differently; an empty desired value matches an absent one; lists match item by
+    item). Fields only `live` has (defaults, status) do not matter."""
+    if isinstance(desired, dict):
+        if not isinstance(live, dict):
+            return _empty(live) and all(_empty(v) for v in desired.values())
+        return all(covers(live.get(key), value) for key, value in desired.items())
+    if isinstance(desired, list):
+        if not isinstance(live, list):
+            return _empty(live) and not desired
+        return len(live) == len(desired) and all(map(covers, live, desired))
+    if _empty(desired):
+        return _empty(live)
+    return bool(desired == live) or same_quantity(desired, live)
+
+
+def up_to_date(live: dict[str, Any] | None, desired: dict[str, Any]) -> bool:
+    """`desired` is stamped; True when applying it would change nothing we care about."""
+    if live is None:
+        return False
+    annotations = live.get("metadata", {}).get("annotations") or {}
+    wanted = desired["metadata"]["annotations"][APPLIED_HASH]
+    return annotations.get(APPLIED_HASH) == wanted and covers(live, desired)
+
+
+def _version(obj: dict[str, Any] | None) -> str | None:
+    return None if obj is None else obj.get("metadata", {}).get("resourceVersion")
+
+
+class Applier:
+    """Applies rendered objects for one runtime; safe to call from several threads."""
+
+    def __init__(self) -> None:
+        self._written: dict[tuple[GVK, str, str], tuple[str, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def ensure(
+        self, client: Client, desired: dict[str, Any], ctx: Context | None = None
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """Make the object as rendered. Returns the freshest copy known (None while a create is
+        not in the cache yet) and whether an apply was sent."""
+        gvk = GVK.of_object(desired)
+        metadata = desired["metadata"]
+        key = (gvk, metadata.get("namespace") or "", metadata["name"])
+        live = client.get(gvk, metadata["name"], metadata.get("namespace"), ctx=ctx)
+        target = stamped(desired)
+        if up_to_date(live, target):
+            return live, False
+        digest = target["metadata"]["annotations"][APPLIED_HASH]
+        with self._lock:
+            if self._written.get(key) == (digest, _version(live)):
+                return live, False
+        result = client.apply(target, ctx=ctx)
+        with self._lock:
+            self._written[key] = (digest, _version(live))
+        return result, True
+
+    def forget(self, gvk: GVK, namespace: str, name: str) -> None:
+        with self._lock:
+            self._written.pop((gvk, namespace, name), None)

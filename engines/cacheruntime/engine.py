@@ -1,0 +1,556 @@
+"""The CacheRuntime engine: any cache system, described by a CacheRuntimeClass, on Kubernetes.
+
+It implements Fluid's Implement interface, so the TemplateEngine drives it in Fluid's Setup and
+Sync orders like every other engine. Each pass resolves the runtime, its class and its Dataset
+into a Plan (plan.py, after validation.py), renders the desired objects with pure functions
+(render/) and applies only those that differ from the cached live objects (apply.py). Nothing is
+"created if missing": every pass converges, so a change to the runtime, its class or its
+Dataset reaches the workloads on the next reconcile, and a component the runtime disables, or
+whose workload kind the class changes, loses its old workload.
+
+Methods of the interface that have no meaning for a cache system known only by YAML (UFS
+metadata, cache figures, node labels for Fluid's scheduler) are no-ops that say why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from api.v1alpha1 import CacheRuntime, CacheRuntimeClass
+from engines.base import (
+    EngineError,
+    Implement,
+    ReconcileRequestContext,
+    RuntimeInfo,
+    UFSToUpdate,
+    WaitingFor,
+)
+from engines.base.runtime_info import owner_dataset_uid, placement_of
+from engines.base.status import (
+    DATASET_BOUND,
+    DATASET_FAILED,
+    bind_dataset,
+    now,
+    remove_condition,
+    set_condition,
+    set_dataset_phase,
+)
+from engines.base.volume import create_volume, delete_volume
+from engines.cacheruntime.apply import Applier
+from engines.cacheruntime.debounce import DebouncedWriter
+from engines.cacheruntime.dependents import DEPENDENTS, Dependents
+from engines.cacheruntime.naming import (
+    CLASS_GVK,
+    CONFIGMAP,
+    NAME_LABEL,
+    NODE,
+    POD,
+    RUNTIME_TYPE,
+    SERVICE,
+    WORKLOAD_KINDS,
+    Component,
+    target_path,
+)
+from engines.cacheruntime.plan import ComponentPlan, Plan, make_plan, secret_options
+from engines.cacheruntime.render.config import (
+    config_text,
+    render_config_map,
+    render_extra_config_maps,
+    runtime_config,
+)
+from engines.cacheruntime.render.services import render_headless_service
+from engines.cacheruntime.render.status import (
+    ComponentState,
+    component_state,
+    master_ready,
+    runtime_phase,
+    workers_ready,
+)
+from engines.cacheruntime.render.topology import pod_configs
+from engines.cacheruntime.render.workloads import render_workload
+from engines.cacheruntime.validation import (
+    check_class,
+    check_dataset,
+    check_plan,
+    check_runtime_against_class,
+    components_without_support,
+    parse,
+)
+from fluidpy.client import GVK, SECRET, Client
+
+MOUNT_TYPE = "cache"
+"""The PV's mount_type attribute: how Fluid's CSI plugin checks a FUSE mount is up."""
+
+CONDITION_OF: dict[Component, str] = {
+    "master": "MasterReady",
+    "worker": "WorkersReady",
+    "client": "ClientReady",
+}
+EXTRA_RESOURCES_CONDITION = "ExtraResourcesMounted"
+
+
+@dataclass
+class _Pass:
+    """What one reconcile pass has learned so far."""
+
+    ctx: ReconcileRequestContext
+    plan: Plan
+    workloads: dict[Component, dict[str, Any] | None] = field(default_factory=dict)
+    """Each enabled component's workload as last applied or read in this pass."""
+
+
+class CacheRuntimeEngine(Implement):
+    """One CacheRuntime's engine; the RuntimeReconciler keeps it between passes."""
+
+    def __init__(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        dependents: Dependents = DEPENDENTS,
+        writer: DebouncedWriter | None = None,
+    ) -> None:
+        self.namespace = namespace
+        self.name = name
+        self._dependents = dependents
+        self._applier = Applier()
+        self.config_writer = writer or DebouncedWriter((namespace, name))
+        self._pass: _Pass | None = None
+
+    # The pass: parse, look up, validate, plan ------------------------------------------
+
+    def _state(self) -> _Pass:
+        ctx = self.ctx
+        if self._pass is None or self._pass.ctx is not ctx:
+            self._pass = _Pass(ctx, self._plan(ctx))
+        return self._pass
+
+    def _plan(self, ctx: ReconcileRequestContext) -> Plan:
+        runtime = parse(CacheRuntime, ctx.runtime, f"CacheRuntime {ctx.namespace}/{ctx.name}")
+        if ctx.dataset is None:
+            raise WaitingFor(
+                f"waiting for Dataset {ctx.namespace}/{ctx.name}; create it",
+                reason="DatasetNotFound",
+            )
+        dataset = check_dataset(ctx.dataset)
+        class_name = runtime.spec.runtime_class_name
+        self._dependents.record(
+            ctx.namespace,
+            ctx.name,
+            class_name,
+            (o.secret for o in secret_options(dataset) if o.secret),
+        )
+        raw_class = ctx.client.get(CLASS_GVK, class_name, ctx=ctx.ctx)
+        if raw_class is None:
+            raise WaitingFor(
+                f"waiting for CacheRuntimeClass {class_name!r} (spec.runtimeClassName), which "
+                "does not exist: create the class (it is cluster-scoped) and the runtime "
+                "proceeds by itself",
+                reason="RuntimeClassNotFound",
+            )
+        check_class(class_name, raw_class)
+        runtime_class = parse(CacheRuntimeClass, raw_class, f"CacheRuntimeClass {class_name}")
+        check_runtime_against_class(runtime, runtime_class)
+        plan = make_plan(
+            runtime,
+            runtime_class,
+            dataset,
+            owner_reference=ctx.owner_reference,
+            mount_root=ctx.mount_root,
+            fuse_label=self._info(ctx).fuse_label,
+        )
+        check_plan(plan)
+        if any(component.mounts_secrets for component in plan.enabled()):
+            self._check_secrets(ctx, plan)
+        return plan
+
+    def _check_secrets(self, ctx: ReconcileRequestContext, plan: Plan) -> None:
+        for secret in plan.secrets:
+            if not _exists(ctx.client, SECRET, secret, plan.namespace, ctx):
+                options = sorted({o.option for o in plan.secret_options if o.secret == secret})
+                raise WaitingFor(
+                    f"waiting for Secret {plan.namespace}/{secret}, which Dataset "
+                    f"{plan.namespace}/{plan.name} names in encryptOptions "
+                    f"({', '.join(options)}) and which does not exist: create it in namespace "
+                    f"{plan.namespace} and the runtime proceeds by itself",
+                    reason="SecretNotFound",
+                )
+
+    def _info(self, ctx: ReconcileRequestContext) -> RuntimeInfo:
+        client_spec = ctx.spec.get("client") or {}
+        return RuntimeInfo(
+            name=ctx.name,
+            namespace=ctx.namespace,
+            runtime_type=RUNTIME_TYPE,
+            owner_dataset_uid=owner_dataset_uid(ctx.runtime),
+            placement=placement_of(ctx.dataset),
+            fuse_node_selector=dict(client_spec.get("nodeSelector") or {}),
+        )
+
+    # Converging objects ------------------------------------------------------------------
+
+    def _converge_config(self, state: _Pass) -> None:
+        ctx, plan = state.ctx, state.plan
+        for desired in render_extra_config_maps(plan):
+            live = ctx.client.get(
+                CONFIGMAP, desired["metadata"]["name"], plan.namespace, ctx=ctx.ctx
+            )
+            if live is not None and not self._controlled(ctx, live):
+                ctx.log.info(
+                    "keeping a config map the runtime does not own",
+                    name=desired["metadata"]["name"],
+                )
+                continue
+            self._applier.ensure(ctx.client, desired, ctx.ctx)
+        pods = ctx.client.list(
+            POD, plan.namespace, label_selector=f"{NAME_LABEL}={plan.name}", ctx=ctx.ctx
+        )
+        text = config_text(runtime_config(plan, pod_configs(pods)))
+        desired = render_config_map(plan, text)
+        live = ctx.client.get(CONFIGMAP, plan.config_map, plan.namespace, ctx=ctx.ctx)
+        self.config_writer.submit(ctx.client, desired, live, ctx.ctx)
+
+    def _converge_component(self, state: _Pass, component: ComponentPlan) -> bool:
+        """Apply the component's workload and Service, remove what it no longer has; True when
+        anything was written."""
+        ctx, plan = state.ctx, state.plan
+        changed = False
+        for kind, gvk in WORKLOAD_KINDS.items():
+            if not component.enabled or kind != component.kind:
+                changed |= self._remove(ctx, gvk, component.workload)
+        if not component.headless:
+            changed |= self._remove(ctx, SERVICE, component.workload)
+        if not component.enabled:
+            state.workloads.pop(component.component, None)
+            return changed
+        if component.headless:
+            _, wrote = self._applier.ensure(
+                ctx.client, render_headless_service(plan, component), ctx.ctx
+            )
+            changed |= wrote
+        desired = render_workload(plan, component)
+        changed |= self._replace_if_immutable_changed(ctx, desired)
+        workload, wrote = self._applier.ensure(ctx.client, desired, ctx.ctx)
+        state.workloads[component.component] = workload
+        return changed or wrote
+
+    def _replace_if_immutable_changed(
+        self, ctx: ReconcileRequestContext, desired: dict[str, Any]
+    ) -> bool:
+        """A StatefulSet's serviceName cannot change; a class that adds or drops the headless
+        Service gets a new StatefulSet (its pods are recreated under the new name)."""
+        if desired["kind"] != "StatefulSet":
+            return False
+        gvk = GVK.of_object(desired)
+        name = desired["metadata"]["name"]
+        live = ctx.client.get(gvk, name, ctx.namespace, ctx=ctx.ctx)
+        if live is None or not self._controlled(ctx, live):
+            return False
+        if (live.get("spec") or {}).get("serviceName", "") == desired["spec"].get(
+            "serviceName", ""
+        ):
+            return False
+        return self._remove(ctx, gvk, name)
+
+    def _remove(self, ctx: ReconcileRequestContext, gvk: GVK, name: str) -> bool:
+        live = ctx.client.get(gvk, name, ctx.namespace, ctx=ctx.ctx)
+        if live is None or not self._controlled(ctx, live):
+            return False
+        self._applier.forget(gvk, ctx.namespace, name)
+        return ctx.client.delete(gvk, name, ctx.namespace, ctx=ctx.ctx)
+
+    @staticmethod
+    def _controlled(ctx: ReconcileRequestContext, obj: dict[str, Any]) -> bool:
+        uid = ctx.runtime["metadata"].get("uid")
+        return any(
+            ref.get("uid") == uid and ref.get("controller")
+            for ref in obj.get("metadata", {}).get("ownerReferences") or []
+        )
+
+    def _converge(self, state: _Pass, components: tuple[Component, ...]) -> bool:
+        changed = False
+        for component in components:
+            changed |= self._converge_component(state, state.plan.component(component))
+        return changed
+
+    # Status --------------------------------------------------------------------------------
+
+    def _component_state(self, state: _Pass, component: ComponentPlan) -> ComponentState | None:
+        """None for a component the runtime does not run."""
+        if not component.enabled:
+            return None
+        if component.component in state.workloads:
+            workload = state.workloads[component.component]
+        else:
+            gvk = WORKLOAD_KINDS[component.kind]
+            workload = state.ctx.client.get(
+                gvk, component.workload, state.plan.namespace, ctx=state.ctx.ctx
+            )
+            state.workloads[component.component] = workload
+        if workload is not None and workload.get("kind") != component.kind:
+            workload = None
+        return component_state(workload, component.replicas)
+
+    def _update_status(self, state: _Pass) -> tuple[ComponentState | None, ComponentState | None]:
+        """Write every component's status and the runtime's phase; returns (master, workers)."""
+        status = state.ctx.runtime_status
+        states: dict[Component, ComponentState | None] = {}
+        for component in state.plan.components.values():
+            current = self._component_state(state, component)
+            states[component.component] = current
+            name = component.component
+            if current is None:
+                status.pop(name, None)
+                remove_condition(status, CONDITION_OF[name])
+                continue
+            status[name] = current.as_status()
+            set_condition(
+                status,
+                CONDITION_OF[name],
+                _gate_open(name, current),
+                f"{current.phase}",
+                f"{current.ready} of {current.desired} {name} pods are ready",
+            )
+        master, workers = states["master"], states["worker"]
+        status["phase"] = runtime_phase(master, workers)
+        status["valueFile"] = state.plan.config_map
+        unsupported = components_without_support(state.plan)
+        if unsupported:
+            set_condition(
+                status,
+                EXTRA_RESOURCES_CONDITION,
+                False,
+                "NotSupported",
+                f"dependencies.extraResources of the {', '.join(unsupported)} in CacheRuntimeClass "
+                f"{state.plan.class_name} is accepted but not supported yet; mount the class's "
+                "config maps through volumes in its podTemplateSpec",
+            )
+        else:
+            remove_condition(status, EXTRA_RESOURCES_CONDITION)
+        return master, workers
+
+    # Implement: setup ------------------------------------------------------------------------
+    #
+    # Setup runs until the Dataset is bound to this runtime; from then on every pass goes
+    # straight through it (each gate answers "ready") to sync, which converges everything and
+    # watches health. The RuntimeReconciler calls setup on every pass, so this is what keeps a
+    # bound runtime whose master restarts from being "set up" again.
+
+    def _bound(self) -> bool:
+        """Whether the Dataset already lists this runtime (setup finished once)."""
+        ctx = self.ctx
+        return any(
+            entry.get("name") == ctx.name
+            and entry.get("namespace", ctx.namespace) == ctx.namespace
+            and entry.get("category") == ctx.category
+            for entry in (ctx.dataset_status or {}).get("runtimes") or []
+        )
+
+    def should_setup_master(self) -> bool:
+        """Until bound. Setting up converges, so repeating it is safe and cheap."""
+        return not self._bound()
+
+    def setup_master(self) -> None:
+        """The runtime config (pods read it from their first start) and the master."""
+        state = self._state()
+        self._converge_config(state)
+        self._converge(state, ("master",))
+
+    def check_master_ready(self) -> bool:
+        """Also writes every component's status, so a runtime being set up shows its progress."""
+        master, _ = self._update_status(self._state())
+        return self._bound() or master_ready(master)
+
+    def should_check_ufs(self) -> bool:
+        """No: the cache system mounts its under file systems itself, from the runtime config."""
+        return False
+
+    def prepare_ufs(self) -> None:
+        """Nothing to prepare: mounts reach the components through the runtime config."""
+
+    def should_setup_workers(self) -> bool:
+        """Until bound, as for the master."""
+        return not self._bound()
+
+    def setup_workers(self) -> None:
+        """The workers and the client (the client follows the workers, as in Fluid)."""
+        self._converge(self._state(), ("worker", "client"))
+
+    def check_workers_ready(self) -> bool:
+        _, workers = self._update_status(self._state())
+        return self._bound() or workers_ready(workers)
+
+    def check_and_update_runtime_status(self) -> bool:
+        master, workers = self._update_status(self._state())
+        return self._bound() or (master_ready(master) and workers_ready(workers))
+
+    def bind_to_dataset(self) -> None:
+        """Bind once; afterwards sync's health check moves the Dataset between Bound and Failed."""
+        if self._bound():
+            return
+        ctx = self.ctx
+        bind_dataset(ctx, RUNTIME_TYPE)
+        status = ctx.runtime_status
+        status["mountTime"] = now()
+        if not status.get("setupDuration"):
+            status["setupDuration"] = _since(ctx.runtime["metadata"].get("creationTimestamp"))
+
+    def update_dataset_status(self, phase: str) -> None:
+        set_dataset_phase(self.ctx, phase, RUNTIME_TYPE)
+
+    # Implement: sync -------------------------------------------------------------------------
+
+    def sync_metadata(self) -> None:
+        """No metadata to sync: a YAML-defined cache system has no interface for UFS metadata."""
+
+    def sync_replicas(self, ctx: ReconcileRequestContext) -> None:
+        """Nothing separate: replicas are part of each rendered workload, which sync_runtime
+        applies together with every other change."""
+
+    def sync_runtime(self, ctx: ReconcileRequestContext) -> bool:
+        """Converge the config and every component; True when a workload or Service changed."""
+        state = self._state()
+        self._converge_config(state)
+        return self._converge(state, ("master", "worker", "client"))
+
+    def check_runtime_healthy(self) -> None:
+        """An unready master, or no ready worker, makes the Dataset Failed until they recover."""
+        ctx = self.ctx
+        master, workers = self._update_status(self._state())
+        if master_ready(master) and workers_ready(workers):
+            if (ctx.dataset_status or {}).get("phase") != DATASET_BOUND:
+                bind_dataset(ctx, RUNTIME_TYPE)
+            return
+        set_dataset_phase(ctx, DATASET_FAILED, RUNTIME_TYPE)
+        parts = [
+            f"{name} {state.ready}/{state.desired} ready"
+            for name, state in (("master", master), ("workers", workers))
+            if state is not None
+        ]
+        raise EngineError(
+            f"the cache is not healthy: {', '.join(parts)}; see the pods of {ctx.name}",
+            reason="RuntimeNotHealthy",
+        )
+
+    def update_cache_of_dataset(self) -> None:
+        """No cache figures: a class defines no way to ask its cache system for them."""
+
+    def should_sync_dataset_mounts(self) -> bool:
+        status = self.ctx.dataset_status
+        return status is not None and status.get("mounts") != (
+            self.ctx.dataset_spec.get("mounts") or []
+        )
+
+    def sync_dataset_mounts(self) -> None:
+        """Record the Dataset's mounts as applied: the runtime config already carries them."""
+        if self.ctx.dataset_status is not None:
+            self.ctx.dataset_status["mounts"] = list(self.ctx.dataset_spec.get("mounts") or [])
+
+    def should_update_ufs(self) -> UFSToUpdate | None:
+        """None: mount changes reach the cache system through the runtime config."""
+        return None
+
+    def update_on_ufs_change(self, to_update: UFSToUpdate) -> bool:
+        """Never called (should_update_ufs is None); nothing to remount from here."""
+        return False
+
+    def sync_schedule_info_to_cache_nodes(self) -> None:
+        """Nothing: the class's pod templates place the cache (affinity included), so Fluid's
+        cache-node labels play no part."""
+
+    def check_runtime_ready(self) -> bool:
+        """Readiness is the workloads' (there is no CLI to ask): master and workers ready."""
+        master, workers = self._update_status(self._state())
+        return master_ready(master) and workers_ready(workers)
+
+    def assign_nodes_to_cache(self, desired: int) -> int:
+        """The scheduler places the workload's pods; every desired replica is assignable."""
+        return desired
+
+    # Implement: volumes, validation, shutdown --------------------------------------------------
+
+    def create_volume(self, ctx: ReconcileRequestContext) -> None:
+        create_volume(
+            ctx,
+            self._info(ctx),
+            fuse_path=target_path(ctx.mount_root, ctx.namespace, ctx.name),
+            mount_type=MOUNT_TYPE,
+        )
+
+    def delete_volume(self, ctx: ReconcileRequestContext) -> None:
+        delete_volume(ctx, self._info(ctx))
+
+    def validate(self, ctx: ReconcileRequestContext) -> None:
+        """Resolve and check the runtime, its class, its Dataset and Secrets (see _plan)."""
+        self.ctx = ctx
+        self._state()
+
+    def shutdown(self) -> None:
+        """Clean what owner references do not: the held config write, the dependency record
+        and the FUSE label Fluid's CSI plugin put on nodes."""
+        ctx = self.ctx
+        self.config_writer.cancel()
+        self._dependents.forget(ctx.namespace, ctx.name)
+        label = self._info(ctx).fuse_label
+        for node in ctx.client.list(NODE, label_selector=f"{label}=true", ctx=ctx.ctx):
+            ctx.client.patch(
+                NODE,
+                node["metadata"]["name"],
+                None,
+                {"metadata": {"labels": {label: None}}},
+                ctx=ctx.ctx,
+            )
+
+    # UnderFileSystemService: a YAML-defined cache system reports no UFS figures ------------------
+
+    def used_storage_bytes(self) -> int:
+        """0: no UFS metadata for a YAML-defined cache system."""
+        return 0
+
+    def free_storage_bytes(self) -> int:
+        """0: no UFS metadata for a YAML-defined cache system."""
+        return 0
+
+    def total_storage_bytes(self) -> int:
+        """0: no UFS metadata for a YAML-defined cache system."""
+        return 0
+
+    def total_file_nums(self) -> int:
+        """0: no UFS metadata for a YAML-defined cache system."""
+        return 0
+
+
+def _gate_open(component: str, state: ComponentState) -> bool:
+    if component == "master":
+        return master_ready(state)
+    if component == "worker":
+        return workers_ready(state)
+    return state.phase == "Ready"
+
+
+def _exists(
+    client: Client, gvk: GVK, name: str, namespace: str, ctx: ReconcileRequestContext
+) -> bool:
+    """Existence from the cache when it holds the kind (the Client reads Secrets only live), else
+    one live read; the object itself is dropped at once (a Secret's values are never kept)."""
+    cache = client.cache
+    if cache is not None and cache.serves(gvk, namespace):
+        return cache.get(gvk, name, namespace) is not None
+    return client.live.get(gvk, name, namespace, ctx=ctx.ctx) is not None
+
+
+def _since(timestamp: str | None) -> str:
+    """Time since `timestamp` as a Go duration ("37s", "2m5s", "1h0m3s"), as upstream shows it."""
+    if not timestamp:
+        return ""
+    started = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    seconds = max(int((datetime.now(UTC) - started).total_seconds()), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{seconds}s"
+    if minutes:
+        return f"{minutes}m{seconds}s"
+    return f"{seconds}s"

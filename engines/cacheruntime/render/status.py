@@ -1,0 +1,70 @@
+"""Readiness: each component's phase and counts, and what gates the runtime.
+
+The master is ready when all its replicas are; the workers when at least one is (a cache with
+fewer workers still serves); the client never gates readiness, because a DaemonSet client runs
+only where applications mount the Dataset, often nowhere yet. A workload its controller has not
+looked at since the last change (status.observedGeneration behind metadata.generation) is not
+ready, whatever its stale counts say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engines.base.status import NOT_READY, PARTIAL_READY, READY, phase_of
+from engines.cacheruntime.naming import DAEMONSET
+
+
+@dataclass(frozen=True)
+class ComponentState:
+    phase: str
+    desired: int
+    ready: int
+
+    def as_status(self) -> dict[str, Any]:
+        return {"phase": self.phase, "desiredReplicas": self.desired, "readyReplicas": self.ready}
+
+
+def _observed(workload: dict[str, Any]) -> bool:
+    generation = workload.get("metadata", {}).get("generation")
+    observed = (workload.get("status") or {}).get("observedGeneration")
+    return generation is None or (observed is not None and observed >= generation)
+
+
+def component_state(workload: dict[str, Any] | None, replicas: int | None) -> ComponentState:
+    """The state of a component's workload; `replicas` is what the runtime asks for (None for
+    a DaemonSet). A workload that does not exist (yet) is not ready."""
+    wanted = replicas if replicas is not None else 0
+    if workload is None:
+        return ComponentState(NOT_READY, wanted, 0)
+    status = workload.get("status") or {}
+    if workload.get("kind") == DAEMONSET.kind:
+        desired = int(status.get("desiredNumberScheduled") or 0)
+        ready = int(status.get("numberReady") or 0)
+    else:
+        spec_replicas = (workload.get("spec") or {}).get("replicas")
+        desired = int(wanted if spec_replicas is None else spec_replicas)
+        ready = int(status.get("readyReplicas") or 0)
+    if not _observed(workload):
+        return ComponentState(NOT_READY, desired, min(ready, desired))
+    return ComponentState(phase_of(desired, ready), desired, ready)
+
+
+def master_ready(state: ComponentState | None) -> bool:
+    """All master replicas ready (None: the runtime has no master)."""
+    return state is None or state.phase == READY
+
+
+def workers_ready(state: ComponentState | None) -> bool:
+    """At least one worker ready, or none wanted (None: the runtime has no workers)."""
+    return state is None or state.phase in (READY, PARTIAL_READY)
+
+
+def runtime_phase(master: ComponentState | None, workers: ComponentState | None) -> str:
+    """NotReady until both gates open; PartialReady while some workers are still missing."""
+    if not (master_ready(master) and workers_ready(workers)):
+        return NOT_READY
+    if workers is not None and workers.phase == PARTIAL_READY:
+        return PARTIAL_READY
+    return READY

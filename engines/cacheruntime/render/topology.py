@@ -1,0 +1,41 @@
+"""Which pods each component has right now, as the runtime config lists them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from engines.cacheruntime.naming import COMPONENT_LABEL, COMPONENTS
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural(name: str) -> list[Any]:
+    """`x-master-2` before `x-master-10`: StatefulSet ordinals in numeric order."""
+    return [int(part) if part.isdigit() else part for part in _DIGITS.split(name)]
+
+
+def _current(pod: dict[str, Any]) -> bool:
+    """Pods being deleted or finished are on their way out and serve no one."""
+    if pod.get("metadata", {}).get("deletionTimestamp"):
+        return False
+    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+
+
+def pod_configs(pods: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+    """`{component: [{podName, podIP}]}` for every component; a pod without an IP yet has ""."""
+    found: dict[str, list[dict[str, str]]] = {component: [] for component in COMPONENTS}
+    for pod in pods:
+        component = (pod.get("metadata", {}).get("labels") or {}).get(COMPONENT_LABEL)
+        if component not in found or not _current(pod):
+            continue
+        found[component].append(
+            {
+                "podName": pod["metadata"]["name"],
+                "podIP": (pod.get("status") or {}).get("podIP") or "",
+            }
+        )
+    for entries in found.values():
+        entries.sort(key=lambda entry: _natural(entry["podName"]))
+    return found

@@ -1,0 +1,124 @@
+"""Applies are skipped when the live object is as rendered, and never repeated on a stale cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engines.cacheruntime.apply import APPLIED_HASH, Applier, covers, stamped, up_to_date
+from engines.cacheruntime.quantity import parse_quantity, same_quantity
+from fluidpy.client import GVK
+
+
+def config_map(data: str = "a") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cm", "namespace": "ns"},
+        "data": {"k": data},
+    }
+
+
+def test_the_stamp_is_the_hash_of_the_rendering_and_changes_with_it() -> None:
+    first = stamped(config_map("a"))["metadata"]["annotations"][APPLIED_HASH]
+
+    assert first == stamped(config_map("a"))["metadata"]["annotations"][APPLIED_HASH]
+    assert first != stamped(config_map("b"))["metadata"]["annotations"][APPLIED_HASH]
+
+
+def test_live_objects_cover_renderings_despite_defaults_and_spelling() -> None:
+    desired = {"spec": {"sizeLimit": "1024Mi", "readOnly": False, "env": [{"name": "A"}], "x": ""}}
+    live = {"spec": {"sizeLimit": "1Gi", "env": [{"name": "A", "value": ""}], "default": 1}}
+
+    assert covers(live, desired)
+
+
+@pytest.mark.parametrize(
+    "live",
+    [
+        {"spec": {"sizeLimit": "2Gi", "env": [{"name": "A"}]}},
+        {"spec": {"sizeLimit": "1Gi", "env": [{"name": "B"}]}},
+        {"spec": {"sizeLimit": "1Gi", "env": [{"name": "A"}, {"name": "B"}]}},
+        {"spec": {"env": [{"name": "A"}]}},
+    ],
+)
+def test_a_changed_missing_or_extra_list_item_is_not_covered(live: dict[str, Any]) -> None:
+    assert not covers(live, {"spec": {"sizeLimit": "1Gi", "env": [{"name": "A"}]}})
+
+
+def test_an_object_is_up_to_date_only_with_the_same_stamp_and_fields() -> None:
+    desired = stamped(config_map("a"))
+
+    assert up_to_date(desired, desired)
+    assert not up_to_date(None, desired)
+    assert not up_to_date(stamped(config_map("b")), desired)
+    edited = stamped(config_map("a"))
+    edited["data"]["k"] = "edited by hand"
+    assert not up_to_date(edited, desired)
+
+
+def test_the_applier_writes_once_and_then_leaves_the_object_alone(fake_client: Any) -> None:
+    client = fake_client()
+    applier = Applier()
+
+    _, first = applier.ensure(client, config_map())
+    _, second = applier.ensure(client, config_map())
+
+    assert (first, second) == (True, False)
+    assert client.writes == [("apply", "ConfigMap", "cm")]
+
+
+def test_the_applier_does_not_write_again_while_the_cache_still_shows_the_old_object(
+    fake_client: Any,
+) -> None:
+    client = fake_client(config_map("old"))
+    cached = client.get(GVK("", "v1", "ConfigMap"), "cm", "ns")
+    applier = Applier()
+    applier.ensure(client, config_map("new"))
+    client.objects[client.key(GVK("", "v1", "ConfigMap"), "cm", "ns")] = cached  # cache lags
+
+    _, wrote = applier.ensure(client, config_map("new"))
+
+    assert not wrote
+    assert client.writes == [("apply", "ConfigMap", "cm")]
+
+
+def test_the_applier_writes_again_over_a_newer_version_someone_else_made(
+    fake_client: Any,
+) -> None:
+    client = fake_client(config_map("old"))
+    applier = Applier()
+    applier.ensure(client, config_map("new"))
+    client.put(config_map("edited by hand"))
+
+    _, wrote = applier.ensure(client, config_map("new"))
+
+    assert wrote
+    assert client.find("ConfigMap", "cm", "ns")["data"] == {"k": "new"}
+
+
+def test_a_change_of_the_rendering_is_applied(fake_client: Any) -> None:
+    client = fake_client()
+    applier = Applier()
+    applier.ensure(client, config_map("a"))
+
+    _, wrote = applier.ensure(client, config_map("b"))
+
+    assert wrote
+    assert client.find("ConfigMap", "cm", "ns")["data"] == {"k": "b"}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1Gi", 2**30), ("1024Mi", 2**30), ("500m", 0.5), ("2k", 2000), ("1e3", 1000), (3, 3)],
+)
+def test_quantities_parse_to_their_values(text: Any, value: float) -> None:
+    assert parse_quantity(text) == pytest.approx(value)
+
+
+def test_things_that_are_not_quantities_are_never_the_same_quantity() -> None:
+    assert parse_quantity("Memory") is None
+    assert parse_quantity(True) is None
+    assert not same_quantity("abc", "abc")
+    assert same_quantity("0.5", "500m")

@@ -1,0 +1,389 @@
+"""The engine driven as the RuntimeReconciler drives it, over an in-memory API server."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from engines.base import EngineError, ReconcileRequestContext, TemplateEngine, WaitingFor
+from engines.cacheruntime import build
+from engines.cacheruntime.debounce import DebouncedWriter
+from engines.cacheruntime.dependents import Dependents
+from engines.cacheruntime.engine import CacheRuntimeEngine
+from fluidpy.client import GVK
+
+
+class Harness:
+    """One runtime, its engine and the objects of an in-memory API server."""
+
+    def __init__(self, fake_client: Any, pass_context: Any, objects: dict[str, dict[str, Any]]):
+        self.client = fake_client(*objects.values())
+        self.runtime = objects["CacheRuntime"]
+        self.dataset = objects["Dataset"]
+        self.namespace = self.runtime["metadata"]["namespace"]
+        self.name = self.runtime["metadata"]["name"]
+        self.dependents = Dependents()
+        self.engine = CacheRuntimeEngine(
+            self.namespace,
+            self.name,
+            dependents=self.dependents,
+            writer=DebouncedWriter((self.namespace, self.name), min_interval=0),
+        )
+        self.template = TemplateEngine(self.engine, f"{self.namespace}-{self.name}")
+        self._context = pass_context
+
+    def context(self) -> ReconcileRequestContext:
+        ctx: ReconcileRequestContext = self._context(self.client, self.runtime, self.dataset)
+        return ctx
+
+    def reconcile(self) -> bool:
+        """validate, setup until ready, then volume and sync; statuses written back."""
+        ctx = self.context()
+        try:
+            self.template.validate(ctx)
+            ready = self.template.setup(ctx)
+            if ready:
+                self.template.create_volume(ctx)
+                self.template.sync(ctx)
+            return ready
+        finally:
+            self.obj("CacheRuntime", self.name)["status"] = ctx.runtime_status
+            self.obj("Dataset", self.name)["status"] = ctx.dataset_status
+
+    def obj(self, kind: str, name: str) -> dict[str, Any]:
+        found = self.client.find(kind, name, self.namespace)
+        assert found is not None, f"no {kind} {name}"
+        return found  # type: ignore[no-any-return]
+
+    def missing(self, kind: str, name: str) -> bool:
+        return self.client.find(kind, name, self.namespace) is None
+
+    def ready(self, component: str, ready: int) -> None:
+        workload = next(
+            obj
+            for (gvk, ns, name), obj in self.client.objects.items()
+            if ns == self.namespace and name == f"{self.name}-{component}" and gvk.group == "apps"
+        )
+        if workload["kind"] == "DaemonSet":
+            self.client.set_status(
+                "DaemonSet",
+                workload["metadata"]["name"],
+                self.namespace,
+                desiredNumberScheduled=ready,
+                numberReady=ready,
+            )
+        else:
+            self.client.set_status(
+                workload["kind"], workload["metadata"]["name"], self.namespace, readyReplicas=ready
+            )
+
+    def pod(self, component: str, name: str, ip: str = "") -> None:
+        self.client.put(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": name,
+                    "namespace": self.namespace,
+                    "labels": {
+                        "cacheruntime.fluid.io/name": self.name,
+                        "cacheruntime.fluid.io/component-name": component,
+                    },
+                },
+                "status": {"phase": "Running", **({"podIP": ip} if ip else {})},
+            }
+        )
+
+    def config(self) -> dict[str, Any]:
+        text = self.obj("ConfigMap", f"fluid-runtime-config-{self.name}")["data"]["runtime.json"]
+        document: dict[str, Any] = json.loads(text)
+        return document
+
+    def bring_up(self) -> None:
+        assert not self.reconcile()
+        self.ready("master", self.runtime["spec"]["master"]["replicas"])
+        assert not self.reconcile()
+        self.ready("worker", self.runtime["spec"]["worker"]["replicas"])
+        assert self.reconcile()
+
+
+@pytest.fixture
+def harness(fake_client: Any, pass_context: Any, seed: dict[str, Any]) -> Harness:
+    return Harness(fake_client, pass_context, seed)
+
+
+def test_setup_starts_with_the_config_and_the_master_and_waits_for_it(harness: Harness) -> None:
+    assert not harness.reconcile()
+
+    assert harness.obj("StatefulSet", "demofs-master")["spec"]["replicas"] == 2
+    assert harness.obj("Service", "demofs-master")["spec"]["clusterIP"] == "None"
+    assert harness.config()["master"]["enabled"]
+    assert harness.missing("StatefulSet", "demofs-worker")
+    status = harness.obj("CacheRuntime", "demofs")["status"]
+    assert status["master"] == {"phase": "NotReady", "desiredReplicas": 2, "readyReplicas": 0}
+
+
+def test_a_ready_master_brings_the_workers_and_the_client(harness: Harness) -> None:
+    harness.reconcile()
+    harness.ready("master", 2)
+
+    assert not harness.reconcile()
+
+    assert harness.obj("StatefulSet", "demofs-worker")["spec"]["replicas"] == 2
+    assert harness.obj("Service", "demofs-worker")
+    assert harness.obj("DaemonSet", "demofs-client")["spec"]["updateStrategy"] == {
+        "type": "OnDelete"
+    }
+    assert harness.missing("Service", "demofs-client")
+
+
+def test_one_ready_worker_binds_the_dataset(harness: Harness) -> None:
+    harness.reconcile()
+    harness.ready("master", 2)
+    harness.reconcile()
+    harness.ready("worker", 1)
+    harness.ready("client", 0)
+
+    assert harness.reconcile()
+
+    dataset = harness.obj("Dataset", "demofs")["status"]
+    assert dataset["phase"] == "Bound"
+    assert dataset["runtimes"] == [
+        {
+            "name": "demofs",
+            "namespace": "default",
+            "category": "Accelerate",
+            "type": "cache",
+            "masterReplicas": 2,
+        }
+    ]
+    ready = next(c for c in dataset["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "True"
+    status = harness.obj("CacheRuntime", "demofs")["status"]
+    assert status["phase"] == "PartialReady"
+    assert status["worker"] == {"phase": "PartialReady", "desiredReplicas": 2, "readyReplicas": 1}
+    assert status["valueFile"] == "fluid-runtime-config-demofs"
+    assert status["setupDuration"] and status["mountTime"]
+    conditions = {c["type"]: c["status"] for c in status["conditions"]}
+    assert conditions == {"MasterReady": "True", "WorkersReady": "True", "ClientReady": "True"}
+
+
+def test_once_ready_the_volume_is_created_for_fluids_csi_plugin(harness: Harness) -> None:
+    harness.bring_up()
+
+    pv = harness.client.find("PersistentVolume", "default-demofs")
+    attributes = pv["spec"]["csi"]["volumeAttributes"]
+    assert attributes["mount_type"] == "cache"
+    assert attributes["fluid_path"] == "/runtime-mnt/cache/default/demofs/cache-fuse"
+    assert harness.obj("PersistentVolumeClaim", "demofs")["spec"]["volumeName"] == "default-demofs"
+
+
+def test_a_pass_with_nothing_changed_writes_nothing(harness: Harness) -> None:
+    harness.bring_up()
+    before = list(harness.client.writes)
+
+    assert harness.reconcile()
+
+    assert harness.client.writes == before
+
+
+def test_pods_and_their_ips_reach_the_config(harness: Harness) -> None:
+    harness.bring_up()
+    harness.pod("worker", "demofs-worker-0", "10.0.0.1")
+    harness.pod("worker", "demofs-worker-1")
+
+    harness.reconcile()
+    assert harness.config()["topology"]["worker"]["podConfigs"] == [
+        {"podName": "demofs-worker-0", "podIP": "10.0.0.1"},
+        {"podName": "demofs-worker-1", "podIP": ""},
+    ]
+
+    harness.pod("worker", "demofs-worker-1", "10.0.0.2")
+    harness.reconcile()
+    assert harness.config()["topology"]["worker"]["podConfigs"][1]["podIP"] == "10.0.0.2"
+
+
+@pytest.mark.parametrize("replicas", [4, 1])
+def test_scaling_the_workers_reaches_the_statefulset(harness: Harness, replicas: int) -> None:
+    harness.bring_up()
+    harness.obj("CacheRuntime", "demofs")["spec"]["worker"]["replicas"] = replicas
+
+    harness.reconcile()
+
+    assert harness.obj("StatefulSet", "demofs-worker")["spec"]["replicas"] == replicas
+
+
+def test_option_env_and_template_changes_reach_the_workloads(harness: Harness) -> None:
+    harness.bring_up()
+    spec = harness.obj("CacheRuntime", "demofs")["spec"]
+    spec["worker"]["options"]["key1"] = "changed"
+    spec["worker"]["env"] = [{"name": "LOG", "value": "debug"}]
+    runtime_class = harness.client.find("CacheRuntimeClass", "demofs")
+    runtime_class["topology"]["worker"]["podTemplateSpec"]["spec"]["containers"][0]["image"] = "v2"
+
+    harness.reconcile()
+
+    container = harness.obj("StatefulSet", "demofs-worker")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert container["image"] == "v2"
+    assert container["env"][-1] == {"name": "LOG", "value": "debug"}
+    assert harness.config()["worker"]["options"]["key1"] == "changed"
+
+
+def test_disabling_a_component_removes_its_workload(harness: Harness) -> None:
+    harness.bring_up()
+    harness.obj("CacheRuntime", "demofs")["spec"]["client"]["disabled"] = True
+
+    harness.reconcile()
+
+    assert harness.missing("DaemonSet", "demofs-client")
+    assert harness.config()["client"]["enabled"] is False
+    assert "client" not in harness.obj("CacheRuntime", "demofs")["status"]
+
+
+def test_a_class_that_changes_a_workload_kind_replaces_the_workload(harness: Harness) -> None:
+    harness.bring_up()
+    runtime_class = harness.client.find("CacheRuntimeClass", "demofs")
+    runtime_class["topology"]["client"]["workloadType"]["kind"] = "Deployment"
+
+    harness.reconcile()
+
+    assert harness.missing("DaemonSet", "demofs-client")
+    assert harness.obj("Deployment", "demofs-client")["spec"]["replicas"] == 1
+
+
+def test_a_class_that_drops_a_headless_service_replaces_the_statefulset(harness: Harness) -> None:
+    harness.bring_up()
+    old_uid = harness.obj("StatefulSet", "demofs-worker")["metadata"]["uid"]
+    del harness.client.find("CacheRuntimeClass", "demofs")["topology"]["worker"]["service"]
+
+    harness.reconcile()
+
+    assert harness.missing("Service", "demofs-worker")
+    worker = harness.obj("StatefulSet", "demofs-worker")
+    assert "serviceName" not in worker["spec"]
+    assert ("delete", "StatefulSet", "demofs-worker") in harness.client.writes
+    assert worker["metadata"]["uid"] == old_uid  # the fake reuses uids by name
+
+
+def test_objects_someone_else_owns_are_never_removed(harness: Harness) -> None:
+    harness.client.put(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "demofs-master", "namespace": "default"},
+            "spec": {},
+        }
+    )
+
+    harness.reconcile()
+
+    assert harness.obj("Deployment", "demofs-master")
+    assert ("delete", "Deployment", "demofs-master") not in harness.client.writes
+
+
+def test_a_missing_class_waits_for_it_and_is_recorded_for_the_class_watch(
+    harness: Harness,
+) -> None:
+    harness.client.objects.pop(
+        harness.client.key(GVK("data.fluid.io", "v1alpha1", "CacheRuntimeClass"), "demofs", None)
+    )
+
+    with pytest.raises(WaitingFor) as raised:
+        harness.reconcile()
+
+    assert raised.value.reason == "RuntimeClassNotFound"
+    assert "CacheRuntimeClass 'demofs' (spec.runtimeClassName), which does not exist" in str(
+        raised.value
+    )
+    assert harness.dependents.runtimes_of_class("demofs") == [("default", "demofs")]
+    assert harness.client.writes == []
+
+
+def test_a_missing_secret_waits_for_it_naming_it_and_never_showing_values(
+    harness: Harness,
+) -> None:
+    harness.client.objects.pop(harness.client.key(GVK("", "v1", "Secret"), "jfs-secret", "default"))
+
+    with pytest.raises(WaitingFor) as raised:
+        harness.reconcile()
+
+    assert raised.value.reason == "SecretNotFound"
+    assert str(raised.value) == (
+        "waiting for Secret default/jfs-secret, which Dataset default/demofs names in "
+        "encryptOptions (access-key, secret-key, token) and which does not exist: create it in "
+        "namespace default and the runtime proceeds by itself"
+    )
+    assert harness.dependents.runtimes_of_secret("default", "jfs-secret") == [("default", "demofs")]
+
+
+def test_secret_values_appear_nowhere_the_engine_writes(harness: Harness) -> None:
+    harness.bring_up()
+
+    written = json.dumps(
+        [obj for key, obj in harness.client.objects.items() if key[0].kind != "Secret"]
+    )
+    for value in ("demo-token", "demo-access-key", "demo-secret-key"):
+        assert value not in written
+
+
+def test_an_unhealthy_master_fails_the_dataset_until_it_recovers(harness: Harness) -> None:
+    harness.bring_up()
+    harness.ready("master", 1)
+
+    with pytest.raises(EngineError) as raised:
+        harness.reconcile()
+
+    assert raised.value.reason == "RuntimeNotHealthy"
+    assert "master 1/2 ready" in str(raised.value)
+    assert harness.obj("Dataset", "demofs")["status"]["phase"] == "Failed"
+    harness.ready("master", 2)
+    harness.reconcile()
+    assert harness.obj("Dataset", "demofs")["status"]["phase"] == "Bound"
+
+
+def test_shutdown_removes_the_fuse_label_and_forgets_the_runtime(harness: Harness) -> None:
+    harness.bring_up()
+    for node, labels in (("n1", {"fluid.io/f-default-demofs": "true"}), ("n2", {"other": "x"})):
+        harness.client.put(
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node, "labels": labels}}
+        )
+
+    harness.template.shutdown(harness.context())
+
+    assert harness.client.find("Node", "n1")["metadata"]["labels"] == {}
+    assert harness.client.find("Node", "n2")["metadata"]["labels"] == {"other": "x"}
+    assert harness.dependents.runtimes_of_class("demofs") == []
+
+
+def test_extra_resources_are_accepted_and_reported_as_not_supported(harness: Harness) -> None:
+    runtime_class = harness.client.find("CacheRuntimeClass", "demofs")
+    runtime_class["topology"]["worker"]["dependencies"] = {"extraResources": {"configMaps": []}}
+    harness.bring_up()
+
+    conditions = harness.obj("CacheRuntime", "demofs")["status"]["conditions"]
+    extra = next(c for c in conditions if c["type"] == "ExtraResourcesMounted")
+    assert (extra["status"], extra["reason"]) == ("False", "NotSupported")
+
+
+def test_a_client_only_runtime_is_bound_at_once(
+    fake_client: Any, pass_context: Any, samples: Any
+) -> None:
+    harness = Harness(fake_client, pass_context, samples("clientonly.yaml"))
+
+    assert harness.reconcile()
+
+    assert harness.obj("Dataset", "clientonly-demo")["status"]["phase"] == "Bound"
+    assert harness.obj("DaemonSet", "clientonly-demo-client")
+    assert harness.config()["client"]["options"] == {"reconnect": "false"}
+
+
+def test_build_gives_a_template_engine_over_a_cache_runtime_engine(harness: Harness) -> None:
+    engine = build("default-demofs", harness.context())
+
+    assert isinstance(engine, TemplateEngine)
+    assert isinstance(engine.implement, CacheRuntimeEngine)
+    assert engine.id() == "default-demofs"

@@ -1,0 +1,94 @@
+"""Component phases and counts, and the gates: master all ready, workers at least one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engines.cacheruntime.render.status import (
+    ComponentState,
+    component_state,
+    master_ready,
+    runtime_phase,
+    workers_ready,
+)
+
+
+def statefulset(replicas: int, ready: int, *, observed: bool = True) -> dict[str, Any]:
+    return {
+        "kind": "StatefulSet",
+        "metadata": {"generation": 3},
+        "spec": {"replicas": replicas},
+        "status": {"readyReplicas": ready, "observedGeneration": 3 if observed else 2},
+    }
+
+
+def daemonset(desired: int, ready: int) -> dict[str, Any]:
+    return {
+        "kind": "DaemonSet",
+        "metadata": {"generation": 1},
+        "status": {
+            "desiredNumberScheduled": desired,
+            "numberReady": ready,
+            "observedGeneration": 1,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("replicas", "ready", "phase"),
+    [(2, 0, "NotReady"), (2, 1, "PartialReady"), (2, 2, "Ready"), (0, 0, "Ready")],
+)
+def test_a_workloads_phase_follows_its_ready_pods(replicas: int, ready: int, phase: str) -> None:
+    assert component_state(statefulset(replicas, ready), replicas) == ComponentState(
+        phase, replicas, ready
+    )
+
+
+def test_a_missing_workload_is_not_ready_whatever_is_wanted() -> None:
+    assert component_state(None, 2) == ComponentState("NotReady", 2, 0)
+    assert component_state(None, None) == ComponentState("NotReady", 0, 0)
+
+
+def test_a_workload_its_controller_has_not_seen_since_the_change_is_not_ready() -> None:
+    assert component_state(statefulset(2, 2, observed=False), 2).phase == "NotReady"
+
+
+def test_a_daemonset_counts_its_scheduled_and_ready_pods() -> None:
+    assert component_state(daemonset(3, 1), None) == ComponentState("PartialReady", 3, 1)
+
+
+def test_the_status_block_shows_phase_desired_and_ready() -> None:
+    assert ComponentState("Ready", 2, 2).as_status() == {
+        "phase": "Ready",
+        "desiredReplicas": 2,
+        "readyReplicas": 2,
+    }
+
+
+def test_the_master_gate_needs_every_replica_the_worker_gate_one() -> None:
+    partial = ComponentState("PartialReady", 2, 1)
+
+    assert not master_ready(partial)
+    assert workers_ready(partial)
+    assert not workers_ready(ComponentState("NotReady", 2, 0))
+
+
+def test_a_missing_component_never_closes_a_gate() -> None:
+    assert master_ready(None)
+    assert workers_ready(None)
+    assert runtime_phase(None, None) == "Ready"
+
+
+@pytest.mark.parametrize(
+    ("master", "workers", "phase"),
+    [
+        (ComponentState("Ready", 1, 1), ComponentState("Ready", 2, 2), "Ready"),
+        (ComponentState("Ready", 1, 1), ComponentState("PartialReady", 2, 1), "PartialReady"),
+        (ComponentState("PartialReady", 2, 1), ComponentState("Ready", 2, 2), "NotReady"),
+        (ComponentState("Ready", 1, 1), ComponentState("NotReady", 2, 0), "NotReady"),
+    ],
+)
+def test_the_runtime_phase(master: ComponentState, workers: ComponentState, phase: str) -> None:
+    assert runtime_phase(master, workers) == phase
