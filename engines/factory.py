@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from engines.base import Engine, ReconcileRequestContext
 
@@ -36,6 +36,7 @@ class EngineFactory:
     def __init__(self, group: str = ENTRY_POINT_GROUP) -> None:
         self._group = group
         self._builders: dict[str, BuildFunction] = {}
+        self._entry_points: dict[str, EntryPoint] = {}
         self._lock = threading.Lock()
         self._discovered = False
 
@@ -45,20 +46,19 @@ class EngineFactory:
             self._builders[runtime_type] = build
 
     def _discover(self) -> None:
+        """Read the entry points once; each is imported only when its type is first built, so
+        one broken engine package cannot break the others."""
         with self._lock:
             if self._discovered:
                 return
             self._discovered = True
-            found = [e for e in entry_points(group=self._group) if e.name not in self._builders]
-        for entry in found:
-            build = entry.load()
-            with self._lock:
-                self._builders.setdefault(entry.name, build)
+            for entry in entry_points(group=self._group):
+                self._entry_points.setdefault(entry.name, entry)
 
     def known_types(self) -> list[str]:
         self._discover()
         with self._lock:
-            return sorted(self._builders)
+            return sorted(self._builders.keys() | self._entry_points.keys())
 
     def create_engine(
         self, runtime_type: str, engine_id: str, ctx: ReconcileRequestContext
@@ -66,6 +66,11 @@ class EngineFactory:
         self._discover()
         with self._lock:
             build = self._builders.get(runtime_type)
+            entry = self._entry_points.get(runtime_type)
+        if build is None and entry is not None:
+            loaded: BuildFunction = entry.load()
+            with self._lock:
+                build = self._builders.setdefault(runtime_type, loaded)
         if build is None:
             raise UnknownRuntimeType(runtime_type, self.known_types())
         return build(engine_id, ctx)

@@ -16,7 +16,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "(Dataset, CacheRuntimeClass, CacheRuntime, AlluxioRuntime, JindoRuntime), "
         "generated from the models; pipe them into `kubectl apply -f -`.",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

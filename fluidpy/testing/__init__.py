@@ -2,6 +2,7 @@
 
 from fluidpy.testing._binaries import Binaries, BinariesNotFound, find_binaries
 from fluidpy.testing.localcluster import ClusterStartError, LocalCluster, running_cluster
+from fluidpy.testing.waiting import wait_for
 
 __all__ = [
     "Binaries",
@@ -10,4 +11,5 @@ __all__ = [
     "LocalCluster",
     "find_binaries",
     "running_cluster",
+    "wait_for",
 ]

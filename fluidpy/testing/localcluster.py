@@ -24,9 +24,9 @@ import ssl
 import subprocess
 import tempfile
 import time
-import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,9 +152,11 @@ class LocalCluster:
         nodes: int = 3,
         directory: Path | None = None,
         binaries: Binaries | None = None,
+        crds: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.name = name
         self.nodes = nodes
+        self.crds = list(crds)
         self._own_directory = directory is None
         base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
         self.dir = directory or Path(tempfile.mkdtemp(prefix=f"{name}-", dir=base))
@@ -165,6 +167,7 @@ class LocalCluster:
         self.kubeconfig = self.dir / "admin.kubeconfig"
         self._existing = False
         self._atexit_registered = False
+        self._admin: Any = None
 
     @classmethod
     def existing(cls, kubeconfig: Path) -> LocalCluster:
@@ -209,6 +212,9 @@ class LocalCluster:
             progress("starting kube-apiserver")
             self._run("kube-apiserver")
             self._wait_apiserver()
+            if self.crds:
+                progress(f"installing {len(self.crds)} CustomResourceDefinitions")
+                self.install_crds(self.crds)
             controllers = [
                 n for n in ("kube-controller-manager", "kube-scheduler") if n in self._components
             ]
@@ -263,6 +269,9 @@ class LocalCluster:
 
     def stop(self) -> None:
         """Stop every component (newest first) and remove the cluster's directory if we made it."""
+        if self._admin is not None:
+            self._admin.api_client.close()
+            self._admin = None
         if self._existing:
             return
         for component in reversed(list(self._components.values())):
@@ -299,6 +308,35 @@ class LocalCluster:
         self._etcd_post("/v3/kv/compaction", {"revision": revision, "physical": True})
         return revision
 
+    def install_crds(self, crds: Sequence[Mapping[str, Any]]) -> None:
+        """Apply CRDs and wait until they are served.
+
+        Pass CRDs to the constructor rather than installing them later when you can: they are then
+        installed before kube-controller-manager starts, so its garbage collector knows their kinds
+        from the start. A CRD added later reaches the collector only at its next discovery pass
+        (every 30 s), and until then objects owned by custom resources are not collected.
+        """
+        for crd in crds:
+            name = crd["metadata"]["name"]
+            self.request(
+                "PATCH",
+                f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
+                "?fieldManager=fluidpy-localcluster&force=true",
+                crd,
+                content_type="application/apply-patch+yaml",
+            )
+        names = [crd["metadata"]["name"] for crd in crds]
+        _wait_until(
+            "CustomResourceDefinitions established",
+            lambda: all(self._established(name) for name in names),
+            START_TIMEOUT,
+        )
+
+    def _established(self, name: str) -> bool:
+        crd = self.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+        conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+        return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
     def log_path(self, component: str) -> Path:
         return self._components[component].log_path
 
@@ -313,19 +351,23 @@ class LocalCluster:
     ) -> Any:
         """One admin request to the API server; the decoded body, or None on 404.
 
-        The cluster's own plumbing uses this rather than any client under test.
+        For the cluster's own plumbing and test set-up. It is configured from the kubeconfig, so
+        it works the same on a cluster this process started and on an existing one.
         """
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.server + path, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", content_type)
+        from fluidpy.client.errors import NotFound
+        from fluidpy.client.transport import Transport
+
+        if self._admin is None:
+            self._admin = Transport(self.api_client(), qps=0, burst=0, request_timeout=30.0)
+        bare_path, _, query = path.partition("?")
         try:
-            with urllib.request.urlopen(req, context=self._admin_tls(), timeout=30) as resp:
-                return json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as error:
-            if error.code == 404:
-                return None
-            raise
+            return self._admin.request(
+                method, bare_path, query=urllib.parse.parse_qsl(query),
+                body=None if body is None else json.dumps(body).encode(),
+                content_type=content_type if body is not None else None,
+            )
+        except NotFound:
+            return None
 
     def _require_managed(self, action: str) -> None:
         if self._existing:
@@ -457,10 +499,9 @@ class LocalCluster:
         (self.dir / "scheduler.yaml").write_text(yaml.safe_dump(config))
 
     def _admin_tls(self) -> ssl.SSLContext:
-        assert self._pki is not None or self._existing
-        context = ssl.create_default_context(cafile=str(self._pki.ca_cert) if self._pki else None)
-        if self._pki:
-            context.load_cert_chain(str(self._pki.admin_cert), str(self._pki.admin_key))
+        assert self._pki is not None
+        context = ssl.create_default_context(cafile=str(self._pki.ca_cert))
+        context.load_cert_chain(str(self._pki.admin_cert), str(self._pki.admin_key))
         return context
 
     def _https_ok(self, port: int, path: str, verify: bool = False) -> bool:

@@ -26,12 +26,25 @@ def _use_existing_cluster() -> bool:
 
 
 @pytest.fixture(scope="session")
-def cluster() -> Iterator[LocalCluster]:
+def cluster_crds() -> list[dict[str, Any]]:
+    """CRDs the session's cluster starts with; override this fixture in a conftest.py.
+
+    They are installed before kube-controller-manager starts, so garbage collection of objects
+    owned by custom resources works from the first test (see LocalCluster.install_crds).
+    """
+    return []
+
+
+@pytest.fixture(scope="session")
+def cluster(cluster_crds: list[dict[str, Any]]) -> Iterator[LocalCluster]:
     if _use_existing_cluster():
         kubeconfig = os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config"))
-        yield LocalCluster.existing(Path(kubeconfig))
+        existing = LocalCluster.existing(Path(kubeconfig))
+        if cluster_crds:
+            existing.install_crds(cluster_crds)
+        yield existing
         return
-    local = LocalCluster(name="fluidpy-test", nodes=NODES)
+    local = LocalCluster(name="fluidpy-test", nodes=NODES, crds=cluster_crds)
     local.start()
     try:
         yield local

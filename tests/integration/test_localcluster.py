@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from fluidpy.testing import LocalCluster
+from fluidpy.testing import LocalCluster, wait_for
 
 pytestmark = pytest.mark.integration
 
 WAIT = 120.0
 
 
-def eventually(probe: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+def eventually(probe: Callable[[], Any], what: str) -> Any:
+    return wait_for(probe, what, timeout=WAIT, interval=0.2)
 
 
 def pod_template(app: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ def test_the_crds_subcommand_prints_every_crd(capsys: pytest.CaptureFixture[str]
     crds.add_parser(parser.add_subparsers(dest="command", required=True))
 
     args = parser.parse_args(["crds"])
-    status = args.func(args)
+    status = args.handler(args)
 
     out = capsys.readouterr().out
     assert status == 0
