@@ -1,0 +1,451 @@
+"""Everything an AlluxioRuntime runs, rendered natively from its spec (no Helm).
+
+Shapes follow upstream's Alluxio chart: a master StatefulSet (Alluxio master and job master,
+plus the REST gateway when enabled) behind a headless Service, a worker StatefulSet (worker and
+job worker), a FUSE DaemonSet that runs only on nodes Fluid's CSI plugin labels, and the config
+map `<name>-config` whose ALLUXIO_*_JAVA_OPTS every container reads through envFrom. Pods use
+the pod network with Alluxio's standard ports (`PORTS`).
+
+`render()` is a pure function of the runtime, its Dataset's spec and the RuntimeInfo.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from api.v1alpha1.alluxio import AlluxioCompTemplateSpec, AlluxioRuntime
+from api.v1alpha1.dataset import DatasetSpec
+from engines.base.layout import FUSE, MASTER, WORKER, Layout
+from engines.base.master_worker import Workloads
+from engines.base.rendering import (
+    Obj,
+    cache_directory,
+    container_ports,
+    env_list,
+    fuse_daemonset,
+    fuse_device_volume,
+    fuse_mount_volume,
+    fuse_node_selector,
+    image_of,
+    master_service,
+    metadata,
+    native_ufs_volumes,
+    pod_ip_env,
+    pod_metadata,
+    pull_secrets,
+    security_context,
+    statefulset,
+    tiered_store_volumes,
+    with_render_hash,
+    worker_affinity,
+    worker_labels,
+)
+from engines.base.runtime_info import RuntimeInfo
+from engines.base.ufs import UNDER_FS_ROOT, is_native, mount_path
+
+APP = "alluxio"
+FUSE_DIRECTORY = "alluxio-fuse"
+MASTER_CONTAINER = "alluxio-master"
+DEFAULT_IMAGE = "alluxio/alluxio:2.9.3"
+DEFAULT_FUSE_IMAGE = "alluxio/alluxio-fuse:2.9.3"
+JOURNAL_DIRECTORY = "/journal"
+HADOOP_CONFIG_DIRECTORY = "/hdfs-config"
+MONITOR_LABEL = "monitor"
+MONITOR_VALUE = "alluxio_runtime_metrics"
+"""The label Fluid's ServiceMonitor selects master Services by, unless disablePrometheus."""
+READ_ONLY_FUSE_OPTIONS = "kernel_cache,ro,attr_timeout=7200,entry_timeout=7200"
+READ_WRITE_FUSE_OPTIONS = "kernel_cache,rw,attr_timeout=7200,entry_timeout=7200"
+
+PORTS: dict[str, dict[str, int]] = {
+    "master": {"rpc": 19998, "web": 19999, "embedded": 19200},
+    "job_master": {"rpc": 20001, "web": 20002, "embedded": 20003},
+    "worker": {"rpc": 29999, "web": 30000},
+    "job_worker": {"rpc": 30001, "data": 30002, "web": 30003},
+    "api_gateway": {"rest": 39999},
+}
+"""Alluxio's default ports per component; `spec.<component>.ports` overrides them by name."""
+
+JAVA_OPTS = {
+    "master": "ALLUXIO_MASTER_JAVA_OPTS",
+    "job_master": "ALLUXIO_JOB_MASTER_JAVA_OPTS",
+    "worker": "ALLUXIO_WORKER_JAVA_OPTS",
+    "job_worker": "ALLUXIO_JOB_WORKER_JAVA_OPTS",
+    "api_gateway": "ALLUXIO_PROXY_JAVA_OPTS",
+}
+"""The variable each component's jvmOptions and properties go to."""
+
+
+@dataclass(frozen=True)
+class Images:
+    """Default images (image:tag): upstream's ALLUXIO_RUNTIME_IMAGE_ENV and
+    ALLUXIO_FUSE_IMAGE_ENV when set; a runtime's alluxioVersion and fuse.image win over them."""
+
+    runtime: str = DEFAULT_IMAGE
+    fuse: str = DEFAULT_FUSE_IMAGE
+
+    @classmethod
+    def from_env(cls) -> Images:
+        return cls(
+            runtime=os.environ.get("ALLUXIO_RUNTIME_IMAGE_ENV") or DEFAULT_IMAGE,
+            fuse=os.environ.get("ALLUXIO_FUSE_IMAGE_ENV") or DEFAULT_FUSE_IMAGE,
+        )
+
+
+def config_map_name(name: str) -> str:
+    return f"{name}-config"
+
+
+def master_replicas(runtime: AlluxioRuntime) -> int:
+    master = runtime.spec.master
+    return (master.replicas if master else None) or 1
+
+
+def root_ufs(dataset: DatasetSpec) -> str:
+    """What Alluxio mounts at its root: the mount whose path is `/`, else the directory where
+    native (local://, pvc://) mounts appear."""
+    for mount in dataset.mounts or []:
+        if mount_path(mount) == "/" and not is_native(mount):
+            return mount.mount_point
+    return UNDER_FS_ROOT
+
+
+def java_opts(properties: Mapping[str, str] | None, jvm_options: list[str] | None) -> str:
+    """`<jvm options> -Dkey=value ...`, as Alluxio's scripts read ALLUXIO_*_JAVA_OPTS."""
+    words = list(jvm_options or [])
+    words += [f"-D{key}={value}" for key, value in sorted((properties or {}).items())]
+    return " ".join(words)
+
+
+def render(
+    runtime: AlluxioRuntime,
+    dataset: DatasetSpec,
+    info: RuntimeInfo,
+    *,
+    owner: Obj,
+    mount_root: str,
+    images: Images,
+) -> Workloads:
+    """Every object of the runtime; `owner` is the controller owner reference they carry."""
+    return _Renderer(
+        runtime, dataset, info, owner=owner, mount_root=mount_root, images=images
+    ).workloads()
+
+
+class _Renderer:
+    """One rendering: the inputs, and a method per object."""
+
+    def __init__(
+        self,
+        runtime: AlluxioRuntime,
+        dataset: DatasetSpec,
+        info: RuntimeInfo,
+        *,
+        owner: Obj,
+        mount_root: str,
+        images: Images,
+    ) -> None:
+        self.runtime = runtime
+        self.spec = runtime.spec
+        self.dataset = dataset
+        self.info = info
+        self.owner = owner
+        self.mount_root = mount_root
+        self.images = images
+        self.layout = Layout(info.name, info.namespace, APP)
+
+    def workloads(self) -> Workloads:
+        service = master_service(self.layout, self.owner, self.master_ports())
+        if not self.spec.disable_prometheus:
+            service["metadata"]["labels"][MONITOR_LABEL] = MONITOR_VALUE
+        return Workloads(
+            config=[with_render_hash(self.config_map()), with_render_hash(service)],
+            master=with_render_hash(self.master()),
+            workers=with_render_hash(self.workers()),
+            fuse=with_render_hash(self.fuse()),
+            value_file=config_map_name(self.info.name),
+        )
+
+    # Ports and properties ----------------------------------------------------------------
+
+    def component(self, name: str) -> AlluxioCompTemplateSpec:
+        spec: AlluxioCompTemplateSpec | None = getattr(self.spec, name)
+        return spec or AlluxioCompTemplateSpec()
+
+    def ports(self, component: str) -> dict[str, int]:
+        chosen = {**PORTS[component], **(self.component(component).ports or {})}
+        if master_replicas(self.runtime) == 1:
+            chosen.pop("embedded", None)
+        return chosen
+
+    def master_ports(self) -> dict[str, int]:
+        """The master pod's ports as its Service names them (job master ports prefixed)."""
+        named = dict(self.ports("master"))
+        named |= {f"job-{k}": v for k, v in self.ports("job_master").items()}
+        if self.api_gateway_enabled():
+            named |= self.ports("api_gateway")
+        return named
+
+    def api_gateway_enabled(self) -> bool:
+        return bool(self.spec.api_gateway and self.spec.api_gateway.enabled)
+
+    def site_properties(self) -> dict[str, str]:
+        """Alluxio properties for every component: ours, then `spec.properties` over them."""
+        master, job_master = self.ports("master"), self.ports("job_master")
+        worker, job_worker = self.ports("worker"), self.ports("job_worker")
+        host = self.layout.master_host()
+        props = {
+            "alluxio.master.hostname": host,
+            "alluxio.job.master.hostname": host,
+            "alluxio.master.rpc.port": str(master["rpc"]),
+            "alluxio.master.web.port": str(master["web"]),
+            "alluxio.job.master.rpc.port": str(job_master["rpc"]),
+            "alluxio.job.master.web.port": str(job_master["web"]),
+            "alluxio.worker.rpc.port": str(worker["rpc"]),
+            "alluxio.worker.web.port": str(worker["web"]),
+            "alluxio.job.worker.rpc.port": str(job_worker["rpc"]),
+            "alluxio.job.worker.data.port": str(job_worker["data"]),
+            "alluxio.job.worker.web.port": str(job_worker["web"]),
+            "alluxio.proxy.web.port": str(self.ports("api_gateway")["rest"]),
+            "alluxio.master.mount.table.root.ufs": root_ufs(self.dataset),
+            "alluxio.master.journal.folder": JOURNAL_DIRECTORY,
+            "alluxio.master.journal.type": "UFS",
+            **self.ha_properties(),
+            **self.tiered_store_properties(),
+        }
+        if self.spec.data and self.spec.data.replicas:
+            props["alluxio.user.file.replication.max"] = str(max(self.spec.data.replicas, 1))
+        if self.spec.hadoop_config:
+            props["alluxio.underfs.hdfs.configuration"] = (
+                f"{HADOOP_CONFIG_DIRECTORY}/hdfs-site.xml:{HADOOP_CONFIG_DIRECTORY}/core-site.xml"
+            )
+        return {**props, **(self.spec.properties or {})}
+
+    def ha_properties(self) -> dict[str, str]:
+        """Several masters share an embedded (Raft) journal; one master keeps a UFS journal."""
+        count = master_replicas(self.runtime)
+        if count == 1:
+            return {}
+        hosts = [self.layout.master_host(index) for index in range(count)]
+        master, job = self.ports("master")["embedded"], self.ports("job_master")["embedded"]
+        return {
+            "alluxio.master.journal.type": "EMBEDDED",
+            "alluxio.master.embedded.journal.addresses": ",".join(f"{h}:{master}" for h in hosts),
+            "alluxio.job.master.embedded.journal.addresses": ",".join(f"{h}:{job}" for h in hosts),
+        }
+
+    def tiered_store_properties(self) -> dict[str, str]:
+        levels = self.info.tiered_store
+        props = {"alluxio.worker.tieredstore.levels": str(len(levels))}
+        for index, level in enumerate(levels):
+            prefix = f"alluxio.worker.tieredstore.level{index}"
+            directories = [cache_directory(path, self.layout) for path, _ in level.paths]
+            props[f"{prefix}.alias"] = level.medium
+            props[f"{prefix}.dirs.path"] = ",".join(directories)
+            props[f"{prefix}.dirs.mediumtype"] = ",".join(level.medium for _ in level.paths)
+            props[f"{prefix}.dirs.quota"] = ",".join(quota for _, quota in level.paths)
+            if level.high:
+                props[f"{prefix}.watermark.high.ratio"] = level.high
+            if level.low:
+                props[f"{prefix}.watermark.low.ratio"] = level.low
+        return props
+
+    # Objects -------------------------------------------------------------------------------
+
+    def config_map(self) -> Obj:
+        data = {"ALLUXIO_JAVA_OPTS": java_opts(self.site_properties(), self.spec.jvm_options)}
+        for component, variable in JAVA_OPTS.items():
+            spec = self.component(component)
+            data[variable] = java_opts(spec.properties, spec.jvm_options)
+        fuse = self.spec.fuse
+        data["ALLUXIO_FUSE_JAVA_OPTS"] = java_opts(
+            fuse.properties if fuse else None, fuse.jvm_options if fuse else None
+        )
+        name = config_map_name(self.info.name)
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": metadata(self.layout, name, MASTER, self.owner),
+            "data": data,
+        }
+
+    def container(
+        self, component: str, name: str, args: list[str], mounts: list[Obj], **env: str
+    ) -> Obj:
+        spec = self.component(component)
+        version = self.spec.alluxio_version
+        prefix = "job-" if component.startswith("job_") else ""
+        container: Obj = {
+            "name": name,
+            "image": image_of(
+                version.image if version else None,
+                version.image_tag if version else None,
+                self.images.runtime,
+            ),
+            "args": args,
+            "envFrom": [{"configMapRef": {"name": config_map_name(self.info.name)}}],
+            "env": env_list(env, spec.env),
+            "ports": container_ports({prefix + k: v for k, v in self.ports(component).items()}),
+            "resources": spec.resources or {},
+            "volumeMounts": [*mounts, *(spec.volume_mounts or [])],
+        }
+        if version and version.image_pull_policy:
+            container["imagePullPolicy"] = version.image_pull_policy
+        context = security_context(self.spec.run_as)
+        if context:
+            container["securityContext"] = context
+        return container
+
+    def hadoop_volumes(self) -> tuple[list[Obj], list[Obj]]:
+        name = self.spec.hadoop_config
+        if not name:
+            return [], []
+        return (
+            [{"name": "hdfs-config", "configMap": {"name": name}}],
+            [{"name": "hdfs-config", "mountPath": HADOOP_CONFIG_DIRECTORY, "readOnly": True}],
+        )
+
+    def master(self) -> Obj:
+        spec = self.component("master")
+        ufs_volumes, ufs_mounts = native_ufs_volumes(self.dataset)
+        hadoop_volumes, hadoop_mounts = self.hadoop_volumes()
+        journal = {"name": "journal", "mountPath": JOURNAL_DIRECTORY}
+        shared = [*ufs_mounts, *hadoop_mounts]
+        containers = [
+            self.container(
+                "master", MASTER_CONTAINER, ["master-only", "--no-format"], [journal, *shared]
+            ),
+            self.container("job_master", "alluxio-job-master", ["job-master"], shared),
+        ]
+        if self.api_gateway_enabled():
+            containers.append(self.container("api_gateway", "alluxio-api-gateway", ["proxy"], []))
+        pod_spec: Obj = {
+            "containers": containers,
+            "volumes": [
+                {"name": "journal", "emptyDir": {}},
+                *ufs_volumes,
+                *hadoop_volumes,
+                *(self.spec.volumes or []),
+            ],
+            "nodeSelector": dict(spec.node_selector or {}),
+            "imagePullSecrets": pull_secrets(self.spec.image_pull_secrets, spec.image_pull_secrets),
+        }
+        template = {
+            "metadata": pod_metadata(
+                self.layout.labels(MASTER), self.spec.pod_metadata, spec.pod_metadata
+            ),
+            "spec": pod_spec,
+        }
+        replicas = master_replicas(self.runtime)
+        return statefulset(self.layout, MASTER, self.owner, replicas, template)
+
+    def workers(self) -> Obj:
+        spec = self.component("worker")
+        cache_volumes, cache_mounts = tiered_store_volumes(self.info.tiered_store, self.layout)
+        ufs_volumes, ufs_mounts = native_ufs_volumes(self.dataset)
+        hadoop_volumes, hadoop_mounts = self.hadoop_volumes()
+        shared = [*cache_mounts, *ufs_mounts, *hadoop_mounts]
+        worker = self.container("worker", "alluxio-worker", ["worker-only", "--no-format"], shared)
+        worker["env"] = [
+            *pod_ip_env("ALLUXIO_WORKER_HOSTNAME", "ALLUXIO_WORKER_CONTAINER_HOSTNAME"),
+            *worker["env"],
+        ]
+        containers = [
+            worker,
+            self.container("job_worker", "alluxio-job-worker", ["job-worker"], shared),
+        ]
+        labels = {**self.layout.labels(WORKER), **worker_labels(self.info)}
+        pod_spec: Obj = {
+            "containers": containers,
+            "volumes": [*cache_volumes, *ufs_volumes, *hadoop_volumes, *(self.spec.volumes or [])],
+            "nodeSelector": dict(spec.node_selector or {}),
+            "affinity": worker_affinity(self.info, self.dataset),
+            "tolerations": list(self.dataset.tolerations or []),
+            "imagePullSecrets": pull_secrets(self.spec.image_pull_secrets, spec.image_pull_secrets),
+        }
+        template = {
+            "metadata": pod_metadata(labels, self.spec.pod_metadata, spec.pod_metadata),
+            "spec": pod_spec,
+        }
+        replicas = self.spec.replicas if self.spec.replicas is not None else 1
+        sts = statefulset(self.layout, WORKER, self.owner, replicas, template)
+        sts["metadata"]["labels"].update(worker_labels(self.info))
+        return sts
+
+    def fuse_args(self) -> list[str]:
+        """The FUSE command line: the spec's, or read-only kernel-cached options (read-write
+        when the Dataset allows writes) mounting Alluxio's root at the node's mount point."""
+        fuse = self.spec.fuse
+        if fuse and fuse.args:
+            return list(fuse.args)
+        modes = [str(mode) for mode in self.dataset.access_modes or []] or ["ReadOnlyMany"]
+        options = READ_ONLY_FUSE_OPTIONS if modes == ["ReadOnlyMany"] else READ_WRITE_FUSE_OPTIONS
+        options += ",allow_other"
+        if self.dataset.owner is not None:
+            options += f",uid={self.dataset.owner.uid},gid={self.dataset.owner.gid}"
+        return ["fuse", f"--fuse-opts={options}", self.fuse_mount_path(), "/"]
+
+    def fuse_host_directory(self) -> str:
+        return f"{self.mount_root.rstrip('/')}/{APP}/{self.info.namespace}/{self.info.name}"
+
+    def fuse_mount_path(self) -> str:
+        return f"{self.fuse_host_directory()}/{FUSE_DIRECTORY}"
+
+    def fuse(self) -> Obj:
+        fuse = self.spec.fuse
+        device_volume, device_mount = fuse_device_volume()
+        mount_volume, mount_mount = fuse_mount_volume(
+            self.fuse_host_directory(), self.fuse_host_directory()
+        )
+        ufs_volumes, ufs_mounts = native_ufs_volumes(self.dataset)
+        env = {
+            "FLUID_RUNTIME_TYPE": APP,
+            "FLUID_RUNTIME_NS": self.info.namespace,
+            "FLUID_RUNTIME_NAME": self.info.name,
+            "FLUID_FUSE_MOUNTPOINT": self.fuse_mount_path(),
+        }
+        container: Obj = {
+            "name": "alluxio-fuse",
+            "image": image_of(
+                fuse.image if fuse else None, fuse.image_tag if fuse else None, self.images.fuse
+            ),
+            "args": self.fuse_args(),
+            "envFrom": [{"configMapRef": {"name": config_map_name(self.info.name)}}],
+            "env": [
+                *pod_ip_env("ALLUXIO_CLIENT_HOSTNAME"),
+                *env_list(env, fuse.env if fuse else None),
+            ],
+            "resources": (fuse.resources if fuse else None) or {},
+            "securityContext": {"privileged": True},
+            "lifecycle": {
+                "preStop": {
+                    "exec": {"command": ["alluxio-fuse", "unmount", self.fuse_mount_path()]}
+                }
+            },
+            "volumeMounts": [
+                device_mount,
+                mount_mount,
+                *ufs_mounts,
+                *((fuse.volume_mounts if fuse else None) or []),
+            ],
+        }
+        if fuse and fuse.image_pull_policy:
+            container["imagePullPolicy"] = fuse.image_pull_policy
+        pod_spec: Obj = {
+            "containers": [container],
+            "volumes": [device_volume, mount_volume, *ufs_volumes, *(self.spec.volumes or [])],
+            "nodeSelector": fuse_node_selector(self.info, fuse.node_selector if fuse else None),
+            "imagePullSecrets": pull_secrets(
+                self.spec.image_pull_secrets, fuse.image_pull_secrets if fuse else None
+            ),
+        }
+        template = {
+            "metadata": pod_metadata(
+                self.layout.labels(FUSE),
+                self.spec.pod_metadata,
+                fuse.pod_metadata if fuse else None,
+            ),
+            "spec": pod_spec,
+        }
+        return fuse_daemonset(self.layout, self.owner, template)

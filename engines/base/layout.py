@@ -1,0 +1,91 @@
+"""Names and labels of a master/worker/FUSE runtime's objects.
+
+One place decides them, so the renderers, the status code (which reads the workloads back) and
+the scale subresource's selector can never disagree. Names are ours (`<name>-master`,
+`<name>-worker`, `<name>-fuse`); labels keep upstream's chart conventions (`app`, `release`,
+`role`, `fluid.io/dataset-id`, and on workers `fluid.io/dataset` and
+`fluid.io/dataset-placement`, which the worker anti-affinity rules match).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
+
+MASTER = "master"
+WORKER = "worker"
+FUSE = "fuse"
+DATASET_LABEL = "fluid.io/dataset"
+PLACEMENT_LABEL = "fluid.io/dataset-placement"
+MANAGED_BY_LABEL = "fluid.io/managed-by"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """`app` is the cache system's chart label (`alluxio`, `jindofs`)."""
+
+    name: str
+    namespace: str
+    app: str
+
+    @property
+    def master(self) -> str:
+        return f"{self.name}-{MASTER}"
+
+    @property
+    def workers(self) -> str:
+        return f"{self.name}-{WORKER}"
+
+    @property
+    def fuse(self) -> str:
+        return f"{self.name}-{FUSE}"
+
+    @property
+    def master_service(self) -> str:
+        """The headless Service governing the master StatefulSet (stable pod DNS names)."""
+        return self.master
+
+    def master_pod(self, index: int = 0) -> str:
+        return f"{self.master}-{index}"
+
+    def master_host(self, index: int = 0) -> str:
+        """The DNS name of one master pod, through the governing Service."""
+        return f"{self.master_pod(index)}.{self.master_service}.{self.namespace}.svc"
+
+    def role(self, component: str) -> str:
+        return f"{self.app}-{component}"
+
+    def selector(self, component: str) -> dict[str, str]:
+        return {"app": self.app, "release": self.name, "role": self.role(component)}
+
+    def labels(self, component: str) -> dict[str, str]:
+        return {
+            **self.selector(component),
+            DATASET_ID_LABEL: dataset_id(self.namespace, self.name),
+            MANAGED_BY_LABEL: "fluid",
+            "app.kubernetes.io/name": self.app,
+            "app.kubernetes.io/instance": self.name,
+            "app.kubernetes.io/component": component,
+        }
+
+    @property
+    def worker_selector(self) -> str:
+        """The worker pods' label selector, as the scale subresource reads it from status."""
+        return ",".join(f"{key}={value}" for key, value in self.selector(WORKER).items())
+
+
+def pods_of(app: str) -> Callable[[dict[str, Any]], list[tuple[str, str]]]:
+    """Maps a pod to the runtime it belongs to (by its `app` and `release` labels), so a
+    controller can wake the runtime when one of its pods changes."""
+
+    def runtimes(pod: dict[str, Any]) -> list[tuple[str, str]]:
+        metadata = pod.get("metadata") or {}
+        labels = metadata.get("labels") or {}
+        if labels.get("app") != app or not labels.get("release"):
+            return []
+        return [(str(metadata.get("namespace", "")), str(labels["release"]))]
+
+    return runtimes

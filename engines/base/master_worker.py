@@ -1,0 +1,706 @@
+"""The Implement of every master/worker/FUSE cache system (Alluxio-like, Jindo-like, ...).
+
+Such systems differ in what they run and how their CLI talks, and in nothing else: a master
+StatefulSet, a worker StatefulSet, a FUSE DaemonSet and some config maps, a CLI in the master
+pod that mounts under file systems and reports usage. So a concrete engine supplies
+`render` (its objects, from a pure function), `cli` (its commands and parsers) and a few facts
+(its runtime type, its FUSE mount), and this class does the rest, the same way for all:
+
+- objects are applied with server-side apply, skipped when their render hash has not changed;
+- status comes from the workloads (engines.base.components), written into the pass's working
+  copies only;
+- slow CLI queries (cache usage, file counts) run as background `Probe`s, never on the
+  reconcile thread beyond a short wait;
+- shutdown frees the cache with bounded retries, unlabels the nodes and deletes what it made.
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol, TypeVar
+
+import pydantic
+
+from api.v1alpha1.common import CleanCachePolicy, TieredStore
+from api.v1alpha1.dataset import DatasetSpec
+from engines.base import components, nodes, status, volume
+from engines.base.context import ReconcileRequestContext
+from engines.base.errors import EngineError, ValidationError
+from engines.base.exec import ExecError, KubernetesExec, PodExec, PodTarget, UnexpectedOutput
+from engines.base.interfaces import Implement, UFSToUpdate
+from engines.base.layout import Layout
+from engines.base.probe import CALCULATING, Outcome, Probe
+from engines.base.rendering import render_hash
+from engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
+from engines.base.template import TemplateEngine, default_sync_interval
+from engines.base.tieredstore import tiered_store_levels
+from engines.base.ufs import UfsMount, dataset_mounts, ufs_changes
+from engines.base.units import bytes_size, parse_human_bytes, percentage
+from fluidpy.client import GVK
+from fluidpy.context import Context
+
+STATEFULSET = GVK("apps", "v1", "StatefulSet")
+DAEMONSET = GVK("apps", "v1", "DaemonSet")
+SERVICE = GVK("", "v1", "Service")
+CONFIGMAP = GVK("", "v1", "ConfigMap")
+POD = GVK("", "v1", "Pod")
+OWNED_KINDS = (DAEMONSET, STATEFULSET, SERVICE, CONFIGMAP)
+"""What the engine creates, in the order shutdown deletes it (clients before servers)."""
+
+PROBE_WAIT = 0.5
+"""Seconds a reconcile waits for a probe it just started (upstream's 500 ms): fast answers land
+in the same pass, slow ones in a later pass."""
+MOUNT_TIMEOUT = 60.0
+"""Seconds one mount command may take; mounting contacts the under file system, which can be
+slow, but a reconcile must not hang on it."""
+DEFAULT_WORKERS = 1
+"""Workers when spec.replicas is unset: a cache needs at least one (upstream would run none)."""
+IGNORED_CONDITION = "SpecFieldsIgnored"
+
+CACHED = "cached"
+CACHE_CAPACITY = "cacheCapacity"
+CACHED_PERCENTAGE = "cachedPercentage"
+
+
+@dataclass(frozen=True)
+class CacheUsage:
+    """What the cache holds: bytes used of its capacity, plus engine-specific figures
+    (hit ratios) already formatted for cacheStates."""
+
+    capacity: int
+    cached: int
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UfsUsage:
+    """The under file systems' total size and file count."""
+
+    total_bytes: int
+    files: int
+
+
+class CacheCLI(Protocol):
+    """The questions the engine asks its cache system; each runs the CLI in the master pod."""
+
+    def check_ready(self, ctx: Context) -> None:
+        """Raise when the cache system does not answer."""
+
+    def mounted(self, ctx: Context) -> set[str]:
+        """Paths mounted in the cache namespace."""
+        ...
+
+    def mount(self, ctx: Context, mount: UfsMount) -> None: ...
+
+    def unmount(self, ctx: Context, path: str) -> None: ...
+
+    def usage(self, ctx: Context) -> CacheUsage: ...
+
+    def count(self, ctx: Context, paths: Sequence[str]) -> UfsUsage:
+        """Size and files of the Dataset's under file systems (`paths` are its mount paths)."""
+        ...
+
+    def free(self, ctx: Context, timeout: float) -> None:
+        """Drop everything cached, within `timeout` seconds."""
+
+
+@dataclass(frozen=True)
+class Workloads:
+    """Every object of a runtime, rendered: applied by setup_master (config, master, fuse),
+    setup_workers (workers) and sync_runtime (all)."""
+
+    config: list[dict[str, Any]]
+    """Config maps and services, which the pods need before they start."""
+    master: dict[str, Any]
+    workers: dict[str, Any]
+    fuse: dict[str, Any] | None
+    value_file: str
+    """The config map holding the rendered configuration (status.valueFile)."""
+
+    def for_master(self) -> list[dict[str, Any]]:
+        return [*self.config, self.master, *([self.fuse] if self.fuse else [])]
+
+    def all(self) -> list[dict[str, Any]]:
+        return [*self.for_master(), self.workers]
+
+
+class MasterWorkerEngine(Implement):
+    """Implement for a cache system with a master, workers and FUSE clients.
+
+    Subclasses set the class facts and implement the abstract hooks. The engine keeps, between
+    passes, only what upstream keeps: its probes, the nodes it labelled and its cache-free
+    attempts. Everything else is read from the pass's context.
+    """
+
+    runtime_type: ClassVar[str]
+    """Upstream's runtime type: names node labels and the FUSE mount path."""
+    app: ClassVar[str]
+    """The chart's `app` label of every object."""
+    mount_type: ClassVar[str]
+    """The PersistentVolume's mount_type attribute, which Fluid's CSI plugin reads."""
+    fuse_directory: ClassVar[str]
+    """The FUSE mount point's last path segment on the node."""
+    master_container: ClassVar[str]
+    """The container of the master pod where the CLI runs."""
+
+    def __init__(
+        self, ctx: ReconcileRequestContext, transport: PodExec, *, sync_interval: float
+    ) -> None:
+        self.ctx = ctx
+        self.layout = Layout(ctx.name, ctx.namespace, self.app)
+        target = PodTarget(
+            transport, ctx.namespace, self.layout.master_pod(), self.master_container
+        )
+        self.cli = self.make_cli(target)
+        self._mount_paths: tuple[str, ...] = ()
+        self._usage = Probe(
+            f"{ctx.namespace}/{ctx.name}/usage", self.cli.usage, interval=sync_interval
+        )
+        self._metadata = Probe(
+            f"{ctx.namespace}/{ctx.name}/metadata",
+            lambda probe_ctx: self.cli.count(probe_ctx, self._mount_paths),
+            interval=sync_interval,
+        )
+        self._labelled: set[str] | None = None
+        self._free_attempts = 0
+        self._cache_released = False
+
+    # Hooks ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def make_cli(self, target: PodTarget) -> CacheCLI: ...
+
+    @abstractmethod
+    def render(self, info: RuntimeInfo) -> Workloads:
+        """Every object of the runtime, from the current runtime and Dataset (a pure function
+        of them, so tests can call it without an engine)."""
+
+    @abstractmethod
+    def ufs_mounts(self) -> list[UfsMount]:
+        """The Dataset's mounts as the CLI mounts them (engines differ on native mounts and
+        on where credentials go)."""
+
+    @abstractmethod
+    def hcfs_endpoint(self) -> str:
+        """The URL Hadoop-compatible clients use (Dataset status.hcfs.endpoint)."""
+
+    @abstractmethod
+    def ignored_fields(self) -> list[str]:
+        """Spec fields that are set but not acted on, for the SpecFieldsIgnored condition."""
+
+    @abstractmethod
+    def clean_cache_policy(self) -> CleanCachePolicy: ...
+
+    def validate_spec(self) -> None:
+        """Engine-specific checks of the runtime spec; raise ValidationError."""
+
+    def metadata_sync_enabled(self) -> bool:
+        """Whether ufsTotal and fileNum are computed (upstream's metadataSyncPolicy.autoSync)."""
+        return True
+
+    # Shared helpers ------------------------------------------------------------------------
+
+    def info(self) -> RuntimeInfo:
+        spec = self.ctx.spec
+        return RuntimeInfo(
+            name=self.ctx.name,
+            namespace=self.ctx.namespace,
+            runtime_type=self.runtime_type,
+            owner_dataset_uid=owner_dataset_uid(self.ctx.runtime),
+            placement=placement_of(self.ctx.dataset),
+            tiered_store=tiered_store_levels(self._tieredstore()),
+            fuse_node_selector=dict((spec.get("fuse") or {}).get("nodeSelector") or {}),
+        )
+
+    def _tieredstore(self) -> TieredStore | None:
+        raw = self.ctx.spec.get("tieredstore")
+        return parse_model(TieredStore, raw, "spec.tieredstore") if raw else None
+
+    def dataset_spec(self) -> DatasetSpec:
+        return parse_model(DatasetSpec, self.ctx.dataset_spec, "Dataset spec")
+
+    def wanted_workers(self) -> int:
+        replicas = self.ctx.spec.get("replicas")
+        return DEFAULT_WORKERS if replicas is None else int(replicas)
+
+    def _get(self, gvk: GVK, name: str) -> dict[str, Any] | None:
+        return self.ctx.client.get(gvk, name, self.ctx.namespace, ctx=self.ctx.ctx)
+
+    def _apply(self, objects: Sequence[dict[str, Any]]) -> bool:
+        """Apply each object whose render hash differs from the live one's; True when any was."""
+        changed = False
+        for obj in objects:
+            live = self._get(GVK.of_object(obj), obj["metadata"]["name"])
+            if live is not None and render_hash(live) == render_hash(obj):
+                continue
+            self.ctx.client.apply(obj, ctx=self.ctx.ctx)
+            changed = True
+        return changed
+
+    def _workloads(self) -> Workloads:
+        return self.render(self.info())
+
+    @property
+    def _status(self) -> dict[str, Any]:
+        return self.ctx.runtime_status
+
+    # Setup ---------------------------------------------------------------------------------
+
+    def validate(self, ctx: ReconcileRequestContext) -> None:
+        self.info()
+        dataset_mounts(self.dataset_spec())
+        self.validate_spec()
+        ignored = self.ignored_fields()
+        if ignored:
+            status.set_condition(
+                ctx.runtime_status,
+                IGNORED_CONDITION,
+                True,
+                "NotSupported",
+                f"Kept but not acted on by this controller: {', '.join(ignored)}.",
+            )
+        else:
+            status.remove_condition(ctx.runtime_status, IGNORED_CONDITION)
+
+    def should_setup_master(self) -> bool:
+        """Before the first setup, and whenever the master StatefulSet has gone missing."""
+        missing = self._get(STATEFULSET, self.layout.master) is None
+        return not self._status.get("masterPhase") or missing
+
+    def setup_master(self) -> None:
+        workloads = self._workloads()
+        self._apply(workloads.for_master())
+        components.initialize_master(self._status)
+        self._status["selector"] = self.layout.worker_selector
+        self._status["valueFile"] = workloads.value_file
+
+    def check_master_ready(self) -> bool:
+        return components.sync_master_status(
+            self._status, self._get(STATEFULSET, self.layout.master)
+        )
+
+    def should_check_ufs(self) -> bool:
+        return not self._status.get("mountTime")
+
+    def prepare_ufs(self) -> None:
+        """Mount every under file system the cache does not have yet, and remember which."""
+        mounted = self.cli.mounted(self.ctx.ctx)
+        for mount in self.ufs_mounts():
+            if mount.path not in mounted:
+                self.cli.mount(self.ctx.ctx, mount)
+        self._status["mountTime"] = status.now()
+        self._record_applied_mounts()
+
+    def _record_applied_mounts(self) -> None:
+        if self.ctx.dataset_status is not None:
+            self.ctx.dataset_status["mounts"] = copy.deepcopy(
+                self.ctx.dataset_spec.get("mounts") or []
+            )
+
+    def should_setup_workers(self) -> bool:
+        missing = self._get(STATEFULSET, self.layout.workers) is None
+        return not self._status.get("workerPhase") or missing
+
+    def setup_workers(self) -> None:
+        self._apply([self._workloads().workers])
+        components.initialize_workers(self._status)
+
+    def check_workers_ready(self) -> bool:
+        return components.sync_worker_status(
+            self._status, self._get(STATEFULSET, self.layout.workers)
+        )
+
+    def check_and_update_runtime_status(self) -> bool:
+        master = self._get(STATEFULSET, self.layout.master)
+        workers = self._get(STATEFULSET, self.layout.workers)
+        ready = components.sync_master_status(self._status, master)
+        ready = components.sync_worker_status(self._status, workers) and ready
+        components.sync_fuse_status(self._status, self._get(DAEMONSET, self.layout.fuse))
+        node_affinity = _node_affinity(workers)
+        if node_affinity:
+            self._status["cacheAffinity"] = node_affinity
+        if ready:
+            self._update_cache_states()
+            if not self._status.get("setupDuration"):
+                self._status["setupDuration"] = _since(self.ctx.runtime)
+        return ready
+
+    def bind_to_dataset(self) -> None:
+        self.update_dataset_status(status.DATASET_BOUND)
+
+    def update_dataset_status(self, phase: str) -> None:
+        dataset_status = self.ctx.dataset_status
+        if dataset_status is None:
+            return
+        applied = dataset_status.get("mounts")
+        status.set_dataset_phase(self.ctx, phase, self.runtime_type)
+        if applied is not None:
+            # Binding copies spec.mounts; status.mounts must keep saying what was mounted, or
+            # should_update_ufs could never see a mount added to the spec.
+            dataset_status["mounts"] = applied
+        if phase == status.DATASET_BOUND and not (dataset_status.get("hcfs") or {}).get("endpoint"):
+            dataset_status["hcfs"] = {"endpoint": self.hcfs_endpoint()}
+
+    # Cache states and metadata (background probes) -------------------------------------------
+
+    def _update_cache_states(self) -> None:
+        self._usage.start()
+        outcome = self._usage.latest or self._usage.wait(PROBE_WAIT)
+        states: dict[str, str] = dict(self._status.get("cacheStates") or {})
+        if outcome is None:
+            for key in (CACHE_CAPACITY, CACHED, CACHED_PERCENTAGE):
+                states.setdefault(key, CALCULATING)
+        elif outcome.value is not None:
+            states.update(self._cache_states(outcome.value))
+        self._status["cacheStates"] = states
+
+    def _cache_states(self, usage: CacheUsage) -> dict[str, str]:
+        states = {
+            CACHE_CAPACITY: bytes_size(usage.capacity),
+            CACHED: bytes_size(usage.cached),
+            **usage.extra,
+        }
+        total = self._ufs_total_bytes()
+        if total is not None:
+            states[CACHED_PERCENTAGE] = percentage(usage.cached, total)
+        else:
+            states[CACHED_PERCENTAGE] = CALCULATING if self.metadata_sync_enabled() else ""
+        return states
+
+    def _ufs_total_bytes(self) -> int | None:
+        outcome = self._metadata.latest
+        if outcome is not None and outcome.value is not None:
+            return outcome.value.total_bytes
+        text = ((self.ctx.dataset_status or {}).get("ufsTotal") or "").strip()
+        try:
+            return parse_human_bytes(text) if text and text != CALCULATING else None
+        except ValueError:
+            return None
+
+    def sync_metadata(self) -> None:
+        dataset_status = self.ctx.dataset_status
+        if dataset_status is None or not self.metadata_sync_enabled():
+            return
+        known = {dataset_status.get("ufsTotal"), dataset_status.get("fileNum")}
+        if not known & {None, "", CALCULATING}:
+            return
+        self._mount_paths = tuple(m.path for m in self.ufs_mounts())
+        self._metadata.start()
+        outcome = self._metadata.latest or self._metadata.wait(PROBE_WAIT)
+        self._write_metadata(dataset_status, outcome)
+
+    def _write_metadata(
+        self, dataset_status: dict[str, Any], outcome: Outcome[UfsUsage] | None
+    ) -> None:
+        if outcome is not None and outcome.value is not None:
+            dataset_status["ufsTotal"] = bytes_size(outcome.value.total_bytes)
+            dataset_status["fileNum"] = str(outcome.value.files)
+            return
+        dataset_status["ufsTotal"] = CALCULATING
+        dataset_status["fileNum"] = CALCULATING
+        if outcome is not None:
+            self.ctx.event(
+                "Warning",
+                "MetadataSyncFailed",
+                f"counting the dataset's files failed, retrying later: {outcome.error}",
+            )
+            self._metadata.reset()
+
+    # Sync ----------------------------------------------------------------------------------
+
+    def sync_replicas(self, ctx: ReconcileRequestContext) -> None:
+        workers = self._get(STATEFULSET, self.layout.workers)
+        wanted = self.wanted_workers()
+        current = int(((workers or {}).get("spec") or {}).get("replicas") or 0)
+        if workers is not None and current != wanted:
+            message = components.record_scaling(self._status, current, wanted)
+            if message:
+                ctx.event("Normal", "Succeed", message)
+        if workers is None or current != wanted:
+            self._apply([self._workloads().workers])
+
+    def sync_runtime(self, ctx: ReconcileRequestContext) -> bool:
+        return self._apply(self._workloads().all())
+
+    def check_runtime_healthy(self) -> None:
+        master = self._get(STATEFULSET, self.layout.master)
+        if not components.sync_master_status(self._status, master):
+            self._fail(f"not every master replica is ready (StatefulSet {self.layout.master})")
+        if not components.sync_worker_status(
+            self._status, self._get(STATEFULSET, self.layout.workers)
+        ):
+            self._fail(f"no worker is ready (StatefulSet {self.layout.workers})")
+        components.sync_fuse_status(self._status, self._get(DAEMONSET, self.layout.fuse))
+        self.update_dataset_status(status.DATASET_BOUND)
+
+    def _fail(self, problem: str) -> None:
+        self.update_dataset_status(status.DATASET_FAILED)
+        raise EngineError(
+            f"the runtime is unhealthy: {problem}; the Dataset is Failed until it recovers",
+            reason="RuntimeUnhealthy",
+        )
+
+    def update_cache_of_dataset(self) -> None:
+        dataset_status = self.ctx.dataset_status
+        if dataset_status is None:
+            return
+        dataset_status["cacheStates"] = dict(self._status.get("cacheStates") or {})
+
+    def should_sync_dataset_mounts(self) -> bool:
+        """True when the master restarted after the mounts were made (they may be lost)."""
+        mount_time = self._status.get("mountTime")
+        pod = self._get(POD, self.layout.master_pod())
+        started = _container_started(pod, self.master_container)
+        return bool(mount_time and started and started > mount_time)
+
+    def sync_dataset_mounts(self) -> None:
+        self.prepare_ufs()
+
+    def should_update_ufs(self) -> UFSToUpdate | None:
+        dataset_status = self.ctx.dataset_status
+        if dataset_status is None or dataset_status.get("mounts") is None:
+            return None
+        spec = self.dataset_spec()
+        applied = DatasetSpec.model_validate({"mounts": dataset_status["mounts"] or None})
+        return ufs_changes(spec.mounts or [], applied.mounts or [])
+
+    def update_on_ufs_change(self, to_update: UFSToUpdate) -> bool:
+        dataset_status = self.ctx.dataset_status
+        if dataset_status is None:
+            return False
+        status.set_dataset_phase(self.ctx, "Updating", self.runtime_type)
+        status.set_condition(
+            dataset_status,
+            "Updating",
+            True,
+            "DatasetUpdating",
+            "The runtime is updating the dataset's mounts.",
+            probe_field="lastUpdateTime",
+        )
+        for path in to_update.to_remove:
+            self.cli.unmount(self.ctx.ctx, path)
+        wanted = {m.path: m for m in self.ufs_mounts()}
+        for path in to_update.to_add:
+            self.cli.mount(self.ctx.ctx, wanted[path])
+        status.remove_condition(dataset_status, "Updating")
+        self._record_applied_mounts()
+        self._status["mountTime"] = status.now()
+        self._metadata.reset()
+        dataset_status["ufsTotal"] = CALCULATING
+        dataset_status["fileNum"] = CALCULATING
+        return True
+
+    def sync_schedule_info_to_cache_nodes(self) -> None:
+        """Label the nodes running workers as cache nodes, unlabel nodes that no longer do.
+
+        The labelled set is remembered, so a steady runtime costs no node request; it is read
+        from the API once per engine (after a manager restart, say)."""
+        info = self.info()
+        pods = self.ctx.client.list(
+            POD, self.ctx.namespace, label_selector=self.layout.worker_selector, ctx=self.ctx.ctx
+        )
+        desired = {
+            pod["spec"]["nodeName"]
+            for pod in pods
+            if (pod.get("spec") or {}).get("nodeName")
+            and not pod["metadata"].get("deletionTimestamp")
+            and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+        }
+        if self._labelled is None:
+            self._labelled = nodes.labelled_nodes(self.ctx, info.runtime_label)
+        if desired != self._labelled:
+            self._labelled = nodes.sync_cache_nodes(self.ctx, info, desired, self._labelled)
+
+    def assign_nodes_to_cache(self, desired: int) -> int:
+        """How many of `desired` workers could be placed: schedulable nodes that match the
+        workers' node selector and are not held exclusively by another Dataset."""
+        info = self.info()
+        selector = dict(((self.ctx.spec.get("worker") or {}).get("nodeSelector")) or {})
+        candidates = 0
+        for node in self.ctx.client.list(nodes.NODE, ctx=self.ctx.ctx):
+            labels = node["metadata"].get("labels") or {}
+            if (node.get("spec") or {}).get("unschedulable"):
+                continue
+            if any(labels.get(k) != v for k, v in selector.items()):
+                continue
+            holder = labels.get(nodes.EXCLUSIVE_LABEL)
+            if holder and holder != info.exclusive_label_value:
+                continue
+            candidates += 1
+        return min(desired, candidates)
+
+    # Volumes -------------------------------------------------------------------------------
+
+    def create_volume(self, ctx: ReconcileRequestContext) -> None:
+        info = self.info()
+        fuse_path = info.fuse_mount_path(ctx.mount_root, self.fuse_directory)
+        volume.create_volume(ctx, info, fuse_path=fuse_path, mount_type=self.mount_type)
+
+    def delete_volume(self, ctx: ReconcileRequestContext) -> None:
+        volume.delete_volume(ctx, self._naming_info())
+
+    def _naming_info(self) -> RuntimeInfo:
+        """Enough of RuntimeInfo to name things and labels, even while the Dataset is gone
+        or the spec is invalid (deletion must never depend on either)."""
+        return RuntimeInfo(
+            name=self.ctx.name,
+            namespace=self.ctx.namespace,
+            runtime_type=self.runtime_type,
+            owner_dataset_uid=owner_dataset_uid(self.ctx.runtime),
+            placement=placement_of(self.ctx.dataset),
+        )
+
+    # Capacity (UnderFileSystemService) ------------------------------------------------------
+
+    def _known(self, probe: Probe[Any], what: str) -> Any:
+        outcome = probe.latest
+        if outcome is None or outcome.value is None:
+            raise EngineError(
+                f"the {what} of {self.ctx.namespace}/{self.ctx.name} is not known yet"
+            )
+        return outcome.value
+
+    def used_storage_bytes(self) -> int:
+        usage: CacheUsage = self._known(self._usage, "cache usage")
+        return usage.cached
+
+    def free_storage_bytes(self) -> int:
+        usage: CacheUsage = self._known(self._usage, "cache usage")
+        return max(usage.capacity - usage.cached, 0)
+
+    def total_storage_bytes(self) -> int:
+        ufs: UfsUsage = self._known(self._metadata, "under file system size")
+        return ufs.total_bytes
+
+    def total_file_nums(self) -> int:
+        ufs: UfsUsage = self._known(self._metadata, "under file system file count")
+        return ufs.files
+
+    def check_runtime_ready(self) -> bool:
+        try:
+            self.cli.check_ready(self.ctx.ctx)
+        except (ExecError, UnexpectedOutput):
+            return False
+        return True
+
+    # Shutdown ------------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Free the cache, unlabel the nodes, delete what the engine made; safe to repeat."""
+        self._usage.stop()
+        self._metadata.stop()
+        self._free_cache()
+        info = self._naming_info()
+        nodes.release_cache_nodes(self.ctx, info)
+        nodes.remove_fuse_labels(self.ctx, info)
+        self._delete_owned()
+
+    def _free_cache(self) -> None:
+        """One attempt per pass, at most `maxRetryAttempts`: an attempt frees the cache and
+        checks that nothing stays cached. A failed attempt raises, so the reconciler retries
+        with backoff; after the last one a Warning event says the cache was not freed, and
+        deletion goes on (a cache that cannot be freed must not keep a runtime forever)."""
+        if self._cache_released:
+            return
+        master = self._get(STATEFULSET, self.layout.master)
+        if master is None or not int((master.get("status") or {}).get("readyReplicas") or 0):
+            self._cache_released = True
+            return
+        policy = self.clean_cache_policy()
+        attempts = max(policy.max_retry_attempts, 1)
+        try:
+            self.cli.free(self.ctx.ctx, float(policy.grace_period_seconds))
+            left = self.cli.usage(self.ctx.ctx).cached
+        except (ExecError, UnexpectedOutput) as error:
+            problem = str(error)
+        else:
+            if left == 0:
+                self._cache_released = True
+                self.ctx.event("Normal", "CacheFreed", "The cache was freed.")
+                return
+            problem = f"{bytes_size(left)} still cached"
+        self._free_attempts += 1
+        if self._free_attempts >= attempts:
+            self._cache_released = True
+            self.ctx.event(
+                "Warning",
+                "CacheNotFreed",
+                f"gave up freeing the cache after {self._free_attempts} attempt(s) "
+                f"(cleanCachePolicy.maxRetryAttempts): {problem}; deleting the runtime anyway",
+            )
+            return
+        raise EngineError(
+            f"freeing the cache, attempt {self._free_attempts} of {attempts}: {problem}",
+            reason="FreeingCache",
+        )
+
+    def _delete_owned(self) -> None:
+        uid = self.ctx.runtime["metadata"]["uid"]
+        for gvk in OWNED_KINDS:
+            for obj in self.ctx.client.list(gvk, self.ctx.namespace, ctx=self.ctx.ctx):
+                owners = obj["metadata"].get("ownerReferences") or []
+                if any(o.get("uid") == uid and o.get("controller") for o in owners):
+                    self.ctx.client.delete(
+                        gvk, obj["metadata"]["name"], self.ctx.namespace, ctx=self.ctx.ctx
+                    )
+
+
+def _since(runtime: dict[str, Any]) -> str:
+    """Time from the runtime's creation to now, rounded to seconds, Go duration style."""
+    created = runtime["metadata"].get("creationTimestamp")
+    if not created:
+        return ""
+    start = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    seconds = max(int((datetime.now(UTC) - start).total_seconds()), 0)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h{minutes}m{seconds}s"
+    return f"{minutes}m{seconds}s" if minutes else f"{seconds}s"
+
+
+def _container_started(pod: dict[str, Any] | None, container: str) -> str | None:
+    for item in ((pod or {}).get("status") or {}).get("containerStatuses") or []:
+        if item.get("name") == container:
+            return ((item.get("state") or {}).get("running") or {}).get("startedAt")
+    return None
+
+
+def _node_affinity(workers: dict[str, Any] | None) -> Any:
+    template = ((workers or {}).get("spec") or {}).get("template") or {}
+    return ((template.get("spec") or {}).get("affinity") or {}).get("nodeAffinity")
+
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
+
+
+def parse_model(model: type[Model], data: Any, where: str) -> Model:
+    """The typed view of part of a spec; a value of the wrong shape is a ValidationError
+    naming the field, never a crash deeper in the engine."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as error:
+        first = error.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        field_path = f"{where}.{location}" if location else where
+        raise ValidationError(field_path, first["msg"], "correct the value") from None
+
+
+def build_engine(
+    engine: type[MasterWorkerEngine],
+    engine_id: str,
+    ctx: ReconcileRequestContext,
+    transport: PodExec | None,
+) -> TemplateEngine:
+    """The TemplateEngine driving a new `engine`, its probes paced by the TemplateEngine's slow
+    sync interval (FLUID_SYNC_RETRY_DURATION); `transport` None means the Kubernetes exec API
+    on the manager's own connection."""
+    interval = default_sync_interval()
+    implement = engine(
+        ctx, transport or KubernetesExec(ctx.client.api_client), sync_interval=interval
+    )
+    return TemplateEngine(implement, engine_id, sync_interval=interval)

@@ -1,0 +1,127 @@
+"""Labels on the nodes that hold a runtime's cache, as upstream Fluid sets them.
+
+Schedulers, webhooks and people read these labels to find a Dataset's cache: the runtime label
+`fluid.io/s-<type>-<ns>-<name>`, the common label `fluid.io/s-<ns>-<name>`, capacity labels per
+medium, `fluid_exclusive` for exclusive placement and the `fluid.io/dataset-num` counter.
+
+`label_changes` and `unlabel_changes` are pure (labels in, merge-patch labels out);
+`sync_cache_nodes` and `release_cache_nodes` apply them. Each node write carries the node's
+resourceVersion and is retried on conflict, because `fluid.io/dataset-num` is a counter shared
+by every runtime caching on the node.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from engines.base.context import ReconcileRequestContext
+from engines.base.runtime_info import EXCLUSIVE, RuntimeInfo
+from engines.base.tieredstore import capacity_by_medium
+from engines.base.units import short_size
+from fluidpy.client import GVK, parse_label_selector, retry_on_conflict
+
+NODE = GVK("", "v1", "Node")
+EXCLUSIVE_LABEL = "fluid_exclusive"
+DATASET_NUM_LABEL = "fluid.io/dataset-num"
+EXCLUDE_SELECTOR_ENV = "SCHEDULE_INFO_EXCLUDE_NODE_SELECTOR"
+"""Upstream's variable: a label selector of nodes never labelled as cache nodes."""
+
+LabelPatch = dict[str, str | None]
+"""Labels to set (a value) and to remove (None), as a JSON merge patch wants them."""
+
+
+def cache_labels(info: RuntimeInfo) -> dict[str, str]:
+    """Every label a node holding this runtime's cache carries, except the counter."""
+    memory, disk = capacity_by_medium(info.tiered_store)
+    labels = {info.runtime_label: "true", info.common_label: "true"}
+    if memory:
+        labels[info.capacity_label("m")] = short_size(memory)
+    if disk:
+        labels[info.capacity_label("d")] = short_size(disk)
+    if memory or disk:
+        labels[info.capacity_label("t")] = short_size(memory + disk)
+    if info.placement == EXCLUSIVE:
+        labels[EXCLUSIVE_LABEL] = info.exclusive_label_value
+    return labels
+
+
+def label_changes(current: Mapping[str, str], info: RuntimeInfo) -> LabelPatch:
+    """What makes a node a cache node of the runtime; empty when it already is one."""
+    wanted = cache_labels(info)
+    patch: LabelPatch = {k: v for k, v in wanted.items() if current.get(k) != v}
+    if info.runtime_label not in current:
+        patch[DATASET_NUM_LABEL] = str(_count(current) + 1)
+    return patch
+
+
+def unlabel_changes(current: Mapping[str, str], info: RuntimeInfo) -> LabelPatch:
+    """What stops a node being a cache node of the runtime; empty when it is not one."""
+    if info.runtime_label not in current:
+        return {}
+    ours = [info.runtime_label, info.common_label, *(info.capacity_label(k) for k in "mdt")]
+    patch: LabelPatch = {key: None for key in ours if key in current}
+    if current.get(EXCLUSIVE_LABEL) == info.exclusive_label_value:
+        patch[EXCLUSIVE_LABEL] = None
+    remaining = _count(current) - 1
+    patch[DATASET_NUM_LABEL] = str(remaining) if remaining > 0 else None
+    return patch
+
+
+def _count(labels: Mapping[str, str]) -> int:
+    try:
+        return max(int(labels.get(DATASET_NUM_LABEL, "0")), 0)
+    except ValueError:
+        return 0
+
+
+def _excluded(labels: Mapping[str, str]) -> bool:
+    selector = os.environ.get(EXCLUDE_SELECTOR_ENV, "").strip()
+    return bool(selector) and parse_label_selector(selector).matches(labels)
+
+
+def labelled_nodes(ctx: ReconcileRequestContext, label: str) -> set[str]:
+    nodes = ctx.client.live.list(NODE, label_selector=f"{label}=true", ctx=ctx.ctx)
+    return {node["metadata"]["name"] for node in nodes}
+
+
+def _patch_node(ctx: ReconcileRequestContext, name: str, info: RuntimeInfo, add: bool) -> None:
+    def attempt() -> None:
+        node = ctx.client.live.get(NODE, name, ctx=ctx.ctx)
+        if node is None:
+            return
+        labels = node["metadata"].get("labels") or {}
+        if add and _excluded(labels):
+            return
+        patch = label_changes(labels, info) if add else unlabel_changes(labels, info)
+        if patch:
+            metadata = {"labels": patch, "resourceVersion": node["metadata"]["resourceVersion"]}
+            ctx.client.patch(NODE, name, None, {"metadata": metadata}, ctx=ctx.ctx)
+
+    retry_on_conflict(attempt)
+
+
+def sync_cache_nodes(
+    ctx: ReconcileRequestContext, info: RuntimeInfo, desired: Iterable[str], actual: set[str]
+) -> set[str]:
+    """Label the `desired` nodes and unlabel the rest of `actual`; returns the labelled set."""
+    wanted = set(desired)
+    for name in sorted(wanted - actual):
+        _patch_node(ctx, name, info, add=True)
+    for name in sorted(actual - wanted):
+        _patch_node(ctx, name, info, add=False)
+    return wanted
+
+
+def release_cache_nodes(ctx: ReconcileRequestContext, info: RuntimeInfo) -> None:
+    """Unlabel every node labelled as this runtime's cache node (at shutdown)."""
+    for name in sorted(labelled_nodes(ctx, info.runtime_label)):
+        _patch_node(ctx, name, info, add=False)
+
+
+def remove_fuse_labels(ctx: ReconcileRequestContext, info: RuntimeInfo) -> None:
+    """Remove the FUSE label Fluid's CSI plugin put on nodes; their FUSE pods then leave."""
+    for name in sorted(labelled_nodes(ctx, info.fuse_label)):
+        patch: dict[str, Any] = {"metadata": {"labels": {info.fuse_label: None}}}
+        ctx.client.patch(NODE, name, None, patch, ctx=ctx.ctx)

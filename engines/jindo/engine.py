@@ -1,0 +1,132 @@
+"""The Jindo engine: the facts and hooks MasterWorkerEngine needs for JindoCache."""
+
+from __future__ import annotations
+
+from api.v1alpha1.common import CleanCachePolicy, NetworkMode
+from api.v1alpha1.dataset import DatasetSpec
+from api.v1alpha1.jindo import JindoRuntime
+from engines.base.context import ReconcileRequestContext
+from engines.base.errors import ValidationError
+from engines.base.exec import PodExec, PodTarget
+from engines.base.master_worker import MOUNT_TIMEOUT, MasterWorkerEngine, Workloads, parse_model
+from engines.base.runtime_info import RuntimeInfo
+from engines.base.tieredstore import MEMORY
+from engines.base.ufs import (
+    UfsMount,
+    dataset_mounts,
+    is_native,
+    local_directory,
+    merged_encrypt_options,
+    merged_options,
+    mount_name,
+    mount_path,
+)
+from engines.jindo import render as jindo
+from engines.jindo.cli import JindoCLI
+
+RAFT_MASTERS = 3
+
+
+def ignored_fields(runtime: JindoRuntime) -> list[str]:
+    """Fields set in the spec that this controller keeps but does not act on."""
+    spec = runtime.spec
+    ignored = [f"spec.{name}" for name in sorted(spec.model_extra or {})]
+    if spec.user:
+        ignored.append("spec.user")
+    if spec.networkmode == NetworkMode.HOST_NETWORK:
+        ignored.append("spec.networkmode (pods use the pod network)")
+    if spec.fuse and spec.fuse.metrics is not None:
+        ignored.append("spec.fuse.metrics")
+    if len((spec.tieredstore.levels if spec.tieredstore else None) or []) > 1:
+        ignored.append("spec.tieredstore.levels[1:] (JindoCache caches on the first level)")
+    return ignored
+
+
+def ignored_mount_options(dataset: DatasetSpec) -> list[str]:
+    """Mount options JindoCache is not configured with: only `fs.*` options and access-key
+    encrypt options reach its config."""
+    ignored = []
+    for mount in dataset.mounts or []:
+        if is_native(mount):
+            continue
+        name = mount_name(mount)
+        for key in merged_options(dataset, mount):
+            if not key.startswith("fs."):
+                ignored.append(f"Dataset mount {name!r} option {key}")
+        for option in merged_encrypt_options(dataset, mount):
+            if option.name.rsplit(".", 1)[-1] not in jindo.CREDENTIAL_FILES:
+                ignored.append(f"Dataset mount {name!r} encrypt option {option.name}")
+    return ignored
+
+
+class JindoEngine(MasterWorkerEngine):
+    runtime_type = jindo.RUNTIME_TYPE
+    app = jindo.APP
+    mount_type = jindo.RUNTIME_TYPE
+    fuse_directory = jindo.FUSE_DIRECTORY
+    master_container = jindo.MASTER_CONTAINER
+
+    def __init__(
+        self, ctx: ReconcileRequestContext, transport: PodExec, *, sync_interval: float
+    ) -> None:
+        super().__init__(ctx, transport, sync_interval=sync_interval)
+        self.images = jindo.Images.from_env()
+
+    def make_cli(self, target: PodTarget) -> JindoCLI:
+        return JindoCLI(target, medium=self.cache_medium, mount_timeout=MOUNT_TIMEOUT)
+
+    def cache_medium(self) -> str:
+        """The medium of the first tiered-store level (JindoCache reports usage per medium)."""
+        levels = (self.ctx.spec.get("tieredstore") or {}).get("levels") or [{}]
+        return str(levels[0].get("mediumtype") or MEMORY)
+
+    def runtime(self) -> JindoRuntime:
+        return parse_model(JindoRuntime, self.ctx.runtime, "JindoRuntime")
+
+    def validate_spec(self) -> None:
+        spec = self.runtime().spec
+        replicas = jindo.master_replicas(self.runtime())
+        if replicas not in (1, RAFT_MASTERS):
+            raise ValidationError(
+                "spec.master.replicas",
+                f"is {replicas}; JindoCache runs one master, or three in a Raft quorum",
+                "set it to 1 or 3",
+            )
+        for name in ("master", "worker"):
+            component = getattr(spec, name)
+            if component is not None and component.disabled:
+                raise ValidationError(
+                    f"spec.{name}.disabled",
+                    "is true, but this controller always runs the master and the workers",
+                    f"remove spec.{name}.disabled",
+                )
+
+    def render(self, info: RuntimeInfo) -> Workloads:
+        return jindo.render(
+            self.runtime(),
+            self.dataset_spec(),
+            info,
+            owner=self.ctx.owner_reference,
+            mount_root=self.ctx.mount_root,
+            images=self.images,
+        )
+
+    def ufs_mounts(self) -> list[UfsMount]:
+        """Every mount, native ones as `local://` directories of the pods; credentials stay in
+        the config (see render.credentials), so none are resolved here."""
+        mounts = []
+        for mount in dataset_mounts(self.dataset_spec()):
+            ufs = f"local://{local_directory(mount)}" if is_native(mount) else mount.mount_point
+            mounts.append(UfsMount(path=mount_path(mount), ufs=ufs))
+        return mounts
+
+    def hcfs_endpoint(self) -> str:
+        master = self.runtime().spec.master
+        rpc = ((master.ports if master else None) or {}).get("rpc", jindo.PORTS["master"]["rpc"])
+        return f"{self.layout.master_host()}:{rpc}"
+
+    def ignored_fields(self) -> list[str]:
+        return ignored_fields(self.runtime()) + ignored_mount_options(self.dataset_spec())
+
+    def clean_cache_policy(self) -> CleanCachePolicy:
+        return self.runtime().spec.clean_cache_policy or CleanCachePolicy()

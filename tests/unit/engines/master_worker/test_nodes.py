@@ -1,0 +1,74 @@
+"""Cache node labels: what makes a node a cache node of a runtime, and what undoes it."""
+
+from __future__ import annotations
+
+from engines.base.nodes import DATASET_NUM_LABEL, EXCLUSIVE_LABEL, label_changes, unlabel_changes
+from engines.base.runtime_info import SHARED, RuntimeInfo, TieredStoreLevel
+
+GI = 1024**3
+
+
+def info(placement: str = "Exclusive") -> RuntimeInfo:
+    return RuntimeInfo(
+        name="spark",
+        namespace="default",
+        runtime_type="alluxio",
+        placement=placement,
+        tiered_store=[
+            TieredStoreLevel("MEM", (("/dev/shm", str(GI)),)),
+            TieredStoreLevel("SSD", (("/a", str(2 * GI)),)),
+        ],
+    )
+
+
+def test_a_new_cache_node_gets_upstreams_labels_and_a_dataset_count() -> None:
+    patch = label_changes({"kubernetes.io/hostname": "node-1"}, info())
+
+    assert patch == {
+        "fluid.io/s-alluxio-default-spark": "true",
+        "fluid.io/s-default-spark": "true",
+        "fluid.io/s-h-alluxio-m-default-spark": "1GiB",
+        "fluid.io/s-h-alluxio-d-default-spark": "2GiB",
+        "fluid.io/s-h-alluxio-t-default-spark": "3GiB",
+        EXCLUSIVE_LABEL: "default_spark",
+        DATASET_NUM_LABEL: "1",
+    }
+
+
+def test_a_node_caching_another_dataset_counts_two_and_shared_placement_is_not_exclusive() -> None:
+    patch = label_changes({DATASET_NUM_LABEL: "1"}, info(SHARED))
+
+    assert patch[DATASET_NUM_LABEL] == "2"
+    assert EXCLUSIVE_LABEL not in patch
+
+
+def test_labelling_a_labelled_node_changes_nothing() -> None:
+    current = {k: v for k, v in label_changes({}, info()).items() if v is not None}
+
+    assert label_changes(current, info()) == {}
+
+
+def test_unlabelling_removes_every_label_of_the_runtime_and_the_last_count() -> None:
+    current = {k: v for k, v in label_changes({"other": "x"}, info()).items() if v is not None}
+
+    patch = unlabel_changes(current, info())
+
+    assert all(value is None for value in patch.values())
+    assert set(patch) == set(current)
+
+
+def test_unlabelling_keeps_another_datasets_exclusive_mark_and_decrements_the_count() -> None:
+    current = {
+        "fluid.io/s-alluxio-default-spark": "true",
+        EXCLUSIVE_LABEL: "other_dataset",
+        DATASET_NUM_LABEL: "2",
+    }
+
+    patch = unlabel_changes(current, info())
+
+    assert EXCLUSIVE_LABEL not in patch
+    assert patch[DATASET_NUM_LABEL] == "1"
+
+
+def test_unlabelling_a_node_that_is_not_a_cache_node_changes_nothing() -> None:
+    assert unlabel_changes({DATASET_NUM_LABEL: "1"}, info()) == {}
