@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import prometheus_client
+import structlog
+
 from controllers import (
     BUILTIN_KINDS,
     ControllerOptions,
@@ -24,7 +27,7 @@ from controllers import (
 )
 from engines.base.context import DEFAULT_MOUNT_ROOT
 from fluidpy import log as fluid_log
-from fluidpy.manager import Manager, ManagerOptions
+from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
 from fluidpy.workqueue import (
     BucketRateLimiter,
     ItemExponentialFailureRateLimiter,
@@ -207,10 +210,17 @@ def build_manager(args: argparse.Namespace, api_client: Any) -> Manager:
 
 def run(args: argparse.Namespace) -> int:
     fluid_log.configure_from_args(args)
+    # Series exactly as controller-runtime exports them: no extra *_created samples. A process-wide
+    # switch, so it is thrown here, in the process we own, not on import of the library.
+    prometheus_client.disable_created_metrics()
     try:
         manager = build_manager(args, _api_client(args.kubeconfig))
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    manager.run()
+    try:
+        manager.run()
+    except LeaderElectionLostError as error:
+        structlog.get_logger("fluidpy.manager").error("exiting", reason=str(error))
+        return 1
     return 0

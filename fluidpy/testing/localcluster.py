@@ -340,11 +340,31 @@ class LocalCluster:
     def log_path(self, component: str) -> Path:
         return self._components[component].log_path
 
-    def api_client(self) -> Any:
-        """A new `kubernetes.client.ApiClient` for this cluster's admin user."""
+    def api_client(self, *, token: str | None = None) -> Any:
+        """A new `kubernetes.client.ApiClient`: the admin user's, or with `token` a bearer
+        token's (a ServiceAccount's, to test what its RBAC allows)."""
+        from kubernetes import client as kube_client
         from kubernetes import config as kube_config
 
-        return kube_config.new_client_from_config(config_file=str(self.kubeconfig))
+        if token is None:
+            return kube_config.new_client_from_config(config_file=str(self.kubeconfig))
+        configuration = kube_client.Configuration()
+        kube_config.load_kube_config(config_file=str(self.kubeconfig),
+                                     client_configuration=configuration)
+        configuration.cert_file = configuration.key_file = None
+        configuration.api_key = {"authorization": f"Bearer {token}"}
+        return kube_client.ApiClient(configuration)
+
+    def service_account_token(self, namespace: str, name: str, seconds: int = 3600) -> str:
+        """A token for a ServiceAccount, from the TokenRequest API (as a pod would get one)."""
+        answer = self.request(
+            "POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+            {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+             "spec": {"expirationSeconds": seconds}},
+        )
+        if answer is None:
+            raise LookupError(f"no ServiceAccount {namespace}/{name}")
+        return str(answer["status"]["token"])
 
     def request(
         self, method: str, path: str, body: Any = None, content_type: str = "application/json"

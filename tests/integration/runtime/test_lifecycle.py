@@ -7,14 +7,12 @@ It serves JindoRuntime objects here (`--engine jindoruntime=testengine`).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from controllers import JINDO_RUNTIME
+from controllers import JINDO_RUNTIME, RuntimeKind
 from controllers.kinds import DATASET
 from engines.factory import EngineFactory
 from fluidpy.client import GVK, Client, Invalid
@@ -23,9 +21,7 @@ from fluidpy.testing import LocalCluster, wait_for
 
 pytestmark = pytest.mark.integration
 
-ENGINE_PACKAGE = Path(__file__).parent / "engine_package"
 RUNTIME = JINDO_RUNTIME.gvk
-TEST_KIND = JINDO_RUNTIME.with_engine("testengine")
 PV = GVK("", "v1", "PersistentVolume")
 PVC = GVK("", "v1", "PersistentVolumeClaim")
 POD = GVK("", "v1", "Pod")
@@ -34,21 +30,11 @@ STATEFULSET = GVK("apps", "v1", "StatefulSet")
 FINALIZER = "jindo-runtime-controller-finalizer"
 
 
-@pytest.fixture(scope="module")
-def engine_factory() -> Iterator[EngineFactory]:
-    """A factory that has seen the test package's entry point, and nothing registered by hand."""
-    sys.path.insert(0, str(ENGINE_PACKAGE))
-    try:
-        factory = EngineFactory()
-        assert "testengine" in factory.known_types()
-        yield factory
-    finally:
-        sys.path.remove(str(ENGINE_PACKAGE))
-
-
 @pytest.fixture
-def running(start_manager: Any, engine_factory: EngineFactory) -> Iterator[Manager]:
-    with start_manager(kinds=[TEST_KIND], factory=engine_factory) as manager:
+def running(
+    start_manager: Any, engine_factory: EngineFactory, test_kind: RuntimeKind
+) -> Iterator[Manager]:
+    with start_manager(kinds=[test_kind], factory=engine_factory) as manager:
         yield manager
 
 

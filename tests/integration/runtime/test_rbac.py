@@ -1,0 +1,115 @@
+"""The manager works with nothing but the ServiceAccount and roles of config/rbac.
+
+The manager authenticates with a token of its ServiceAccount, exactly as in a pod, against the
+RBAC-enabled API server; leader election is on, so the leader-election Role is exercised too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from controllers import RuntimeKind
+from controllers.kinds import DATASET
+from engines.factory import EngineFactory
+from fluidpy.client import GVK, Client
+from fluidpy.metrics import REGISTRY
+from fluidpy.testing import LocalCluster, wait_for
+
+pytestmark = pytest.mark.integration
+
+CONFIG = Path(__file__).resolve().parents[3] / "config"
+NAMESPACE = "fluid-system"
+SERVICE_ACCOUNT = "fluidpy-controller-manager"
+PV = GVK("", "v1", "PersistentVolume")
+PVC = GVK("", "v1", "PersistentVolumeClaim")
+LEASE = GVK("coordination.k8s.io", "v1", "Lease")
+
+
+def forbidden_requests() -> float:
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "rest_client_requests"
+        for sample in metric.samples
+        if sample.name == "rest_client_requests_total" and sample.labels.get("code") == "403"
+    )
+
+
+@pytest.fixture(scope="module")
+def rbac_installed(cluster: LocalCluster) -> None:
+    admin = Client(cluster.api_client(), qps=0)
+    documents = [yaml.safe_load((CONFIG / "manager" / "namespace.yaml").read_text())]
+    for path in sorted((CONFIG / "rbac").glob("*.yaml")):
+        if path.name != "kustomization.yaml":
+            documents.extend(d for d in yaml.safe_load_all(path.read_text()) if d)
+    for document in documents:
+        admin.apply(document)
+
+
+@pytest.fixture
+def service_account_client(cluster: LocalCluster, rbac_installed: None) -> Iterator[Any]:
+    api_client = cluster.api_client(token=cluster.service_account_token(NAMESPACE, SERVICE_ACCOUNT))
+    yield api_client
+    api_client.close()
+
+
+def test_the_lifecycle_passes_with_only_the_managers_own_rbac(
+    cluster: LocalCluster,
+    start_manager: Any,
+    engine_factory: EngineFactory,
+    test_kind: RuntimeKind,
+    service_account_client: Any,
+    namespace: str,
+) -> None:
+    admin = Client(cluster.api_client(), qps=0)
+    forbidden_before = forbidden_requests()
+
+    with start_manager(
+        kinds=[test_kind],
+        factory=engine_factory,
+        api_client=service_account_client,
+        leader_election=True,
+        leader_election_namespace=NAMESPACE,
+        leader_election_id="fluidpy-rbac-test",
+    ):
+        admin.create(
+            {
+                "apiVersion": "data.fluid.io/v1alpha1",
+                "kind": "Dataset",
+                "metadata": {"name": "rbac", "namespace": namespace},
+                "spec": {"mounts": [{"mountPoint": "https://data.example/", "name": "d"}]},
+            }
+        )
+        admin.create(
+            {
+                "apiVersion": "data.fluid.io/v1alpha1",
+                "kind": "JindoRuntime",
+                "metadata": {"name": "rbac", "namespace": namespace},
+                "spec": {"replicas": 1},
+            }
+        )
+        wait_for(
+            lambda: (
+                (admin.get(DATASET, "rbac", namespace) or {}).get("status", {}).get("phase")
+                == "Bound"
+            ),
+            "the Dataset to be Bound",
+        )
+        wait_for(lambda: admin.get(PVC, "rbac", namespace), "the PVC")
+        lease = admin.get(LEASE, "fluidpy-rbac-test", NAMESPACE)
+        assert lease is not None
+        assert lease["spec"]["holderIdentity"]
+
+        admin.delete(test_kind.gvk, "rbac", namespace)
+        wait_for(
+            lambda: admin.get(test_kind.gvk, "rbac", namespace) is None,
+            "the runtime's deletion to finish",
+        )
+        wait_for(lambda: admin.get(PV, f"{namespace}-rbac") is None, "the PV to go")
+
+    assert forbidden_requests() == forbidden_before
