@@ -349,8 +349,9 @@ class LocalCluster:
         if token is None:
             return kube_config.new_client_from_config(config_file=str(self.kubeconfig))
         configuration = kube_client.Configuration()
-        kube_config.load_kube_config(config_file=str(self.kubeconfig),
-                                     client_configuration=configuration)
+        kube_config.load_kube_config(
+            config_file=str(self.kubeconfig), client_configuration=configuration
+        )
         configuration.cert_file = configuration.key_file = None
         configuration.api_key = {"authorization": f"Bearer {token}"}
         return kube_client.ApiClient(configuration)
@@ -358,9 +359,13 @@ class LocalCluster:
     def service_account_token(self, namespace: str, name: str, seconds: int = 3600) -> str:
         """A token for a ServiceAccount, from the TokenRequest API (as a pod would get one)."""
         answer = self.request(
-            "POST", f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
-            {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-             "spec": {"expirationSeconds": seconds}},
+            "POST",
+            f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+            {
+                "apiVersion": "authentication.k8s.io/v1",
+                "kind": "TokenRequest",
+                "spec": {"expirationSeconds": seconds},
+            },
         )
         if answer is None:
             raise LookupError(f"no ServiceAccount {namespace}/{name}")
@@ -382,7 +387,9 @@ class LocalCluster:
         bare_path, _, query = path.partition("?")
         try:
             return self._admin.request(
-                method, bare_path, query=urllib.parse.parse_qsl(query),
+                method,
+                bare_path,
+                query=urllib.parse.parse_qsl(query),
                 body=None if body is None else json.dumps(body).encode(),
                 content_type=content_type if body is not None else None,
             )

@@ -18,7 +18,10 @@ from fluidpy_cli.cluster import cluster_dir
 def fluidpy(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fluidpy_cli.main", *args],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -32,8 +35,10 @@ def process_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(
-        f"/proc/{pid}/status").read_text().lower()
+    return (
+        Path(f"/proc/{pid}").exists()
+        and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    )
 
 
 def test_create_use_and_delete_a_cluster() -> None:
@@ -49,7 +54,12 @@ def test_create_use_and_delete_a_cluster() -> None:
         assert sorted(n.metadata.name for n in nodes) == [f"{name}-node-0", f"{name}-node-1"]
         ready = json.loads((cluster_dir(name) / "ready").read_text())
         assert set(ready["processes"]) == {
-            "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+            "etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "kwok",
+        }
     finally:
         deleted = fluidpy("cluster", "delete", "--name", name)
 

@@ -6,9 +6,9 @@ import argparse
 
 import pytest
 import yaml
-from fluidpy_cli import crds
 
 from api import crdgen
+from fluidpy_cli import crds
 
 
 def test_the_crds_subcommand_prints_every_crd(capsys: pytest.CaptureFixture[str]) -> None:
