@@ -27,7 +27,14 @@ dev: $(STAMP) cluster-binaries
 test: $(STAMP) cluster-binaries check
 	$(BIN)/pytest tests
 
-check: lint typecheck
+check: lint typecheck crds-check
+
+## crds: regenerate config/crd from the models in api/
+crds: $(STAMP)
+	$(BIN)/python hack/gen_crds.py
+
+crds-check: $(STAMP)
+	$(BIN)/python hack/gen_crds.py --check
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
