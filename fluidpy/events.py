@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from fluidpy.client import GVK, Client, NotFound
+from fluidpy.client import GVK, ApiError, Client, NotFound
 from fluidpy.log import get_logger
 
 log = get_logger("fluidpy.events")
@@ -232,6 +232,10 @@ class EventBroadcaster:
         while (pending := self._queue.get()) is not None:
             try:
                 self._write(pending)
+            except ApiError as error:
+                # The API server said no (say, the namespace is being deleted): expected, and
+                # fully described by its message, so no traceback.
+                log.warning("could not write event", reason=pending.reason, error=str(error))
             except Exception:
                 log.exception("could not write event", reason=pending.reason)
             finally:
