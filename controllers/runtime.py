@@ -185,13 +185,15 @@ class RuntimeReconciler:
         assert dataset is not None
         label = dataset_id(rctx.namespace, rctx.name)
         if (dataset["metadata"].get("labels") or {}).get(DATASET_ID_LABEL) != label:
-            self.client.patch(
+            labelled = self.client.patch(
                 DATASET,
                 rctx.name,
                 rctx.namespace,
                 {"metadata": {"labels": {DATASET_ID_LABEL: label}}},
                 ctx=rctx.ctx,
             )
+            # The status write at the end of the pass is conditional on this version.
+            dataset["metadata"] = labelled["metadata"]
         metadata = rctx.runtime["metadata"]
         owners = list(metadata.get("ownerReferences") or [])
         uid = dataset["metadata"]["uid"]

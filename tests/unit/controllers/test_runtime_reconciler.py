@@ -1,0 +1,379 @@
+"""The RuntimeReconciler's phases, on an in-memory API and a scripted engine.
+
+The integration tests show the same behaviour on a real control plane; these pin down the
+decisions (what stops a pass, what is retried, what is written) one at a time.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from controllers import RuntimeReconcilerOptions
+from controllers.kinds import DATASET, RuntimeKind
+from controllers.runtime import RuntimeReconciler
+from engines.base import Engine, ReconcileRequestContext, ValidationError, WaitingFor
+from engines.factory import EngineFactory
+from fluidpy.client import GVK
+from fluidpy.context import Context
+from fluidpy.controller import Request, Result
+
+KIND = RuntimeKind(
+    GVK("data.fluid.io", "v1alpha1", "JindoRuntime"),
+    engine_type="scripted",
+    finalizer="jindo-runtime-controller-finalizer",
+)
+
+
+def apply_merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    result = copy.deepcopy(target)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = apply_merge_patch(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+class MemoryClient:
+    """Just enough of fluidpy.client.Client, over a dict, counting writes."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.writes: list[tuple[str, str, str]] = []
+        self._version = 0
+
+    @property
+    def live(self) -> MemoryClient:
+        return self
+
+    def put(self, obj: dict[str, Any]) -> None:
+        self._version += 1
+        obj["metadata"]["resourceVersion"] = str(self._version)
+        obj["metadata"].setdefault("uid", f"uid-{obj['metadata']['name']}")
+        key = (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        self.objects[key] = obj
+
+    def get(self, gvk: GVK, name: str, namespace: str | None = None, **_: Any) -> Any:
+        return copy.deepcopy(self.objects.get((gvk.kind, namespace or "", name)))
+
+    def list(self, gvk: GVK, namespace: str | None = None, **_: Any) -> list[dict[str, Any]]:
+        return [
+            copy.deepcopy(o)
+            for (kind, ns, _), o in self.objects.items()
+            if kind == gvk.kind and namespace in (None, ns)
+        ]
+
+    def _patch(
+        self, verb: str, gvk: GVK, name: str, namespace: str | None, patch: dict[str, Any]
+    ) -> dict[str, Any]:
+        self.writes.append((verb, gvk.kind, name))
+        current = self.objects[(gvk.kind, namespace or "", name)]
+        wanted_version = patch.get("metadata", {}).get("resourceVersion")
+        assert wanted_version in (None, current["metadata"]["resourceVersion"]), "conflict"
+        updated = apply_merge_patch(current, patch)
+        self.put(updated)
+        return copy.deepcopy(updated)
+
+    def patch(
+        self, gvk: GVK, name: str, namespace: str | None, patch: dict[str, Any], **_: Any
+    ) -> dict[str, Any]:
+        return self._patch("patch", gvk, name, namespace, patch)
+
+    def patch_status(
+        self, gvk: GVK, name: str, namespace: str | None, patch: dict[str, Any], **_: Any
+    ) -> dict[str, Any]:
+        return self._patch("patch_status", gvk, name, namespace, patch)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, str]] = []
+
+    def event(self, obj: Any, type_: str, reason: str, message: str) -> None:
+        self.events.append((type_, reason, message))
+
+
+class ScriptedEngine(Engine):
+    """Does what the test says and records what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.raises: dict[str, Exception] = {}
+        self.ready = True
+        self.sync_after: float | None = None
+
+    def _step(self, name: str, ctx: ReconcileRequestContext) -> None:
+        self.calls.append(name)
+        if name in self.raises:
+            raise self.raises[name]
+
+    def id(self) -> str:
+        return "scripted"
+
+    def setup(self, ctx: ReconcileRequestContext) -> bool:
+        self._step("setup", ctx)
+        if self.ready and ctx.dataset_status is not None:
+            ctx.dataset_status["phase"] = "Bound"
+            ctx.dataset_status["runtimes"] = [
+                {
+                    "name": ctx.name,
+                    "namespace": ctx.namespace,
+                    "category": "Accelerate",
+                    "type": "scripted",
+                }
+            ]
+        return self.ready
+
+    def create_volume(self, ctx: ReconcileRequestContext) -> None:
+        self._step("create_volume", ctx)
+
+    def delete_volume(self, ctx: ReconcileRequestContext) -> None:
+        self._step("delete_volume", ctx)
+
+    def sync(self, ctx: ReconcileRequestContext) -> float | None:
+        self._step("sync", ctx)
+        return self.sync_after
+
+    def validate(self, ctx: ReconcileRequestContext) -> None:
+        self._step("validate", ctx)
+
+    def shutdown(self, ctx: ReconcileRequestContext) -> None:
+        self._step("shutdown", ctx)
+
+
+class Harness:
+    def __init__(self, name: str = "demo", *, with_dataset: bool = True) -> None:
+        self.client = MemoryClient()
+        self.recorder = Recorder()
+        self.engine = ScriptedEngine()
+        self.builds = 0
+        factory = EngineFactory(group="fluidpy.engines.none")
+
+        def build(engine_id: str, ctx: ReconcileRequestContext) -> Engine:
+            self.builds += 1
+            return self.engine
+
+        factory.register("scripted", build)
+        self.reconciler = RuntimeReconciler(
+            KIND,
+            self.client,
+            self.recorder,
+            factory=factory,  # type: ignore[arg-type]
+            options=RuntimeReconcilerOptions(resync_period=90.0),
+        )
+        self.name = name
+        self.client.put(
+            {
+                "apiVersion": "data.fluid.io/v1alpha1",
+                "kind": "JindoRuntime",
+                "metadata": {"name": name, "namespace": "ns"},
+                "spec": {},
+            }
+        )
+        if with_dataset:
+            self.add_dataset()
+
+    def add_dataset(self) -> None:
+        self.client.put(
+            {
+                "apiVersion": "data.fluid.io/v1alpha1",
+                "kind": "Dataset",
+                "metadata": {"name": self.name, "namespace": "ns"},
+                "spec": {},
+                "status": {"phase": "NotBound", "conditions": []},
+            }
+        )
+
+    def reconcile(self) -> Result | None:
+        return self.reconciler.reconcile(Context.background(), Request("ns", self.name))
+
+    @property
+    def runtime(self) -> dict[str, Any]:
+        return self.client.objects[("JindoRuntime", "ns", self.name)]
+
+    @property
+    def dataset(self) -> dict[str, Any]:
+        return self.client.objects[("Dataset", "ns", self.name)]
+
+    def ready_condition(self) -> dict[str, Any]:
+        return next(c for c in self.runtime["status"]["conditions"] if c["type"] == "Ready")
+
+
+def test_a_name_that_is_not_a_dns_1035_label_stops_before_anything_is_built() -> None:
+    harness = Harness("1st")
+
+    assert harness.reconcile() is None
+
+    condition = harness.ready_condition()
+    assert (condition["status"], condition["reason"]) == ("False", "InvalidName")
+    assert "DNS-1035" in condition["message"]
+    assert harness.recorder.events[0][:2] == ("Warning", "InvalidName")
+    assert harness.builds == 0
+    assert "finalizers" not in harness.runtime["metadata"]
+
+
+def test_a_missing_dataset_is_reported_and_waited_for_without_a_timer() -> None:
+    harness = Harness(with_dataset=False)
+
+    assert harness.reconcile() is None
+    assert harness.ready_condition()["reason"] == "DatasetNotFound"
+    assert ("Warning", "DatasetNotFound") == harness.recorder.events[0][:2]
+
+    harness.add_dataset()
+    harness.reconcile()
+
+    assert harness.dataset["status"]["phase"] == "Bound"
+
+
+def test_adoption_writes_owner_label_and_finalizer_once() -> None:
+    harness = Harness()
+
+    harness.reconcile()
+    metadata_writes = [w for w in harness.client.writes if w[0] == "patch"]
+    harness.client.writes.clear()
+    harness.reconcile()
+
+    assert metadata_writes == [("patch", "Dataset", "demo"), ("patch", "JindoRuntime", "demo")]
+    runtime = harness.runtime["metadata"]
+    assert runtime["finalizers"] == ["jindo-runtime-controller-finalizer"]
+    assert runtime["ownerReferences"][0]["kind"] == "Dataset"
+    assert runtime["labels"] == {"fluid.io/dataset-id": "ns-demo"}
+    assert not [w for w in harness.client.writes if w[0] == "patch"]
+
+
+def test_status_is_written_once_per_pass_and_not_at_all_when_nothing_changed() -> None:
+    harness = Harness()
+    harness.reconcile()
+    harness.client.writes.clear()
+
+    harness.reconcile()
+
+    assert [w for w in harness.client.writes if w[0] == "patch_status"] == []
+
+
+def test_a_ready_runtime_creates_its_volume_syncs_and_requeues_for_the_engines_probes() -> None:
+    harness = Harness()
+    harness.engine.sync_after = 5.0
+
+    result = harness.reconcile()
+
+    assert harness.engine.calls == ["validate", "setup", "create_volume", "sync"]
+    assert result == Result(requeue_after=5.0)
+    assert harness.ready_condition()["status"] == "True"
+
+
+def test_without_engine_probes_a_ready_runtime_is_resynced_at_the_resync_period() -> None:
+    assert Harness().reconcile() == Result(requeue_after=90.0)
+
+
+def test_setup_not_ready_waits_for_the_next_event() -> None:
+    harness = Harness()
+    harness.engine.ready = False
+
+    assert harness.reconcile() is None
+    assert harness.engine.calls == ["validate", "setup"]
+    assert harness.ready_condition()["reason"] == "SettingUp"
+
+
+def test_a_dataset_bound_to_another_runtime_is_refused_naming_it() -> None:
+    harness = Harness()
+    harness.dataset["status"]["runtimes"] = [
+        {"name": "other", "namespace": "ns", "category": "Accelerate", "type": "alluxio"}
+    ]
+
+    harness.reconcile()
+
+    condition = harness.ready_condition()
+    assert condition["reason"] == "DatasetBoundToOtherRuntime"
+    assert "alluxio runtime ns/other" in condition["message"]
+    assert harness.engine.calls == []
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (
+            ValidationError("spec.master.replicas", "must not be negative", "set it to 0 or more"),
+            "ErrorValidateSpecFields",
+        ),
+        (
+            WaitingFor("Secret ns/creds does not exist; create it", reason="SecretNotFound"),
+            "SecretNotFound",
+        ),
+    ],
+)
+def test_an_invalid_spec_or_a_missing_dependency_is_reported_and_not_retried(
+    error: Exception, reason: str
+) -> None:
+    harness = Harness()
+    harness.engine.raises["validate"] = error
+
+    assert harness.reconcile() is None
+
+    condition = harness.ready_condition()
+    assert (condition["status"], condition["reason"]) == ("False", reason)
+    assert condition["message"] == str(error)
+    assert ("Warning", reason, str(error)) in harness.recorder.events
+    assert harness.engine.calls == ["validate"]
+
+
+def test_a_transient_engine_failure_is_reported_then_raised_for_backoff() -> None:
+    harness = Harness()
+    harness.engine.raises["sync"] = RuntimeError("cache master unreachable")
+
+    with pytest.raises(RuntimeError):
+        harness.reconcile()
+
+    condition = harness.ready_condition()
+    assert condition["reason"] == "ErrorProcessRuntime"
+    assert "sync: cache master unreachable" in condition["message"]
+    assert harness.dataset["status"]["phase"] == "Bound"
+
+
+def test_deletion_cleans_up_resets_the_dataset_and_removes_the_finalizer() -> None:
+    harness = Harness()
+    harness.reconcile()
+    harness.runtime["metadata"]["deletionTimestamp"] = "2026-11-22T00:00:00Z"
+    harness.engine.calls.clear()
+
+    harness.reconcile()
+
+    assert harness.engine.calls == ["delete_volume", "shutdown"]
+    assert "finalizers" not in harness.runtime["metadata"]
+    assert harness.dataset["status"]["phase"] == "NotBound"
+    assert harness.dataset["status"]["runtimes"] == []
+    assert len(harness.reconciler.engines) == 0
+
+
+def test_a_failing_shutdown_keeps_the_finalizer_so_cleanup_is_retried() -> None:
+    harness = Harness()
+    harness.reconcile()
+    harness.runtime["metadata"]["deletionTimestamp"] = "2026-11-22T00:00:00Z"
+    harness.engine.raises["shutdown"] = RuntimeError("cache busy")
+
+    with pytest.raises(RuntimeError):
+        harness.reconcile()
+
+    assert harness.runtime["metadata"]["finalizers"] == ["jindo-runtime-controller-finalizer"]
+
+
+def test_a_runtime_that_is_gone_forgets_its_engine() -> None:
+    harness = Harness()
+    harness.reconcile()
+    del harness.client.objects[("JindoRuntime", "ns", "demo")]
+
+    assert harness.reconcile() is None
+    assert len(harness.reconciler.engines) == 0
+
+
+def test_the_dataset_kind_constant_names_fluids_dataset() -> None:
+    assert (DATASET.group, DATASET.version, DATASET.kind) == (
+        "data.fluid.io",
+        "v1alpha1",
+        "Dataset",
+    )
