@@ -222,7 +222,7 @@ def test_a_missing_dataset_is_reported_and_waited_for_without_a_timer() -> None:
 
     assert harness.reconcile() is None
     assert harness.ready_condition()["reason"] == "DatasetNotFound"
-    assert ("Warning", "DatasetNotFound") == harness.recorder.events[0][:2]
+    assert harness.recorder.events[0][:2] == ("Warning", "DatasetNotFound")
 
     harness.add_dataset()
     harness.reconcile()
