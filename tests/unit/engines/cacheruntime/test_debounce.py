@@ -57,9 +57,8 @@ def setup(fake_client: Any) -> tuple[DebouncedWriter, Any, ManualScheduler, Cloc
     return writer, fake_client(), scheduler, clock
 
 
-def live(client: Any) -> dict[str, Any] | None:
-    obj: dict[str, Any] | None = client.find("ConfigMap", "fluid-runtime-config-demofs", "default")
-    return obj
+def live(client: Any) -> Any:
+    return client.find("ConfigMap", "fluid-runtime-config-demofs", "default")
 
 
 def test_a_change_after_a_quiet_interval_is_written_at_once(setup: Any) -> None:
@@ -176,7 +175,12 @@ def test_the_scheduler_runs_the_latest_callback_of_a_key_and_skips_cancelled_one
     scheduler.schedule("a", now, lambda: ran.append("a-second"))
     scheduler.schedule("b", now, lambda: ran.append("b"))
     scheduler.cancel("b")
-    scheduler.schedule("c", now + 0.05, lambda: (ran.append("c"), done.set()))
+
+    def last() -> None:
+        ran.append("c")
+        done.set()
+
+    scheduler.schedule("c", now + 0.05, last)
 
     assert done.wait(30)
     assert ran == ["a-second", "c"]

@@ -247,7 +247,7 @@ def test_the_seed_client_mounts_its_runtime_volume_and_the_fuse_directory_bidire
 
 def test_runtime_volumes_reach_only_the_components_that_mount_them(seed_plan: Plan) -> None:
     for component in ("master", "worker"):
-        volumes = render_pod_template(seed_plan, seed_plan.component(component))["spec"]["volumes"]  # type: ignore[arg-type]
+        volumes = render_pod_template(seed_plan, seed_plan.component(component))["spec"]["volumes"]
         assert "demo" not in [volume["name"] for volume in volumes]
 
 

@@ -1,0 +1,58 @@
+"""Deleting a CacheRuntime: the finalizer cleans what owner references do not, and Kubernetes'
+garbage collector removes the workloads, Services and the runtime config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engines.base.volume import PV, PVC
+from engines.cacheruntime.naming import (
+    CONFIGMAP,
+    DAEMONSET,
+    DATASET_GVK,
+    NODE,
+    RUNTIME_GVK,
+    SERVICE,
+    STATEFULSET,
+)
+from fluidpy.testing import LocalCluster
+
+pytestmark = pytest.mark.integration
+
+NAME = "masterslave-demo"
+
+
+def test_delete_cleans_up(kube: Any, cluster: LocalCluster) -> None:
+    objects = kube.sample("masterslave.yaml", class_suffix=True)
+    kube.create(*objects.values())
+    dataset = kube.wait_bound(NAME)
+    kube.eventually(lambda: kube.get(PVC, NAME), "the claim")
+    label = f"fluid.io/f-{kube.namespace}-{NAME}"
+    if len(label) >= 63:
+        label = f"fluid.io/f-{dataset['metadata']['uid']}"
+    node = cluster.node_names()[1]
+    kube.label_node(node, label)
+
+    kube.delete(RUNTIME_GVK, NAME)
+
+    kube.eventually(lambda: kube.get(RUNTIME_GVK, NAME) is None, "the runtime gone")
+    owned = [
+        (STATEFULSET, f"{NAME}-master"),
+        (STATEFULSET, f"{NAME}-worker"),
+        (DAEMONSET, f"{NAME}-client"),
+        (SERVICE, f"{NAME}-master"),
+        (SERVICE, f"{NAME}-worker"),
+        (CONFIGMAP, f"fluid-runtime-config-{NAME}"),
+    ]
+    for gvk, name in owned:
+        kube.eventually(
+            lambda g=gvk, n=name: kube.get(g, n) is None, f"{gvk.kind} {name} collected"
+        )
+    assert kube.get(PVC, NAME) is None
+    kube.eventually(lambda: kube.get(PV, f"{kube.namespace}-{NAME}") is None, "the volume gone")
+    status = kube.must(DATASET_GVK, NAME)["status"]
+    assert status["phase"] == "NotBound"
+    assert status["runtimes"] == []
+    assert label not in (kube.must(NODE, node)["metadata"].get("labels") or {})
