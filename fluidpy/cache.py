@@ -37,7 +37,11 @@ class CacheNotStarted(RuntimeError):
 @dataclass(frozen=True)
 class KindOptions:
     """Per-kind scoping; None fields fall back to the cache's settings (namespaces) or to no
-    selector."""
+    selector.
+
+    Cached reads see only what the selectors let in: a Client.get of an object outside them
+    answers None, as in controller-runtime. Read such objects with `client.live`.
+    """
 
     namespaces: Sequence[str] | None = None
     label_selector: str | None = None
