@@ -121,15 +121,19 @@ class FakeClient:
     def patch(
         self, gvk: GVK, name: str, namespace: str | None, patch: dict[str, Any], **_: Any
     ) -> dict[str, Any]:
+        """A JSON merge patch (RFC 7386)."""
         self.writes.append(("patch", gvk.kind, name))
-        obj = self.objects[self.key(gvk, name, namespace)]
-        labels = obj["metadata"].setdefault("labels", {})
-        for label, value in (patch.get("metadata", {}).get("labels") or {}).items():
-            if value is None:
-                labels.pop(label, None)
-            else:
-                labels[label] = value
-        return copy.deepcopy(obj)
+        key = self.key(gvk, name, namespace)
+        merged = merge(self.objects[key], patch)
+        merged["metadata"].pop("resourceVersion", None)
+        self.objects[key] = merged
+        merged["metadata"]["resourceVersion"] = str(next(self._versions))
+        return copy.deepcopy(merged)
+
+    def patch_status(
+        self, gvk: GVK, name: str, namespace: str | None, patch: dict[str, Any], **_: Any
+    ) -> dict[str, Any]:
+        return self.patch(gvk, name, namespace, {"status": patch.get("status") or {}})
 
     def create(self, obj: dict[str, Any], *, ctx: Any = None) -> dict[str, Any]:
         self.writes.append(("create", obj["kind"], obj["metadata"]["name"]))
@@ -141,6 +145,18 @@ class FakeClient:
         assert obj is not None, f"{kind} {name} does not exist"
         obj["status"] = {"observedGeneration": obj["metadata"]["generation"], **status}
         obj["metadata"]["resourceVersion"] = str(next(self._versions))
+
+
+def merge(target: Any, patch: Any) -> Any:
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge(result.get(key), value)
+    return result
 
 
 class Recorder:
