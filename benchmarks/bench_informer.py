@@ -47,6 +47,7 @@ from fluidpy.informer import (
 POD = GVK("", "v1", "Pod")
 CONFIGMAP = GVK("", "v1", "ConfigMap")
 KIB = 1024.0
+TARGET_KIB = 20.0  # the memory goal per cached Pod-sized object set for fluidpy
 
 TRANSFORMS: list[tuple[str, Transform | None]] = [
     ("no transform", None),
@@ -414,7 +415,11 @@ def bench_memory(pods: int) -> None:
         gc.collect()
         after, _ = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        print(f"  {label}: {(after - before) / pods / KIB:.1f} KiB per object")
+        per_object = (after - before) / pods / KIB
+        verdict = "within" if per_object <= TARGET_KIB else "above"
+        print(
+            f"  {label}: {per_object:.1f} KiB per object ({verdict} the {TARGET_KIB:g} KiB target)"
+        )
         del store
 
 
