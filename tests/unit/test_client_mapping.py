@@ -148,7 +148,7 @@ class TestRESTMapper:
 
     def test_unknown_group_version_is_no_kind_match(self) -> None:
         mapper = RESTMapper(FakeDiscovery({}))
-        with pytest.raises(NoKindMatch, match="data.fluid.io"):
+        with pytest.raises(NoKindMatch, match=r"data\.fluid\.io"):
             mapper.mapping(DATASET)
 
     def test_core_group_is_discovered_under_api(self) -> None:
