@@ -153,7 +153,7 @@ class _Renderer:
         self.owner = owner
         self.mount_root = mount_root
         self.images = images
-        self.layout = Layout(info.name, info.namespace, APP)
+        self.layout = Layout.of(info, APP)
 
     def workloads(self) -> Workloads:
         service = master_service(self.layout, self.owner, self.master_ports())
@@ -355,7 +355,7 @@ class _Renderer:
             worker,
             self.container("job_worker", "alluxio-job-worker", ["job-worker"], shared),
         ]
-        labels = {**self.layout.labels(WORKER), **worker_labels(self.info)}
+        labels = {**self.layout.labels(WORKER), **worker_labels(self.layout, self.info)}
         pod_spec: Obj = {
             "containers": containers,
             "volumes": [*cache_volumes, *ufs_volumes, *hadoop_volumes, *(self.spec.volumes or [])],
@@ -370,7 +370,7 @@ class _Renderer:
         }
         replicas = self.spec.replicas if self.spec.replicas is not None else 1
         sts = statefulset(self.layout, WORKER, self.owner, replicas, template)
-        sts["metadata"]["labels"].update(worker_labels(self.info))
+        sts["metadata"]["labels"].update(worker_labels(self.layout, self.info))
         return sts
 
     def fuse_args(self) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
+from engines.base.runtime_info import DATASET_ID_LABEL, RuntimeInfo, dataset_id
 
 MASTER = "master"
 WORKER = "worker"
@@ -21,6 +21,7 @@ FUSE = "fuse"
 DATASET_LABEL = "fluid.io/dataset"
 PLACEMENT_LABEL = "fluid.io/dataset-placement"
 MANAGED_BY_LABEL = "fluid.io/managed-by"
+LABEL_VALUE_LIMIT = 63
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,19 @@ class Layout:
     name: str
     namespace: str
     app: str
+    dataset_uid: str = ""
+    """The owning Dataset's UID, for label values `<ns>-<name>` too long for a label."""
+
+    @classmethod
+    def of(cls, info: RuntimeInfo, app: str) -> Layout:
+        return cls(info.name, info.namespace, app, info.owner_dataset_uid)
+
+    @property
+    def dataset_id(self) -> str:
+        """The `fluid.io/dataset-id` label value: `<ns>-<name>`, or the Dataset's UID when that
+        would not fit a label value (as upstream)."""
+        value = dataset_id(self.namespace, self.name)
+        return self.dataset_uid if len(value) > LABEL_VALUE_LIMIT and self.dataset_uid else value
 
     @property
     def master(self) -> str:
@@ -64,7 +78,7 @@ class Layout:
     def labels(self, component: str) -> dict[str, str]:
         return {
             **self.selector(component),
-            DATASET_ID_LABEL: dataset_id(self.namespace, self.name),
+            DATASET_ID_LABEL: self.dataset_id,
             MANAGED_BY_LABEL: "fluid",
             "app.kubernetes.io/name": self.app,
             "app.kubernetes.io/instance": self.name,

@@ -200,9 +200,9 @@ def worker_affinity(info: RuntimeInfo, spec: DatasetSpec) -> Obj:
     return {"podAntiAffinity": pod_anti, "nodeAffinity": node}
 
 
-def worker_labels(info: RuntimeInfo) -> dict[str, str]:
+def worker_labels(layout: Layout, info: RuntimeInfo) -> dict[str, str]:
     """The labels the anti-affinity rules of every Dataset's workers look for."""
-    return {DATASET_LABEL: info.dataset_id, PLACEMENT_LABEL: info.placement}
+    return {DATASET_LABEL: layout.dataset_id, PLACEMENT_LABEL: info.placement}
 
 
 def fuse_node_selector(info: RuntimeInfo, selector: Mapping[str, str] | None) -> dict[str, str]:

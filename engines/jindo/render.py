@@ -189,7 +189,7 @@ class _Renderer:
         self.owner = owner
         self.mount_root = mount_root
         self.images = images
-        self.layout = Layout(info.name, info.namespace, APP)
+        self.layout = Layout.of(info, APP)
         self.credentials = credentials(dataset, runtime)
 
     def workloads(self) -> Workloads:
@@ -463,11 +463,11 @@ class _Renderer:
             "tolerations": [*(self.dataset.tolerations or []), *(spec.tolerations or [])],
             "imagePullSecrets": pull_secrets(self.spec.image_pull_secrets, spec.image_pull_secrets),
         }
-        labels = {**self.layout.labels(WORKER), **worker_labels(self.info)}
+        labels = {**self.layout.labels(WORKER), **worker_labels(self.layout, self.info)}
         template = self.pod_template("worker", labels, pod_spec)
         replicas = self.spec.replicas if self.spec.replicas is not None else 1
         sts = statefulset(self.layout, WORKER, self.owner, replicas, template)
-        sts["metadata"]["labels"].update(worker_labels(self.info))
+        sts["metadata"]["labels"].update(worker_labels(self.layout, self.info))
         return sts
 
     def fuse_args(self) -> list[str]:
