@@ -27,6 +27,7 @@ from controllers import (
 )
 from engines.base.context import DEFAULT_MOUNT_ROOT
 from fluidpy import log as fluid_log
+from fluidpy.client.config import KubeconfigError, load_api_client
 from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
 from fluidpy.workqueue import (
     BucketRateLimiter,
@@ -137,30 +138,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=run)
 
 
-def _api_client(kubeconfig: Path | None) -> Any:
-    from kubernetes import config
-
-    if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
-        config.load_incluster_config()
-        from kubernetes import client
-
-        return client.ApiClient()
-    path = kubeconfig or Path(os.environ.get("KUBECONFIG", Path.home() / ".kube" / "config"))
-    if not Path(path).is_file():
-        raise UsageError(f"kubeconfig {path} does not exist; pass --kubeconfig or set KUBECONFIG")
-    return config.new_client_from_config(config_file=str(path))
-
-
 def selected_kinds(controllers: list[str], engines: list[str]) -> list[RuntimeKind]:
     overrides: dict[str, str] = {}
     for item in engines:
-        kind, _, engine_type = item.partition("=")
-        if kind not in BUILTIN_KINDS or not engine_type:
+        kind_name, _, engine_type = item.partition("=")
+        if kind_name not in BUILTIN_KINDS or not engine_type:
             raise UsageError(
                 f"--engine {item!r}: expected KIND=TYPE with KIND one of {', '.join(BUILTIN_KINDS)}"
             )
-        overrides[kind] = engine_type
-    kinds = []
+        overrides[kind_name] = engine_type
+    kinds: list[RuntimeKind] = []
     for name in controllers:
         if name == "dataset":
             continue
@@ -169,13 +156,19 @@ def selected_kinds(controllers: list[str], engines: list[str]) -> list[RuntimeKi
     return kinds
 
 
-def build_manager(args: argparse.Namespace, api_client: Any) -> Manager:
+def selected_controllers(args: argparse.Namespace) -> list[str]:
     controllers = [c.strip() for c in args.controllers.split(",") if c.strip()]
     unknown = sorted(set(controllers) - set(ALL_CONTROLLERS))
     if unknown:
         raise UsageError(
             f"--controllers: unknown {', '.join(unknown)}; known: {', '.join(ALL_CONTROLLERS)}"
         )
+    return controllers
+
+
+def build_manager(args: argparse.Namespace, api_client: Any) -> Manager:
+    controllers = selected_controllers(args)
+    kinds = selected_kinds(controllers, args.engine)
     os.environ["MOUNT_ROOT"] = args.mount_root
     manager = Manager(
         api_client,
@@ -201,7 +194,7 @@ def build_manager(args: argparse.Namespace, api_client: Any) -> Manager:
         ),
         runtime=RuntimeReconcilerOptions(resync_period=args.resync_period),
     )
-    for kind in selected_kinds(controllers, args.engine):
+    for kind in kinds:
         setup_runtime_controller(manager, kind, options)
     if "dataset" in controllers:
         setup_dataset_controller(manager, options)
@@ -212,10 +205,11 @@ def run(args: argparse.Namespace) -> int:
     fluid_log.configure_from_args(args)
     # Series exactly as controller-runtime exports them: no extra *_created samples. A process-wide
     # switch, so it is thrown here, in the process we own, not on import of the library.
-    prometheus_client.disable_created_metrics()
+    prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     try:
-        manager = build_manager(args, _api_client(args.kubeconfig))
-    except UsageError as error:
+        selected_kinds(selected_controllers(args), args.engine)
+        manager = build_manager(args, load_api_client(args.kubeconfig))
+    except (UsageError, KubeconfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:

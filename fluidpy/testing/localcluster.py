@@ -343,18 +343,9 @@ class LocalCluster:
     def api_client(self, *, token: str | None = None) -> Any:
         """A new `kubernetes.client.ApiClient`: the admin user's, or with `token` a bearer
         token's (a ServiceAccount's, to test what its RBAC allows)."""
-        from kubernetes import client as kube_client
-        from kubernetes import config as kube_config
+        from fluidpy.client.config import load_api_client
 
-        if token is None:
-            return kube_config.new_client_from_config(config_file=str(self.kubeconfig))
-        configuration = kube_client.Configuration()
-        kube_config.load_kube_config(
-            config_file=str(self.kubeconfig), client_configuration=configuration
-        )
-        configuration.cert_file = configuration.key_file = None
-        configuration.api_key = {"authorization": f"Bearer {token}"}
-        return kube_client.ApiClient(configuration)
+        return load_api_client(self.kubeconfig, token=token)
 
     def service_account_token(self, namespace: str, name: str, seconds: int = 3600) -> str:
         """A token for a ServiceAccount, from the TokenRequest API (as a pod would get one)."""
