@@ -12,8 +12,12 @@ from fluidpy.testing.waiting import wait_for
 
 
 @contextlib.contextmanager
-def manager_running(manager: Manager, *, start_timeout: float = 90.0) -> Iterator[Manager]:
-    """Run `manager` on a thread until the block ends; wait until it leads and its caches sync.
+def manager_running(
+    manager: Manager, *, wait_ready: bool = True, start_timeout: float = 90.0
+) -> Iterator[Manager]:
+    """Run `manager` on a thread until the block ends; by default first wait until it leads
+    and its caches sync (`wait_ready=False` for tests of start-up itself). Leaving the block
+    stops the manager, fails if it does not stop, and re-raises whatever made it fail.
 
     Build the manager with `handle_signals=False` (only the main thread may install signal
     handlers) and with ":0" bind addresses, so parallel managers never fight over ports.

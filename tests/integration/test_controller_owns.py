@@ -8,9 +8,6 @@ polling.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -21,34 +18,12 @@ from fluidpy.controller import LabelSelectorPredicate, Request, Result
 from fluidpy.manager import Manager, ManagerOptions
 from fluidpy.metrics import REGISTRY
 from fluidpy.testing import LocalCluster, wait_for
+from fluidpy.testing.manager import manager_running
 
 pytestmark = pytest.mark.integration
 
 WAIT = 60.0
 CONFIGMAP = GVK("", "v1", "ConfigMap")
-
-
-@contextmanager
-def running(manager: Manager) -> Iterator[None]:
-    ctx, cancel = Context.background().with_cancel()
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            manager.run(ctx)
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        cancel()
-        thread.join(WAIT)
-        assert not thread.is_alive(), "manager did not stop"
-        if errors:
-            raise errors[0]
 
 
 class ChildRenderer:
@@ -117,7 +92,7 @@ def test_changes_to_owned_objects_reconcile_their_owner(
     )
     base = f"/api/v1/namespaces/{namespace}/configmaps"
     parent = Request(namespace, "p")
-    with running(manager):
+    with manager_running(manager, wait_ready=False):
         cluster.request(
             "POST",
             base,

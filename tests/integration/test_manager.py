@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from fluidpy.client import GVK
-from fluidpy.context import Context
 from fluidpy.manager import Manager, ManagerOptions
 from fluidpy.testing import LocalCluster, wait_for
+from fluidpy.testing.manager import manager_running
 
 pytestmark = pytest.mark.integration
 
 WAIT = 60.0
 CONFIGMAP = GVK("", "v1", "ConfigMap")
-
-
-@contextmanager
-def running(manager: Manager) -> Iterator[None]:
-    ctx, cancel = Context.background().with_cancel()
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            manager.run(ctx)
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        cancel()
-        thread.join(WAIT)
-        assert not thread.is_alive(), "manager did not stop"
-        if errors:
-            raise errors[0]
 
 
 def status(port: int, path: str) -> int:
@@ -70,7 +44,7 @@ def test_readyz_turns_ok_once_the_informers_have_synced(
 ) -> None:
     manager = manager_for(api_client, namespace)
     manager.controller("probe-test").for_(CONFIGMAP).complete(lambda ctx, req: None)
-    with running(manager):
+    with manager_running(manager, wait_ready=False):
         port = wait_for(lambda: manager.health_probe_port, "the probe server", timeout=WAIT)
         assert status(port, "/healthz") == 200
         wait_for(lambda: status(port, "/readyz") == 200, "readiness", timeout=WAIT)
@@ -96,7 +70,7 @@ def test_repeated_events_are_one_event_with_a_count(
     )
     manager = manager_for(api_client, namespace)
     recorder = manager.event_recorder("events-test")
-    with running(manager):
+    with manager_running(manager, wait_ready=False):
         for _ in range(3):
             recorder.event(target, "Warning", "SetupFailed", "master not ready")
         recorder.event(target, "Normal", "SetupDone", "master ready")

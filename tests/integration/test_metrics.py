@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -16,6 +13,7 @@ from fluidpy.context import Context
 from fluidpy.controller import Request, TerminalError
 from fluidpy.manager import Manager, ManagerOptions
 from fluidpy.testing import LocalCluster, wait_for
+from fluidpy.testing.manager import manager_running
 
 pytestmark = pytest.mark.integration
 
@@ -42,29 +40,6 @@ WORKQUEUE_METRICS = {
     "workqueue_queue_duration_seconds_bucket",
     "workqueue_work_duration_seconds_bucket",
 }
-
-
-@contextmanager
-def running(manager: Manager) -> Iterator[None]:
-    ctx, cancel = Context.background().with_cancel()
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            manager.run(ctx)
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        cancel()
-        thread.join(WAIT)
-        assert not thread.is_alive(), "manager did not stop"
-        if errors:
-            raise errors[0]
 
 
 def scrape(port: int) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -111,7 +86,7 @@ def test_metrics_endpoint_carries_every_controller_runtime_metric(
         max_concurrent_reconciles=2
     ).complete(reconcile)
     base = f"/api/v1/namespaces/{namespace}/configmaps"
-    with running(manager):
+    with manager_running(manager, wait_ready=False):
         for name in ("good", "bad"):
             cluster.request(
                 "POST", base, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}
