@@ -25,25 +25,25 @@ def pod_template(app: str) -> dict[str, Any]:
     }
 
 
+def statefulset(name: str, replicas: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "serviceName": name,
+            "selector": {"matchLabels": {"app": name}},
+            "template": pod_template(name),
+        },
+    }
+
+
 def test_statefulset_and_daemonset_become_ready_on_fake_nodes(
     cluster: LocalCluster, namespace: str
 ) -> None:
     base = f"/apis/apps/v1/namespaces/{namespace}"
-    cluster.request(
-        "POST",
-        f"{base}/statefulsets",
-        {
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "metadata": {"name": "web"},
-            "spec": {
-                "replicas": 3,
-                "serviceName": "web",
-                "selector": {"matchLabels": {"app": "web"}},
-                "template": pod_template("web"),
-            },
-        },
-    )
+    cluster.request("POST", f"{base}/statefulsets", statefulset("web", 3))
     cluster.request(
         "POST",
         f"{base}/daemonsets",
@@ -89,21 +89,7 @@ def test_deleting_a_statefulset_garbage_collects_its_pods(
     cluster: LocalCluster, namespace: str
 ) -> None:
     base = f"/apis/apps/v1/namespaces/{namespace}"
-    cluster.request(
-        "POST",
-        f"{base}/statefulsets",
-        {
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "metadata": {"name": "gc"},
-            "spec": {
-                "replicas": 2,
-                "serviceName": "gc",
-                "selector": {"matchLabels": {"app": "gc"}},
-                "template": pod_template("gc"),
-            },
-        },
-    )
+    cluster.request("POST", f"{base}/statefulsets", statefulset("gc", 2))
     pods_path = f"/api/v1/namespaces/{namespace}/pods?labelSelector=app%3Dgc"
     eventually(lambda: len(cluster.request("GET", pods_path)["items"]) == 2, "2 pods")
 
