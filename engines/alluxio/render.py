@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from api.v1alpha1.alluxio import AlluxioCompTemplateSpec, AlluxioRuntime
 from api.v1alpha1.dataset import DatasetSpec
 from engines.base.layout import FUSE, MASTER, WORKER, Layout
-from engines.base.master_worker import Workloads
+from engines.base.master_worker import DEFAULT_WORKERS, Workloads
 from engines.base.rendering import (
     Obj,
     cache_directory,
@@ -35,6 +35,7 @@ from engines.base.rendering import (
     pod_ip_env,
     pod_metadata,
     pull_secrets,
+    rpc_readiness,
     security_context,
     statefulset,
     tiered_store_volumes,
@@ -312,10 +313,12 @@ class _Renderer:
         hadoop_volumes, hadoop_mounts = self.hadoop_volumes()
         journal = {"name": "journal", "mountPath": JOURNAL_DIRECTORY}
         shared = [*ufs_mounts, *hadoop_mounts]
+        master = self.container(
+            "master", MASTER_CONTAINER, ["master-only", "--no-format"], [journal, *shared]
+        )
+        master["readinessProbe"] = rpc_readiness()
         containers = [
-            self.container(
-                "master", MASTER_CONTAINER, ["master-only", "--no-format"], [journal, *shared]
-            ),
+            master,
             self.container("job_master", "alluxio-job-master", ["job-master"], shared),
         ]
         if self.api_gateway_enabled():
@@ -347,6 +350,7 @@ class _Renderer:
         hadoop_volumes, hadoop_mounts = self.hadoop_volumes()
         shared = [*cache_mounts, *ufs_mounts, *hadoop_mounts]
         worker = self.container("worker", "alluxio-worker", ["worker-only", "--no-format"], shared)
+        worker["readinessProbe"] = rpc_readiness()
         worker["env"] = [
             *pod_ip_env("ALLUXIO_WORKER_HOSTNAME", "ALLUXIO_WORKER_CONTAINER_HOSTNAME"),
             *worker["env"],
@@ -368,7 +372,7 @@ class _Renderer:
             "metadata": pod_metadata(labels, self.spec.pod_metadata, spec.pod_metadata),
             "spec": pod_spec,
         }
-        replicas = self.spec.replicas if self.spec.replicas is not None else 1
+        replicas = DEFAULT_WORKERS if self.spec.replicas is None else self.spec.replicas
         sts = statefulset(self.layout, WORKER, self.owner, replicas, template)
         sts["metadata"]["labels"].update(worker_labels(self.layout, self.info))
         return sts

@@ -17,11 +17,14 @@ from typing import Any
 
 from engines.base.context import ReconcileRequestContext
 
+GO_ACRONYMS = {"ufs": "UFS", "id": "ID"}
+"""Words Go spells in capitals (`ShouldCheckUFS`, `ID`)."""
+
 
 def go_name(python_name: str) -> str:
-    """`check_master_ready` -> `CheckMasterReady`; UFS stays upper case, as in Go."""
+    """`check_master_ready` -> `CheckMasterReady`; acronyms stay upper case, as in Go."""
     words = python_name.split("_")
-    return "".join("UFS" if word == "ufs" else word.capitalize() for word in words)
+    return "".join(GO_ACRONYMS.get(word, word.capitalize()) for word in words)
 
 
 class _NamesMissingMethods(ABC):  # noqa: B024 - a mixin for the interfaces below

@@ -292,3 +292,9 @@ def pod_ip_env(*names: str) -> list[Obj]:
     return [
         {"name": name, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}} for name in names
     ]
+
+
+def rpc_readiness() -> Obj:
+    """Ready once the process accepts connections on its `rpc` port: a master counts as ready
+    (and the engine starts running its CLI) only when it can answer."""
+    return {"tcpSocket": {"port": "rpc"}, "initialDelaySeconds": 5, "periodSeconds": 10}

@@ -22,7 +22,7 @@ from api.v1alpha1.common import Mount
 from api.v1alpha1.dataset import DatasetSpec
 from api.v1alpha1.jindo import JindoCompTemplateSpec, JindoRuntime
 from engines.base.layout import FUSE, MASTER, WORKER, Layout
-from engines.base.master_worker import Workloads
+from engines.base.master_worker import DEFAULT_WORKERS, Workloads
 from engines.base.rendering import (
     Obj,
     cache_directory,
@@ -39,6 +39,7 @@ from engines.base.rendering import (
     pod_ip_env,
     pod_metadata,
     pull_secrets,
+    rpc_readiness,
     security_context,
     statefulset,
     tiered_store_volumes,
@@ -392,6 +393,7 @@ class _Renderer:
             "ports": container_ports(self.ports(component)),
             "resources": spec.resources or {},
             "volumeMounts": [*mounts, *(spec.volume_mounts or [])],
+            "readinessProbe": rpc_readiness(),
         }
         if version and version.image_pull_policy:
             container["imagePullPolicy"] = version.image_pull_policy
@@ -465,7 +467,7 @@ class _Renderer:
         }
         labels = {**self.layout.labels(WORKER), **worker_labels(self.layout, self.info)}
         template = self.pod_template("worker", labels, pod_spec)
-        replicas = self.spec.replicas if self.spec.replicas is not None else 1
+        replicas = DEFAULT_WORKERS if self.spec.replicas is None else self.spec.replicas
         sts = statefulset(self.layout, WORKER, self.owner, replicas, template)
         sts["metadata"]["labels"].update(worker_labels(self.layout, self.info))
         return sts
