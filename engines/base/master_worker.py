@@ -279,9 +279,17 @@ class MasterWorkerEngine(Implement):
         self._status["valueFile"] = workloads.value_file
 
     def check_master_ready(self) -> bool:
-        return components.sync_master_status(
+        ready = components.sync_master_status(
             self._status, self._get(STATEFULSET, self.layout.master)
         )
+        return ready or self._lost_readiness()
+
+    def _lost_readiness(self) -> bool:
+        """Setup runs on every pass, so a runtime that was bound and stops being ready is
+        found here: its Dataset becomes Failed until it recovers (upstream's health check)."""
+        if (self.ctx.dataset_status or {}).get("phase") == status.DATASET_BOUND:
+            self.update_dataset_status(status.DATASET_FAILED)
+        return False
 
     def should_check_ufs(self) -> bool:
         return not self._status.get("mountTime")
@@ -310,9 +318,10 @@ class MasterWorkerEngine(Implement):
         components.initialize_workers(self._status)
 
     def check_workers_ready(self) -> bool:
-        return components.sync_worker_status(
+        ready = components.sync_worker_status(
             self._status, self._get(STATEFULSET, self.layout.workers)
         )
+        return ready or self._lost_readiness()
 
     def check_and_update_runtime_status(self) -> bool:
         master = self._get(STATEFULSET, self.layout.master)
@@ -465,10 +474,13 @@ class MasterWorkerEngine(Implement):
         if dataset_status is None or dataset_status.get("mounts") is None:
             return None
         spec = self.dataset_spec()
-        applied = DatasetSpec.model_validate({"mounts": dataset_status["mounts"] or None})
+        applied = parse_model(DatasetSpec, {"mounts": dataset_status["mounts"] or None}, "mounts")
         return ufs_changes(spec.mounts or [], applied.mounts or [])
 
     def update_on_ufs_change(self, to_update: UFSToUpdate) -> bool:
+        """Mount what the Dataset gained and unmount what it lost. The root mount is a master
+        property, not a CLI mount, so it changes only when the master restarts. Should a mount
+        fail, the Dataset shows Updating with the reason until a later pass succeeds."""
         dataset_status = self.ctx.dataset_status
         if dataset_status is None:
             return False
@@ -481,11 +493,13 @@ class MasterWorkerEngine(Implement):
             "The runtime is updating the dataset's mounts.",
             probe_field="lastUpdateTime",
         )
-        for path in to_update.to_remove:
-            self.cli.unmount(self.ctx.ctx, path)
         wanted = {m.path: m for m in self.ufs_mounts()}
+        for path in to_update.to_remove:
+            if path != "/":
+                self.cli.unmount(self.ctx.ctx, path)
         for path in to_update.to_add:
-            self.cli.mount(self.ctx.ctx, wanted[path])
+            if path in wanted:
+                self.cli.mount(self.ctx.ctx, wanted[path])
         status.remove_condition(dataset_status, "Updating")
         self._record_applied_mounts()
         self._status["mountTime"] = status.now()

@@ -34,6 +34,7 @@ OURS = REPO / "config" / "samples" / "alluxio"
 OUTPUTS = REPO / "tests" / "unit" / "engines" / "alluxio" / "outputs"
 RUNTIME = engines.alluxio.RUNTIME_GVK
 STATEFULSET = GVK("apps", "v1", "StatefulSet")
+DAEMONSET = GVK("apps", "v1", "DaemonSet")
 NODE = GVK("", "v1", "Node")
 SUMMARY = ("alluxio", "fsadmin", "report", "summary")
 COUNT = ("alluxio", "fs", "count", "/")
@@ -168,12 +169,16 @@ def expect_alluxio_objects(harness: EngineHarness, name: str) -> None:
         ("StatefulSet", f"{name}-worker"),
     ]
     status = runtime["status"]
-    assert (status["masterPhase"], status["workerPhase"], status["fusePhase"]) == (
-        "Ready",
-        status["workerPhase"],
-        "Ready",
-    )
+    assert (status["masterPhase"], status["fusePhase"]) == ("Ready", "Ready")
     assert status["workerPhase"] in ("Ready", "PartialReady")
+    workers = harness.client.get(STATEFULSET, f"{name}-worker", harness.namespace)
+    assert workers is not None
+    assert workers["spec"]["replicas"] == runtime["spec"].get("replicas", 1)
+    fuse = harness.client.get(DAEMONSET, f"{name}-fuse", harness.namespace)
+    assert fuse is not None
+    assert fuse["spec"]["updateStrategy"]["type"] == "OnDelete"
+    fuse_label = f"fluid.io/f-{harness.namespace}-{name}"
+    assert fuse["spec"]["template"]["spec"]["nodeSelector"][fuse_label] == "true"
     assert status["selector"] == f"app=alluxio,release={name},role=alluxio-worker"
     assert status["valueFile"] == f"{name}-config"
 
