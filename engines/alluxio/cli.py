@@ -13,8 +13,8 @@ from engines.alluxio.parsers import (
     parse_mount_table,
     parse_report_summary,
 )
+from engines.base.cache_system import CacheUsage, UfsUsage
 from engines.base.exec import PodTarget
-from engines.base.master_worker import CacheUsage, UfsUsage
 from engines.base.ufs import UfsMount
 from fluidpy.context import Context
 

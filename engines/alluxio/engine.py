@@ -7,9 +7,11 @@ from api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from engines.alluxio import render as alluxio
 from engines.alluxio.cli import AlluxioCLI
 from engines.base import secrets
+from engines.base.cache_system import MOUNT_TIMEOUT, Workloads
 from engines.base.context import ReconcileRequestContext
 from engines.base.exec import PodExec, PodTarget
-from engines.base.master_worker import MOUNT_TIMEOUT, MasterWorkerEngine, Workloads, parse_model
+from engines.base.master_worker import MasterWorkerEngine
+from engines.base.models import parse_model
 from engines.base.runtime_info import RuntimeInfo
 from engines.base.ufs import (
     UNDER_FS_ROOT,

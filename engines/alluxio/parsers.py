@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engines.base.cache_system import UfsUsage
 from engines.base.exec import UnexpectedOutput
-from engines.base.master_worker import UfsUsage
 from engines.base.units import parse_human_bytes, percentage
 
 REPORT_SUMMARY = "alluxio fsadmin report summary"

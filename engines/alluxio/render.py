@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from api.v1alpha1.alluxio import AlluxioCompTemplateSpec, AlluxioRuntime
 from api.v1alpha1.dataset import DatasetSpec
+from engines.base.cache_system import DEFAULT_WORKERS, Workloads
 from engines.base.layout import FUSE, MASTER, WORKER, Layout
-from engines.base.master_worker import DEFAULT_WORKERS, Workloads
 from engines.base.rendering import (
     Obj,
     cache_directory,

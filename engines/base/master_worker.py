@@ -19,20 +19,25 @@ from __future__ import annotations
 import copy
 from abc import abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol, TypeVar
-
-import pydantic
+from typing import Any, ClassVar
 
 from api.v1alpha1.common import CleanCachePolicy, TieredStore
 from api.v1alpha1.dataset import DatasetSpec
 from engines.base import components, nodes, status, volume
+from engines.base.cache_system import (
+    DEFAULT_WORKERS,
+    CacheCLI,
+    CacheUsage,
+    UfsUsage,
+    Workloads,
+)
 from engines.base.context import ReconcileRequestContext
-from engines.base.errors import EngineError, ValidationError
+from engines.base.errors import EngineError
 from engines.base.exec import ExecError, KubernetesExec, PodExec, PodTarget, UnexpectedOutput
 from engines.base.interfaces import Implement, UFSToUpdate
 from engines.base.layout import Layout
+from engines.base.models import parse_model
 from engines.base.probe import CALCULATING, Outcome, Probe
 from engines.base.rendering import render_hash
 from engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
@@ -41,7 +46,6 @@ from engines.base.tieredstore import tiered_store_levels
 from engines.base.ufs import UfsMount, dataset_mounts, ufs_changes
 from engines.base.units import bytes_size, parse_human_bytes, percentage
 from fluidpy.client import GVK
-from fluidpy.context import Context
 
 STATEFULSET = GVK("apps", "v1", "StatefulSet")
 DAEMONSET = GVK("apps", "v1", "DaemonSet")
@@ -54,78 +58,11 @@ OWNED_KINDS = (DAEMONSET, STATEFULSET, SERVICE, CONFIGMAP)
 PROBE_WAIT = 0.5
 """Seconds a reconcile waits for a probe it just started (upstream's 500 ms): fast answers land
 in the same pass, slow ones in a later pass."""
-MOUNT_TIMEOUT = 60.0
-"""Seconds one mount command may take; mounting contacts the under file system, which can be
-slow, but a reconcile must not hang on it."""
-DEFAULT_WORKERS = 1
-"""Workers when spec.replicas is unset: a cache needs at least one (upstream would run none)."""
 IGNORED_CONDITION = "SpecFieldsIgnored"
 
 CACHED = "cached"
 CACHE_CAPACITY = "cacheCapacity"
 CACHED_PERCENTAGE = "cachedPercentage"
-
-
-@dataclass(frozen=True)
-class CacheUsage:
-    """What the cache holds: bytes used of its capacity, plus engine-specific figures
-    (hit ratios) already formatted for cacheStates."""
-
-    capacity: int
-    cached: int
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class UfsUsage:
-    """The under file systems' total size and file count."""
-
-    total_bytes: int
-    files: int
-
-
-class CacheCLI(Protocol):
-    """The questions the engine asks its cache system; each runs the CLI in the master pod."""
-
-    def check_ready(self, ctx: Context) -> None:
-        """Raise when the cache system does not answer."""
-
-    def mounted(self, ctx: Context) -> set[str]:
-        """Paths mounted in the cache namespace."""
-        ...
-
-    def mount(self, ctx: Context, mount: UfsMount) -> None: ...
-
-    def unmount(self, ctx: Context, path: str) -> None: ...
-
-    def usage(self, ctx: Context) -> CacheUsage: ...
-
-    def count(self, ctx: Context, paths: Sequence[str]) -> UfsUsage:
-        """Size and files of the Dataset's under file systems (`paths` are its mount paths)."""
-        ...
-
-    def free(self, ctx: Context, timeout: float) -> None:
-        """Drop everything cached, within `timeout` seconds."""
-
-
-@dataclass(frozen=True)
-class Workloads:
-    """Every object of a runtime, rendered: applied by setup_master (config, master, fuse),
-    setup_workers (workers) and sync_runtime (all)."""
-
-    config: list[dict[str, Any]]
-    """Config maps and services, which the pods need before they start."""
-    master: dict[str, Any]
-    workers: dict[str, Any]
-    fuse: dict[str, Any] | None
-    value_file: str
-    """The config map holding the rendered configuration (status.valueFile)."""
-
-    def for_master(self) -> list[dict[str, Any]]:
-        return [*self.config, self.master, *([self.fuse] if self.fuse else [])]
-
-    def all(self) -> list[dict[str, Any]]:
-        return [*self.for_master(), self.workers]
 
 
 class MasterWorkerEngine(Implement):
@@ -168,6 +105,7 @@ class MasterWorkerEngine(Implement):
         self._labelled: set[str] | None = None
         self._free_attempts = 0
         self._cache_released = False
+        self._volume_created = False
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -550,9 +488,14 @@ class MasterWorkerEngine(Implement):
     # Volumes -------------------------------------------------------------------------------
 
     def create_volume(self, ctx: ReconcileRequestContext) -> None:
+        """Create the PV and PVC once per engine: they are not cached, so checking them on
+        every pass would cost two API reads per pass of a bound runtime."""
+        if self._volume_created:
+            return
         info = self.info()
         fuse_path = info.fuse_mount_path(ctx.mount_root, self.fuse_directory)
         volume.create_volume(ctx, info, fuse_path=fuse_path, mount_type=self.mount_type)
+        self._volume_created = True
 
     def delete_volume(self, ctx: ReconcileRequestContext) -> None:
         volume.delete_volume(ctx, self._naming_info())
@@ -687,21 +630,6 @@ def _container_started(pod: dict[str, Any] | None, container: str) -> str | None
 def _node_affinity(workers: dict[str, Any] | None) -> Any:
     template = ((workers or {}).get("spec") or {}).get("template") or {}
     return ((template.get("spec") or {}).get("affinity") or {}).get("nodeAffinity")
-
-
-Model = TypeVar("Model", bound=pydantic.BaseModel)
-
-
-def parse_model(model: type[Model], data: Any, where: str) -> Model:
-    """The typed view of part of a spec; a value of the wrong shape is a ValidationError
-    naming the field, never a crash deeper in the engine."""
-    try:
-        return model.model_validate(data)
-    except pydantic.ValidationError as error:
-        first = error.errors()[0]
-        location = ".".join(str(part) for part in first["loc"])
-        field_path = f"{where}.{location}" if location else where
-        raise ValidationError(field_path, first["msg"], "correct the value") from None
 
 
 def build_engine(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from engines.base.cache_system import CacheUsage, UfsUsage
 from engines.base.exec import ExecError, PodTarget
-from engines.base.master_worker import CacheUsage, UfsUsage
 from engines.base.ufs import UfsMount
 from engines.jindo.parsers import parse_count, parse_mount_table, parse_report
 from fluidpy.context import Context

@@ -5,10 +5,12 @@ from __future__ import annotations
 from api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from api.v1alpha1.dataset import DatasetSpec
 from api.v1alpha1.jindo import JindoRuntime
+from engines.base.cache_system import MOUNT_TIMEOUT, Workloads
 from engines.base.context import ReconcileRequestContext
 from engines.base.errors import ValidationError
 from engines.base.exec import PodExec, PodTarget
-from engines.base.master_worker import MOUNT_TIMEOUT, MasterWorkerEngine, Workloads, parse_model
+from engines.base.master_worker import MasterWorkerEngine
+from engines.base.models import parse_model
 from engines.base.runtime_info import RuntimeInfo
 from engines.base.tieredstore import MEMORY
 from engines.base.ufs import (

@@ -6,8 +6,8 @@ needs is missing or malformed, never returning a guess.
 
 from __future__ import annotations
 
+from engines.base.cache_system import UfsUsage
 from engines.base.exec import UnexpectedOutput
-from engines.base.master_worker import UfsUsage
 from engines.base.units import parse_human_bytes
 
 REPORT = "jindocache -report"

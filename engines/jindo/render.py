@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from api.v1alpha1.common import Mount
 from api.v1alpha1.dataset import DatasetSpec
 from api.v1alpha1.jindo import JindoCompTemplateSpec, JindoRuntime
+from engines.base.cache_system import DEFAULT_WORKERS, Workloads
 from engines.base.layout import FUSE, MASTER, WORKER, Layout
-from engines.base.master_worker import DEFAULT_WORKERS, Workloads
 from engines.base.rendering import (
     Obj,
     cache_directory,

@@ -18,8 +18,8 @@ from engines.alluxio.parsers import (
     parse_mount_table,
     parse_report_summary,
 )
+from engines.base.cache_system import UfsUsage
 from engines.base.exec import UnexpectedOutput
-from engines.base.master_worker import UfsUsage
 from engines.base.units import bytes_size
 
 OUTPUTS = Path(__file__).parent / "outputs"

@@ -15,7 +15,7 @@ import yaml
 from api.v1alpha1.alluxio import AlluxioRuntime
 from api.v1alpha1.dataset import DatasetSpec
 from engines.alluxio.render import Images, render
-from engines.base.master_worker import Workloads
+from engines.base.cache_system import Workloads
 from engines.base.rendering import RENDER_HASH_ANNOTATION
 from engines.base.runtime_info import RuntimeInfo
 from engines.base.tieredstore import tiered_store_levels

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from engines.base.cache_system import UfsUsage
 from engines.base.exec import UnexpectedOutput
-from engines.base.master_worker import UfsUsage
 from engines.base.units import bytes_size
 from engines.jindo.parsers import parse_count, parse_mount_table, parse_report
 

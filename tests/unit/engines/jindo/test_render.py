@@ -15,7 +15,7 @@ import yaml
 
 from api.v1alpha1.dataset import DatasetSpec
 from api.v1alpha1.jindo import JindoRuntime
-from engines.base.master_worker import Workloads
+from engines.base.cache_system import Workloads
 from engines.base.rendering import RENDER_HASH_ANNOTATION
 from engines.base.runtime_info import RuntimeInfo
 from engines.base.tieredstore import tiered_store_levels
