@@ -43,7 +43,7 @@ from engines.base.rendering import render_hash
 from engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
 from engines.base.template import TemplateEngine, default_sync_interval
 from engines.base.tieredstore import tiered_store_levels
-from engines.base.ufs import UfsMount, dataset_mounts, ufs_changes
+from engines.base.ufs import UfsMount, dataset_mounts, mount_path, ufs_changes
 from engines.base.units import bytes_size, parse_human_bytes, percentage
 from fluidpy.client import GVK
 
@@ -335,7 +335,7 @@ class MasterWorkerEngine(Implement):
         known = {dataset_status.get("ufsTotal"), dataset_status.get("fileNum")}
         if not known & {None, "", CALCULATING}:
             return
-        self._mount_paths = tuple(m.path for m in self.ufs_mounts())
+        self._mount_paths = tuple(mount_path(m) for m in dataset_mounts(self.dataset_spec()))
         self._metadata.start()
         outcome = self._metadata.latest or self._metadata.wait(PROBE_WAIT)
         self._write_metadata(dataset_status, outcome)

@@ -1,0 +1,361 @@
+"""MasterWorkerEngine through the TemplateEngine, on an in-memory client.
+
+The Jindo engine stands in for every master/worker engine; its CLI answers come from a
+RecordedExec with the recorded JindoCache outputs. Workloads become ready when a test sets
+their status, as the StatefulSet controller would.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from engines.base.context import ReconcileRequestContext
+from engines.base.errors import EngineError
+from engines.base.exec import RecordedExec
+from engines.base.master_worker import build_engine
+from engines.base.template import TemplateEngine
+from engines.jindo.engine import JindoEngine
+from fluidpy.client import GVK, parse_label_selector
+from fluidpy.context import Context
+from fluidpy.testing import wait_for
+
+OUTPUTS = Path(__file__).resolve().parents[1] / "jindo" / "outputs"
+NS = "team"
+STATEFULSET = GVK("apps", "v1", "StatefulSet")
+NODE = GVK("", "v1", "Node")
+POD = GVK("", "v1", "Pod")
+REPORT = ("jindocache", "-report")
+CLUSTER_SCOPED = {"Node", "PersistentVolume"}
+
+
+class FakeClient:
+    """Objects by (kind, namespace, name); apply replaces all but status; records writes."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.applied: list[str] = []
+        self.deleted: list[str] = []
+        self.api_client = None
+
+    @property
+    def live(self) -> FakeClient:
+        return self
+
+    @staticmethod
+    def key(kind: str, name: str, namespace: str | None) -> tuple[str, str, str]:
+        return (kind, "" if kind in CLUSTER_SCOPED else namespace or "", name)
+
+    def put(self, obj: dict[str, Any]) -> None:
+        metadata = obj["metadata"]
+        metadata.setdefault("uid", f"uid-{metadata['name']}")
+        metadata.setdefault("resourceVersion", "1")
+        self.objects[self.key(obj["kind"], metadata["name"], metadata.get("namespace"))] = obj
+
+    def get(self, gvk: GVK, name: str, namespace: str | None = None, **_: Any) -> Any:
+        found = self.objects.get(self.key(gvk.kind, name, namespace))
+        return copy.deepcopy(found)
+
+    def list(self, gvk: GVK, namespace: str | None = None, **options: Any) -> list[Any]:
+        selector = parse_label_selector(options.get("label_selector") or "")
+        return [
+            copy.deepcopy(obj)
+            for (kind, ns, _), obj in self.objects.items()
+            if kind == gvk.kind
+            and (namespace is None or ns == namespace)
+            and selector.matches(obj["metadata"].get("labels") or {})
+        ]
+
+    def apply(self, obj: dict[str, Any], **_: Any) -> dict[str, Any]:
+        live = self.get(GVK.of_object(obj), obj["metadata"]["name"], obj["metadata"]["namespace"])
+        stored = copy.deepcopy(obj)
+        if live is not None:
+            stored["status"] = live.get("status") or {}
+        self.put(stored)
+        self.applied.append(f"{obj['kind']}/{obj['metadata']['name']}")
+        return stored
+
+    def create(self, obj: dict[str, Any], **_: Any) -> dict[str, Any]:
+        self.put(copy.deepcopy(obj))
+        return obj
+
+    def patch(self, gvk: GVK, name: str, namespace: str | None, patch: Any, **_: Any) -> Any:
+        obj = self.objects[self.key(gvk.kind, name, namespace)]
+        labels = obj["metadata"].setdefault("labels", {})
+        for key, value in patch["metadata"].get("labels", {}).items():
+            if value is None:
+                labels.pop(key, None)
+            else:
+                labels[key] = value
+        return copy.deepcopy(obj)
+
+    def delete(self, gvk: GVK, name: str, namespace: str | None = None, **_: Any) -> bool:
+        self.deleted.append(f"{gvk.kind}/{name}")
+        return self.objects.pop(self.key(gvk.kind, name, namespace), None) is not None
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, str]] = []
+
+    def event(self, obj: Any, type_: str, reason: str, message: str) -> None:
+        self.events.append((type_, reason, message))
+
+
+class Cluster:
+    """A runtime, its Dataset and the objects around them, handed to the engine pass by pass."""
+
+    def __init__(self, runtime_spec: dict[str, Any], exec_replies: dict[tuple[str, ...], Any]):
+        self.client = FakeClient()
+        self.recorder = Recorder()
+        self.exec = RecordedExec(exec_replies)
+        self.runtime: dict[str, Any] = {
+            "apiVersion": "data.fluid.io/v1alpha1",
+            "kind": "JindoRuntime",
+            "metadata": {
+                "name": "demo",
+                "namespace": NS,
+                "uid": "runtime-uid",
+                "creationTimestamp": "2026-01-01T00:00:00Z",
+                "ownerReferences": [{"kind": "Dataset", "name": "demo", "uid": "dataset-uid"}],
+            },
+            "spec": runtime_spec,
+            "status": {},
+        }
+        self.dataset: dict[str, Any] = {
+            "apiVersion": "data.fluid.io/v1alpha1",
+            "kind": "Dataset",
+            "metadata": {"name": "demo", "namespace": NS, "uid": "dataset-uid"},
+            "spec": {"mounts": [{"mountPoint": "oss://bucket-a/", "name": "bucketa"}]},
+            "status": {"phase": "NotBound", "conditions": []},
+        }
+        for index in range(2):
+            self.client.put({"kind": "Node", "metadata": {"name": f"node-{index}", "labels": {}}})
+
+    def context(self) -> ReconcileRequestContext:
+        return ReconcileRequestContext(
+            ctx=Context.background(),
+            namespace=NS,
+            name="demo",
+            runtime_type="jindo",
+            runtime=copy.deepcopy(self.runtime),
+            dataset=copy.deepcopy(self.dataset),
+            client=self.client,  # type: ignore[arg-type]
+            recorder=self.recorder,  # type: ignore[arg-type]
+            log=structlog.get_logger(),
+            finalizer_name="jindo-runtime-controller-finalizer",
+        )
+
+    def engine(self) -> TemplateEngine:
+        return build_engine(JindoEngine, "team-demo", self.context(), self.exec)
+
+    def run(self, step: str, engine: TemplateEngine) -> tuple[Any, ReconcileRequestContext]:
+        """One pass of `step`; its status working copies are then written back, as the
+        reconciler does."""
+        ctx = self.context()
+        result = getattr(engine, step)(ctx)
+        self.runtime["status"] = ctx.runtime_status
+        self.dataset["status"] = ctx.dataset_status
+        return result, ctx
+
+    def ready(self, name: str, replicas: int | None = None) -> None:
+        sts = self.client.objects[("StatefulSet", NS, name)]
+        wanted = sts["spec"]["replicas"] if replicas is None else replicas
+        sts["status"] = {"replicas": wanted, "readyReplicas": wanted, "availableReplicas": wanted}
+
+    def worker_pod_on(self, node: str) -> None:
+        labels = {"app": "jindofs", "release": "demo", "role": "jindofs-worker"}
+        pod = {
+            "kind": "Pod",
+            "metadata": {"name": "demo-worker-0", "namespace": NS, "labels": labels},
+        }
+        self.client.put({**pod, "spec": {"nodeName": node}, "status": {"phase": "Running"}})
+
+
+SPEC = {
+    "replicas": 1,
+    "tieredstore": {"levels": [{"mediumtype": "SSD", "path": "/mnt/jindo", "quota": "10Gi"}]},
+}
+
+
+def recorded(name: str) -> str:
+    return (OUTPUTS / name).read_text()
+
+
+@pytest.fixture
+def cluster(monkeypatch: pytest.MonkeyPatch) -> Cluster:
+    """Every pass may run the slow steps (FLUID_SYNC_RETRY_DURATION=0)."""
+    monkeypatch.setenv("FLUID_SYNC_RETRY_DURATION", "0")
+    return Cluster(
+        copy.deepcopy(SPEC),
+        {
+            REPORT: recorded("report.txt"),
+            ("jindocache", "-mount"): "",
+            ("jindocache", "-mount", "/bucketa", "oss://bucket-a/"): "",
+            ("jindo", "fs", "-count", "jindo:///bucketa"): recorded("count-bucketa.txt"),
+            ("timeout", "60", "jindocache", "-formatCache"): "",
+        },
+    )
+
+
+def synced_until(cluster: Cluster, engine: TemplateEngine, test: Any, what: str) -> None:
+    """Sync until `test(dataset status)` holds: probes answer in the background, so how many
+    passes that takes depends on the machine, not on the engine."""
+
+    def passed() -> bool:
+        cluster.run("sync", engine)
+        return bool(test(cluster.dataset["status"]))
+
+    wait_for(passed, what, timeout=30)
+
+
+def bind(cluster: Cluster, engine: TemplateEngine) -> None:
+    assert cluster.run("setup", engine)[0] is False
+    cluster.ready("demo-master")
+    assert cluster.run("setup", engine)[0] is False
+    cluster.ready("demo-worker")
+    assert cluster.run("setup", engine)[0] is True
+
+
+def test_setup_waits_for_the_master_then_mounts_then_waits_for_a_worker_then_binds(
+    cluster: Cluster,
+) -> None:
+    engine = cluster.engine()
+
+    assert cluster.run("setup", engine)[0] is False
+    assert cluster.runtime["status"]["masterPhase"] == "NotReady"
+    assert cluster.exec.calls == []
+    cluster.ready("demo-master")
+    assert cluster.run("setup", engine)[0] is False
+    assert ("jindocache", "-mount", "/bucketa", "oss://bucket-a/") in cluster.exec.commands()
+    cluster.ready("demo-worker")
+    assert cluster.run("setup", engine)[0] is True
+
+    assert cluster.dataset["status"]["phase"] == "Bound"
+    assert cluster.dataset["status"]["mounts"] == cluster.dataset["spec"]["mounts"]
+    assert cluster.runtime["status"]["workerPhase"] == "Ready"
+    synced_until(
+        cluster, engine, lambda s: s["cacheStates"].get("cached") == "11.72GiB", "cache states"
+    )
+    assert cluster.runtime["status"]["cacheStates"]["cacheCapacity"] == "250.38GiB"
+
+
+def test_unchanged_objects_are_not_applied_again(cluster: Cluster) -> None:
+    engine = cluster.engine()
+    bind(cluster, engine)
+    applied = len(cluster.client.applied)
+
+    cluster.run("sync", engine)
+
+    assert len(cluster.client.applied) == applied
+
+    cluster.runtime["spec"]["replicas"] = 3
+    cluster.run("sync", engine)
+
+    assert cluster.client.applied[applied:] == ["StatefulSet/demo-worker"]
+    assert ("Normal", "Succeed", "Workers scaled out from 1 replicas to 3 replicas.") in (
+        cluster.recorder.events
+    )
+
+
+def test_ufs_total_and_file_num_reach_the_dataset_after_a_sync(cluster: Cluster) -> None:
+    engine = cluster.engine()
+    bind(cluster, engine)
+
+    synced_until(cluster, engine, lambda s: s.get("fileNum") == "6", "the file count")
+
+    assert cluster.dataset["status"]["ufsTotal"] == "558.41KiB"
+
+
+def test_a_bound_runtime_whose_master_goes_down_fails_its_dataset_until_it_recovers(
+    cluster: Cluster,
+) -> None:
+    engine = cluster.engine()
+    bind(cluster, engine)
+
+    cluster.ready("demo-master", replicas=0)
+    assert cluster.run("setup", engine)[0] is False
+    assert cluster.dataset["status"]["phase"] == "Failed"
+
+    cluster.ready("demo-master")
+    assert cluster.run("setup", engine)[0] is True
+    assert cluster.dataset["status"]["phase"] == "Bound"
+
+
+def test_unhealthy_workers_in_sync_fail_the_dataset_with_an_error(cluster: Cluster) -> None:
+    engine = cluster.engine()
+    bind(cluster, engine)
+    cluster.ready("demo-worker", replicas=0)
+    ctx = cluster.context()
+
+    with pytest.raises(EngineError, match="no worker is ready"):
+        engine.sync(ctx)
+
+    assert (ctx.dataset_status or {})["phase"] == "Failed"
+
+
+def test_nodes_running_workers_are_labelled_and_unlabelled_at_shutdown(cluster: Cluster) -> None:
+    engine = cluster.engine()
+    bind(cluster, engine)
+    cluster.worker_pod_on("node-1")
+
+    cluster.run("sync", engine)
+
+    labels = cluster.client.objects[("Node", "", "node-1")]["metadata"]["labels"]
+    assert labels["fluid.io/s-jindo-team-demo"] == "true"
+    assert labels["fluid.io/s-h-jindo-d-team-demo"] == "10GiB"
+    assert cluster.client.objects[("Node", "", "node-0")]["metadata"]["labels"] == {}
+
+    cluster.exec.reply(REPORT, recorded("report.txt").replace("11.72GB", "0B"))
+    cluster.run("shutdown", engine)
+
+    assert cluster.client.objects[("Node", "", "node-1")]["metadata"]["labels"] == {}
+    assert ("Normal", "CacheFreed", "The cache was freed.") in cluster.recorder.events
+    assert sorted(cluster.client.deleted) == [
+        "ConfigMap/demo-jindofs-client-config",
+        "ConfigMap/demo-jindofs-config",
+        "DaemonSet/demo-fuse",
+        "Service/demo-master",
+        "StatefulSet/demo-master",
+        "StatefulSet/demo-worker",
+    ]
+
+
+def test_a_cache_that_stays_full_is_retried_then_given_up_with_a_warning(
+    cluster: Cluster,
+) -> None:
+    cluster.runtime["spec"]["cleanCachePolicy"] = {"maxRetryAttempts": 2}
+    engine = cluster.engine()
+    bind(cluster, engine)
+
+    with pytest.raises(EngineError, match=r"attempt 1 of 2: 11\.72GiB still cached"):
+        cluster.run("shutdown", engine)
+    cluster.run("shutdown", engine)
+    cluster.run("shutdown", engine)
+
+    frees = [c for c in cluster.exec.commands() if "-formatCache" in c]
+    assert len(frees) == 2
+    warnings = [e for e in cluster.recorder.events if e[1] == "CacheNotFreed"]
+    assert len(warnings) == 1
+    assert "after 2 attempt(s)" in warnings[0][2]
+
+
+def test_a_dataset_mount_added_later_is_mounted_and_recounted(cluster: Cluster) -> None:
+    engine = cluster.engine()
+    bind(cluster, engine)
+    synced_until(cluster, engine, lambda s: s.get("fileNum") == "6", "the first file count")
+    cluster.dataset["spec"]["mounts"].append({"mountPoint": "oss://bucket-b/", "name": "bucketb"})
+    cluster.exec.reply(["jindocache", "-mount", "/bucketb", "oss://bucket-b/"], "")
+    cluster.exec.reply(["jindo", "fs", "-count", "jindo:///bucketb"], recorded("count-bucketb.txt"))
+
+    cluster.run("sync", engine)
+
+    assert ("jindocache", "-mount", "/bucketb", "oss://bucket-b/") in cluster.exec.commands()
+    assert len(cluster.dataset["status"]["mounts"]) == 2
+    assert cluster.dataset["status"]["phase"] == "Bound"
+    assert cluster.dataset["status"]["fileNum"] == "[Calculating]"
+    synced_until(cluster, engine, lambda s: s.get("fileNum") == "18", "the recount")
