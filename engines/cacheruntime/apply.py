@@ -93,6 +93,8 @@ class Applier:
         live = client.get(gvk, metadata["name"], metadata.get("namespace"), ctx=ctx)
         target = stamped(desired)
         if up_to_date(live, target):
+            with self._lock:
+                self._written.pop(key, None)  # the cache has caught up with our write
             return live, False
         digest = target["metadata"]["annotations"][APPLIED_HASH]
         with self._lock:

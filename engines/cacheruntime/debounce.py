@@ -139,6 +139,7 @@ class DebouncedWriter:
         with self._lock:
             if live is not None and _data(live) == data:
                 self._drop_held()
+                self._written_over = None  # the cache has caught up with our write
                 return False
             if self._written_over == (data, _version(live)):
                 return False  # our write is not in the cache yet

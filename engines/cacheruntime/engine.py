@@ -14,6 +14,7 @@ metadata, cache figures, node labels for Fluid's scheduler) are no-ops that say 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +38,7 @@ from engines.base.status import (
     set_condition,
     set_dataset_phase,
 )
-from engines.base.volume import create_volume, delete_volume
+from engines.base.volume import PV, PVC, create_volume, delete_volume
 from engines.cacheruntime.apply import Applier
 from engines.cacheruntime.debounce import DebouncedWriter
 from engines.cacheruntime.dependents import DEPENDENTS, Dependents
@@ -95,7 +96,7 @@ EXTRA_RESOURCES_CONDITION = "ExtraResourcesMounted"
 class _Pass:
     """What one reconcile pass has learned so far."""
 
-    ctx: ReconcileRequestContext
+    ctx: weakref.ref[ReconcileRequestContext]
     plan: Plan
     workloads: dict[Component, dict[str, Any] | None] = field(default_factory=dict)
     """Each enabled component's workload as last applied or read in this pass."""
@@ -117,15 +118,40 @@ class CacheRuntimeEngine(Implement):
         self._dependents = dependents
         self._applier = Applier()
         self.config_writer = writer or DebouncedWriter((namespace, name))
+        self._ctx: weakref.ref[ReconcileRequestContext] | None = None
         self._pass: _Pass | None = None
+        self._volume_created = False
 
     # The pass: parse, look up, validate, plan ------------------------------------------
+    #
+    # The engine lives as long as its runtime, but what it learns in a pass (the context with
+    # the runtime and Dataset, the Plan, the workloads read) is the pass's alone: kept, it would
+    # cost tens of KiB per runtime between passes. So the engine holds the current context
+    # weakly, and the pass's state goes when the reconciler drops the context.
+
+    @property
+    def ctx(self) -> ReconcileRequestContext:
+        ctx = self._ctx() if self._ctx is not None else None
+        if ctx is None:
+            raise RuntimeError("the engine was used outside a reconcile pass")
+        return ctx
+
+    @ctx.setter
+    def ctx(self, ctx: ReconcileRequestContext) -> None:
+        self._ctx = weakref.ref(ctx)
 
     def _state(self) -> _Pass:
         ctx = self.ctx
-        if self._pass is None or self._pass.ctx is not ctx:
-            self._pass = _Pass(ctx, self._plan(ctx))
-        return self._pass
+        state = self._pass
+        if state is None or state.ctx() is not ctx:
+            state = _Pass(weakref.ref(ctx), self._plan(ctx))
+            self._pass = state
+            weakref.finalize(ctx, self._end_pass, state)
+        return state
+
+    def _end_pass(self, state: _Pass) -> None:
+        if self._pass is state:
+            self._pass = None
 
     def _plan(self, ctx: ReconcileRequestContext) -> Plan:
         runtime = parse(CacheRuntime, ctx.runtime, f"CacheRuntime {ctx.namespace}/{ctx.name}")
@@ -192,7 +218,7 @@ class CacheRuntimeEngine(Implement):
     # Converging objects ------------------------------------------------------------------
 
     def _converge_config(self, state: _Pass) -> None:
-        ctx, plan = state.ctx, state.plan
+        ctx, plan = self.ctx, state.plan
         for desired in render_extra_config_maps(plan):
             live = ctx.client.get(
                 CONFIGMAP, desired["metadata"]["name"], plan.namespace, ctx=ctx.ctx
@@ -215,7 +241,7 @@ class CacheRuntimeEngine(Implement):
     def _converge_component(self, state: _Pass, component: ComponentPlan) -> bool:
         """Apply the component's workload and Service, remove what it no longer has; True when
         anything was written."""
-        ctx, plan = state.ctx, state.plan
+        ctx, plan = self.ctx, state.plan
         changed = False
         for kind, gvk in WORKLOAD_KINDS.items():
             if not component.enabled or kind != component.kind:
@@ -285,9 +311,8 @@ class CacheRuntimeEngine(Implement):
             workload = state.workloads[component.component]
         else:
             gvk = WORKLOAD_KINDS[component.kind]
-            workload = state.ctx.client.get(
-                gvk, component.workload, state.plan.namespace, ctx=state.ctx.ctx
-            )
+            ctx = self.ctx
+            workload = ctx.client.get(gvk, component.workload, state.plan.namespace, ctx=ctx.ctx)
             state.workloads[component.component] = workload
         if workload is not None and workload.get("kind") != component.kind:
             workload = None
@@ -295,7 +320,7 @@ class CacheRuntimeEngine(Implement):
 
     def _update_status(self, state: _Pass) -> tuple[ComponentState | None, ComponentState | None]:
         """Write every component's status and the runtime's phase; returns (master, workers)."""
-        status = state.ctx.runtime_status
+        status = self.ctx.runtime_status
         states: dict[Component, ComponentState | None] = {}
         for component in state.plan.components.values():
             current = self._component_state(state, component)
@@ -472,14 +497,21 @@ class CacheRuntimeEngine(Implement):
     # Implement: volumes, validation, shutdown --------------------------------------------------
 
     def create_volume(self, ctx: ReconcileRequestContext) -> None:
+        """Create the PV and PVC until they exist. Afterwards they are checked again only when
+        the cache holds both kinds (a free read): otherwise every pass of a bound runtime, and
+        it has one per pod change, would cost two live GETs for objects that are already there."""
+        if self._volume_created and not _cached(ctx.client, PV, PVC):
+            return
         create_volume(
             ctx,
             self._info(ctx),
             fuse_path=target_path(ctx.mount_root, ctx.namespace, ctx.name),
             mount_type=MOUNT_TYPE,
         )
+        self._volume_created = True
 
     def delete_volume(self, ctx: ReconcileRequestContext) -> None:
+        self._volume_created = False
         delete_volume(ctx, self._info(ctx))
 
     def validate(self, ctx: ReconcileRequestContext) -> None:
@@ -528,6 +560,11 @@ def _gate_open(component: str, state: ComponentState) -> bool:
     if component == "worker":
         return workers_ready(state)
     return state.phase == "Ready"
+
+
+def _cached(client: Client, *kinds: GVK) -> bool:
+    cache = client.cache
+    return cache is not None and all(cache.serves(kind) for kind in kinds)
 
 
 def _exists(

@@ -42,6 +42,7 @@ class FakeClient:
     def __init__(self, *objects: dict[str, Any]) -> None:
         self.objects: dict[Key, dict[str, Any]] = {}
         self.writes: list[tuple[str, str, str]] = []
+        self.reads: list[tuple[str, str]] = []
         self._versions = itertools.count(1)
         self.cache = None
         for obj in objects:
@@ -76,6 +77,7 @@ class FakeClient:
     def get(
         self, gvk: GVK, name: str, namespace: str | None = None, *, ctx: Any = None
     ) -> dict[str, Any] | None:
+        self.reads.append((gvk.kind, name))
         obj = self.objects.get(self.key(gvk, name, namespace))
         return copy.deepcopy(obj) if obj is not None else None
 

@@ -98,6 +98,19 @@ def test_the_applier_writes_again_over_a_newer_version_someone_else_made(
     assert client.find("ConfigMap", "cm", "ns")["data"] == {"k": "new"}
 
 
+def test_an_object_deleted_after_the_cache_saw_it_is_applied_again(fake_client: Any) -> None:
+    client = fake_client()
+    applier = Applier()
+    applier.ensure(client, config_map())
+    applier.ensure(client, config_map())  # the cache shows our object
+    client.delete(GVK("", "v1", "ConfigMap"), "cm", "ns")
+
+    _, wrote = applier.ensure(client, config_map())
+
+    assert wrote
+    assert client.find("ConfigMap", "cm", "ns") is not None
+
+
 def test_a_change_of_the_rendering_is_applied(fake_client: Any) -> None:
     client = fake_client()
     applier = Applier()

@@ -122,6 +122,16 @@ def test_nothing_is_written_while_the_cache_has_not_seen_the_last_write(setup: A
     assert writer.writes == 1
 
 
+def test_a_config_map_deleted_after_the_cache_saw_it_is_written_again(setup: Any) -> None:
+    writer, client, _, clock = setup
+    writer.submit(client, config_map("a"), None, CTX)
+    writer.submit(client, config_map("a"), live(client), CTX)  # the cache shows our write
+    clock.now += 5
+
+    assert writer.submit(client, config_map("a"), None, CTX)
+    assert writer.writes == 2
+
+
 def test_cancel_forgets_the_held_write(setup: Any) -> None:
     writer, client, scheduler, clock = setup
     writer.submit(client, config_map("a"), None, CTX)

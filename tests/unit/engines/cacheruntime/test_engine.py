@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -178,6 +179,16 @@ def test_once_ready_the_volume_is_created_for_fluids_csi_plugin(harness: Harness
     assert attributes["mount_type"] == "cache"
     assert attributes["fluid_path"] == "/runtime-mnt/cache/default/demofs/cache-fuse"
     assert harness.obj("PersistentVolumeClaim", "demofs")["spec"]["volumeName"] == "default-demofs"
+
+
+def test_an_existing_volume_is_not_read_again_without_a_cache_for_it(harness: Harness) -> None:
+    harness.bring_up()
+    harness.client.reads.clear()
+
+    harness.reconcile()
+
+    assert ("PersistentVolume", "default-demofs") not in harness.client.reads
+    assert ("PersistentVolumeClaim", "demofs") not in harness.client.reads
 
 
 def test_a_pass_with_nothing_changed_writes_nothing(harness: Harness) -> None:
@@ -379,6 +390,17 @@ def test_a_client_only_runtime_is_bound_at_once(
     assert harness.obj("Dataset", "clientonly-demo")["status"]["phase"] == "Bound"
     assert harness.obj("DaemonSet", "clientonly-demo-client")
     assert harness.config()["client"]["options"] == {"reconnect": "false"}
+
+
+def test_nothing_of_a_pass_is_kept_once_the_reconciler_drops_its_context(
+    harness: Harness,
+) -> None:
+    harness.bring_up()
+    gc.collect()
+
+    assert harness.engine._pass is None
+    with pytest.raises(RuntimeError, match="outside a reconcile pass"):
+        harness.engine.check_runtime_ready()
 
 
 def test_build_gives_a_template_engine_over_a_cache_runtime_engine(harness: Harness) -> None:
