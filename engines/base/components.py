@@ -4,6 +4,9 @@ Pure functions of a workload (or None while it does not exist) and the runtime s
 copy. The readiness rules are upstream's: the master is ready when every master replica is
 ready; the workers when at least one is, or when none are wanted; FUSE pods start lazily on the
 nodes where applications mount the Dataset, so FUSE is always Ready and never gates readiness.
+
+Condition messages never carry counts (the count fields do): a condition changes only when
+readiness does, so a pod starting is not a condition write.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def sync_master_status(status: dict[str, Any], master: dict[str, Any] | None) ->
         message = (
             "The master StatefulSet does not exist yet."
             if master is None
-            else f"{ready} of {desired} master replica(s) are ready."
+            else "Not every master replica is ready."
         )
         set_condition(status, MASTER_READY, False, "Master is not ready", message)
     return all_ready
@@ -92,11 +95,10 @@ def sync_worker_status(status: dict[str, Any], workers: dict[str, Any] | None) -
     phase = phase_of(desired, ready)
     status["workerPhase"] = phase
     if phase == NOT_READY:
-        message = f"None of {desired} worker replica(s) are ready."
+        message = "No worker replica is ready."
         set_condition(status, WORKERS_READY, False, "Workers are not ready", message)
         return False
-    message = f"{ready} of {desired} worker replica(s) are ready."
-    set_condition(status, WORKERS_READY, True, "Workers are ready", message)
+    set_condition(status, WORKERS_READY, True, "Workers are ready", "The workers are ready.")
     return True
 
 
