@@ -18,7 +18,7 @@ from controllers.kinds import (
     RuntimeMapper,
 )
 from controllers.runtime import RuntimeReconciler, RuntimeReconcilerOptions
-from engines.base.volume import claims_of_pod
+from engines.base.volume import PVC, claims_of_pod
 from engines.factory import EngineFactory, default_factory
 from fluidpy.controller import (
     AnnotationsChanged,
@@ -82,6 +82,7 @@ def setup_runtime_controller(
         builder.owns(owned)
     builder.watches(DATASET, request_for_object)
     builder.watches(POD, _requests(claims_of_pod))
+    builder.watches(PVC, request_for_object)
     for gvk, mapper in kind.secondary_watches():
         builder.watches(gvk, _requests(mapper))
     builder.with_options(

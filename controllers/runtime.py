@@ -250,7 +250,7 @@ class RuntimeReconciler:
             self._report(rctx, False, error.reason, error.message)
             raise _Stop() from None
         except WaitingFor as error:
-            self._report(rctx, False, error.reason, error.message)
+            self._report(rctx, False, error.reason, error.message, event=error.warning)
             raise _Stop() from None
         except Conflict:
             raise

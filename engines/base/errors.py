@@ -36,6 +36,11 @@ class ValidationError(EngineError):
 
 
 class WaitingFor(EngineError):
-    """A dependency is missing; the reconcile resumes by itself once it appears."""
+    """A dependency is missing; the reconcile resumes by itself once it appears.
+
+    `warning` (default True) records a Warning event; a step that is merely in progress (a
+    volume being deleted) sets it False and only shows in the condition.
+    """
 
     reason = "Waiting"
+    warning = True

@@ -165,6 +165,13 @@ def claims_of_pod(pod: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+class VolumeDeleting(WaitingFor):
+    """The PVC is going; deletion resumes when it is gone (claims are watched)."""
+
+    reason = "VolumeDeleting"
+    warning = False
+
+
 class VolumeInUse(WaitingFor):
     """The PVC is still mounted by pods; deletion resumes when they go (pods are watched)."""
 
@@ -185,8 +192,8 @@ def delete_volume(ctx: ReconcileRequestContext, info: RuntimeInfo) -> None:
             )
         client.delete(PVC, info.name, info.namespace, ctx=ctx.ctx)
         if client.live.get(PVC, info.name, info.namespace, ctx=ctx.ctx) is not None:
-            raise EngineError(
-                f"PersistentVolumeClaim {info.namespace}/{info.name} is still being deleted"
+            raise VolumeDeleting(
+                f"PersistentVolumeClaim {info.namespace}/{info.name} is being deleted"
             )
     pv = client.live.get(PV, info.persistent_volume_name, ctx=ctx.ctx)
     if pv is not None and _created_by_us(pv):
