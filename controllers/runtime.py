@@ -121,11 +121,17 @@ class RuntimeReconciler:
             finalizer_name=self.kind.finalizer,
         )
         try:
-            return self._run_phases(rctx)
-        except _Stop as stop:
-            return stop.result
-        finally:
-            self._write_status(rctx)
+            try:
+                return self._run_phases(rctx)
+            except _Stop as stop:
+                return stop.result
+            finally:
+                self._write_status(rctx)
+        except Conflict as error:
+            # Someone wrote the runtime or its Dataset since the cache showed them to us: not a
+            # failure, just a pass to redo from fresher state (with backoff, without an error).
+            rctx.log.debug("write conflict; reconciling again", error=str(error))
+            return Result(requeue=True)
 
     def _run_phases(self, rctx: ReconcileRequestContext) -> Result | None:
         self._check_name(rctx)
@@ -183,7 +189,7 @@ class RuntimeReconciler:
         to each object (and none when all are already there)."""
         dataset = rctx.dataset
         assert dataset is not None
-        label = dataset_id(rctx.namespace, rctx.name)
+        label = dataset_id(rctx.namespace, rctx.name, dataset["metadata"]["uid"])
         if (dataset["metadata"].get("labels") or {}).get(DATASET_ID_LABEL) != label:
             labelled = self.client.patch(
                 DATASET,
@@ -329,8 +335,17 @@ class RuntimeReconciler:
         """One merge patch per object, and only for what changed in this pass."""
         runtime_patch = merge_patch(rctx.runtime.get("status") or {}, rctx.runtime_status)
         if runtime_patch and not rctx.runtime["metadata"].get("deletionTimestamp"):
+            # Conditional on the version this pass read, as for the Dataset: a pass that started
+            # from a stale cache must not replace newer conditions; it is retried instead.
             written = self.client.patch_status(
-                self.kind.gvk, rctx.name, rctx.namespace, {"status": runtime_patch}, ctx=rctx.ctx
+                self.kind.gvk,
+                rctx.name,
+                rctx.namespace,
+                {
+                    "metadata": {"resourceVersion": rctx.runtime["metadata"]["resourceVersion"]},
+                    "status": runtime_patch,
+                },
+                ctx=rctx.ctx,
             )
             rctx.runtime["status"] = written.get("status") or {}
             rctx.runtime_status = copy.deepcopy(rctx.runtime["status"])

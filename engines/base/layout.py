@@ -21,7 +21,6 @@ FUSE = "fuse"
 DATASET_LABEL = "fluid.io/dataset"
 PLACEMENT_LABEL = "fluid.io/dataset-placement"
 MANAGED_BY_LABEL = "fluid.io/managed-by"
-LABEL_VALUE_LIMIT = 63
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,7 @@ class Layout:
     def dataset_id(self) -> str:
         """The `fluid.io/dataset-id` label value: `<ns>-<name>`, or the Dataset's UID when that
         would not fit a label value (as upstream)."""
-        value = dataset_id(self.namespace, self.name)
-        return self.dataset_uid if len(value) > LABEL_VALUE_LIMIT and self.dataset_uid else value
+        return dataset_id(self.namespace, self.name, self.dataset_uid)
 
     @property
     def master(self) -> str:

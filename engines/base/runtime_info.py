@@ -18,9 +18,10 @@ EXCLUSIVE = "Exclusive"
 SHARED = "Shared"
 
 
-def dataset_id(namespace: str, name: str) -> str:
-    """The value of `fluid.io/dataset-id` on the Dataset, the runtime, the PV and the PVC."""
-    return f"{namespace}-{name}"
+def dataset_id(namespace: str, name: str, dataset_uid: str = "") -> str:
+    """The value of `fluid.io/dataset-id` on the Dataset, the runtime, the PV and the PVC:
+    `<ns>-<name>`, or the Dataset's UID where that would not fit a label value (as upstream)."""
+    return namespaced_key("", namespace, name, dataset_uid)
 
 
 def namespaced_key(prefix: str, namespace: str, name: str, dataset_uid: str = "") -> str:
@@ -56,7 +57,7 @@ class RuntimeInfo:
 
     @property
     def dataset_id(self) -> str:
-        return dataset_id(self.namespace, self.name)
+        return dataset_id(self.namespace, self.name, self.owner_dataset_uid)
 
     def _key(self, prefix: str) -> str:
         return namespaced_key(prefix, self.namespace, self.name, self.owner_dataset_uid)

@@ -129,7 +129,9 @@ def bind_dataset(ctx: ReconcileRequestContext, runtime_type: str) -> None:
     entry = runtime_entry(ctx, runtime_type)
     others = [r for r in status.get("runtimes") or [] if r.get("category") != ctx.category]
     status["runtimes"] = [*others, entry]
-    status["mounts"] = list(ctx.dataset_spec.get("mounts") or [])
+    # The mounts the cache serves: set when first bound; afterwards only the engine's UFS update
+    # changes them, so the difference from spec.mounts tells it what to mount or unmount.
+    status.setdefault("mounts", list(ctx.dataset_spec.get("mounts") or []))
     set_condition(
         status,
         "Ready",

@@ -16,7 +16,7 @@ from controllers.kinds import DATASET, RuntimeKind
 from controllers.runtime import RuntimeReconciler
 from engines.base import Engine, ReconcileRequestContext, ValidationError, WaitingFor
 from engines.factory import EngineFactory
-from fluidpy.client import GVK
+from fluidpy.client import GVK, Conflict
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 
@@ -74,7 +74,8 @@ class MemoryClient:
         self.writes.append((verb, gvk.kind, name))
         current = self.objects[(gvk.kind, namespace or "", name)]
         wanted_version = patch.get("metadata", {}).get("resourceVersion")
-        assert wanted_version in (None, current["metadata"]["resourceVersion"]), "conflict"
+        if wanted_version not in (None, current["metadata"]["resourceVersion"]):
+            raise Conflict(409, "Conflict", f"{gvk.kind} {name} was modified")
         updated = apply_merge_patch(current, patch)
         self.put(updated)
         return copy.deepcopy(updated)
@@ -377,3 +378,32 @@ def test_the_dataset_kind_constant_names_fluids_dataset() -> None:
         "v1alpha1",
         "Dataset",
     )
+
+
+def test_a_write_conflict_redoes_the_pass_with_backoff_and_without_an_error() -> None:
+    harness = Harness()
+    harness.reconcile()
+    stale = copy.deepcopy(harness.runtime)
+    harness.client.put(harness.runtime)
+    harness.engine.ready = False
+    fresh_get = harness.client.get
+
+    def stale_runtime(gvk: GVK, name: str, namespace: str | None = None, **_: Any) -> Any:
+        if gvk.kind == "JindoRuntime":
+            return copy.deepcopy(stale)
+        return fresh_get(gvk, name, namespace)
+
+    harness.client.get = stale_runtime  # type: ignore[method-assign]
+
+    assert harness.reconcile() == Result(requeue=True)
+    assert harness.ready_condition()["status"] == "True"
+
+
+def test_a_dataset_id_too_long_for_a_label_value_falls_back_to_the_datasets_uid() -> None:
+    long_name = "d" * 60
+    harness = Harness(long_name)
+
+    harness.reconcile()
+
+    assert harness.runtime["metadata"]["labels"]["fluid.io/dataset-id"] == f"uid-{long_name}"
+    assert harness.dataset["metadata"]["labels"]["fluid.io/dataset-id"] == f"uid-{long_name}"
