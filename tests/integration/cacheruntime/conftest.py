@@ -162,20 +162,3 @@ def kube(cluster: LocalCluster, namespace: str, manager: Any) -> Iterator[Kube]:
         yield helper
     finally:
         helper.cleanup()
-
-
-@pytest.fixture
-def kube_in(cluster: LocalCluster, manager: Any) -> Iterator[Callable[[str], Kube]]:
-    """`kube_in(namespace)`: the helper for a namespace the test made itself."""
-    made: list[Kube] = []
-
-    def make(namespace: str) -> Kube:
-        helper = Kube(cluster, namespace)
-        made.append(helper)
-        return helper
-
-    try:
-        yield make
-    finally:
-        for helper in made:
-            helper.cleanup()

@@ -3,20 +3,16 @@
 Cases the CRDs already refuse (a workload kind other than the three, a headless Service on a
 non-StatefulSet) are refused by the API server with the field named; the engine refuses them
 too for classes stored under an older CRD (tests/unit/engines/cacheruntime/test_validation.py).
-Test names stay short: `<namespace>-<name>` must fit a 63-character label value.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from engines.cacheruntime.naming import CLASS_GVK, DATASET_GVK, RUNTIME_GVK, STATEFULSET
 from fluidpy.client import Invalid
-from fluidpy.testing import LocalCluster
 
 pytestmark = pytest.mark.integration
 
@@ -145,21 +141,7 @@ def test_missing_secret(kube: Any) -> None:
     kube.wait_bound("p2p-demo")
 
 
-@pytest.fixture
-def short_namespace(cluster: LocalCluster, kube_in: Any) -> Iterator[Any]:
-    """A namespace with a name short enough for a 46-character runtime name to be labelled."""
-    name = f"crt-{secrets.token_hex(3)}"
-    cluster.request("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
-    helper = kube_in(name)
-    try:
-        yield helper
-    finally:
-        helper.cleanup()
-        cluster.request("DELETE", f"/api/v1/namespaces/{name}")
-
-
-def test_name_too_long(short_namespace: Any) -> None:
-    kube = short_namespace
+def test_name_too_long(kube: Any) -> None:
     name = "a-cache-whose-name-is-longer-than-a-pod-allows"  # 46: "<name>-master" has 53
     objects = kube.sample("masterslave.yaml", class_suffix=True)
     for kind in ("Dataset", "CacheRuntime"):

@@ -1,8 +1,4 @@
-"""P2P and ClientOnly classes, and a Deployment client, from the samples.
-
-Test names stay short: the namespace is named after the test, and `<namespace>-<name>` must fit
-the 63 characters of the fluid.io/dataset-id label value.
-"""
+"""P2P and ClientOnly classes, and a Deployment client, from the samples."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Changes after setup reach the workloads and the runtime config on the next reconcile.
-
-Test names stay short: the namespace is named after the test, and `<namespace>-<name>` must fit
-the 63 characters of the fluid.io/dataset-id label value.
-"""
+"""Changes after setup reach the workloads and the runtime config on the next reconcile."""
 
 from __future__ import annotations
 
