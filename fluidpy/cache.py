@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fluidpy.client import GVK, Client, parse_field_selector, parse_label_selector
+from fluidpy.client import GVK, SECRET, Client, parse_field_selector, parse_label_selector
 from fluidpy.context import Context
 from fluidpy.informer import (
     NAMESPACE_INDEX,
@@ -27,6 +27,7 @@ from fluidpy.informer import (
     WatchSettings,
     default_transform,
     key_for,
+    without_secret_values,
 )
 
 
@@ -46,6 +47,13 @@ class KindOptions:
     namespaces: Sequence[str] | None = None
     label_selector: str | None = None
     field_selector: str | None = None
+    transform: Transform | None = None
+    """Replaces the cache's transform for this kind."""
+
+
+SECRET_OPTIONS = KindOptions(transform=without_secret_values)
+"""Secrets are cached without their values unless `by_kind` says otherwise (see
+without_secret_values); Client reads Secrets from the API by default."""
 
 
 class Cache:
@@ -71,7 +79,7 @@ class Cache:
         self._client = client.live
         self._namespaces = tuple(namespaces) if namespaces else None
         self._resync_period = resync_period
-        self._by_kind = dict(by_kind or {})
+        self._by_kind = {SECRET: SECRET_OPTIONS, **(by_kind or {})}
         self._transform = transform
         self._settings = settings
         self._lock = threading.Lock()
@@ -92,7 +100,7 @@ class Cache:
                 namespaces=namespaces,
                 label_selector=options.label_selector,
                 field_selector=options.field_selector,
-                transform=self._transform,
+                transform=options.transform or self._transform,
                 resync_period=self._resync_period,
                 settings=self._settings,
             )

@@ -31,6 +31,7 @@ from fluidpy.informer.transform import (
     default_transform,
     share_strings,
     strip_managed_fields,
+    without_secret_values,
 )
 
 __all__ = [
@@ -56,4 +57,5 @@ __all__ = [
     "owner_key",
     "share_strings",
     "strip_managed_fields",
+    "without_secret_values",
 ]

@@ -52,3 +52,11 @@ def default_transform(obj: dict[str, Any]) -> dict[str, Any]:
     """Strip managedFields and share strings: the informer's default."""
     compact: dict[str, Any] = share_strings(strip_managed_fields(obj))
     return compact
+
+
+def without_secret_values(obj: dict[str, Any]) -> dict[str, Any]:
+    """A Secret kept as metadata only: watching Secrets tells a controller that one exists or
+    changed, and the values never sit in its memory (reads of Secrets go to the API)."""
+    obj.pop("data", None)
+    obj.pop("stringData", None)
+    return default_transform(obj)

@@ -4,7 +4,12 @@ import copy
 import json
 from typing import Any
 
-from fluidpy.informer import default_transform, share_strings, strip_managed_fields
+from fluidpy.informer import (
+    default_transform,
+    share_strings,
+    strip_managed_fields,
+    without_secret_values,
+)
 from fluidpy.informer.transform import SHARED_VALUE_MAX
 
 POD: dict[str, Any] = {
@@ -56,3 +61,16 @@ def test_default_transform_strips_and_shares() -> None:
     result = default_transform(json.loads(json.dumps(POD)))
     assert "managedFields" not in result["metadata"]
     assert result["spec"] == POD["spec"]
+
+
+def test_secrets_are_cached_without_their_values() -> None:
+    secret = {
+        "metadata": {"name": "creds", "namespace": "ns", "managedFields": [{"manager": "x"}]},
+        "type": "Opaque",
+        "data": {"token": "c2VjcmV0"},
+        "stringData": {"token": "secret"},
+    }
+
+    cached = without_secret_values(secret)
+
+    assert cached == {"metadata": {"name": "creds", "namespace": "ns"}, "type": "Opaque"}

@@ -17,6 +17,7 @@ from engines.cacheruntime.naming import (
     SERVICE,
     STATEFULSET,
 )
+from fluidpy.client import SECRET
 
 pytestmark = pytest.mark.integration
 
@@ -312,3 +313,12 @@ def test_the_secret_values_appear_in_no_object_the_runtime_produced(seed: dict[s
     text = repr(produced)
     for value in ("demo-token", "demo-access-key", "demo-secret-key"):
         assert value not in text
+
+
+def test_the_manager_caches_the_secret_without_its_values(
+    seed: dict[str, Any], manager: Any
+) -> None:
+    cached = manager.cache.list(SECRET, seed["kube"].namespace)
+
+    assert "jfs-secret" in [secret["metadata"]["name"] for secret in cached]
+    assert all("data" not in secret and "stringData" not in secret for secret in cached)
