@@ -20,7 +20,9 @@ def test_build_without_go_says_what_is_missing_and_how_to_fix_it(tmp_path: Path)
     result = subprocess.run(
         ["bash", str(REPO / "hack/localcluster/build.sh")],
         env={**os.environ, "PATH": path_without_go, "FLUIDPY_CACHE_DIR": str(tmp_path)},
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1
     assert "no Go toolchain" in result.stderr

@@ -37,8 +37,10 @@ def test_every_binding_names_the_managers_service_account() -> None:
     for path in sorted(RBAC.glob("*.yaml")):
         for document in yaml.safe_load_all(path.read_text()):
             if document and document.get("kind") in ("ClusterRoleBinding", "RoleBinding"):
-                assert document["subjects"] == [{
-                    "kind": "ServiceAccount",
-                    "name": "fluidpy-controller-manager",
-                    "namespace": "fluid-system",
-                }]
+                assert document["subjects"] == [
+                    {
+                        "kind": "ServiceAccount",
+                        "name": "fluidpy-controller-manager",
+                        "namespace": "fluid-system",
+                    }
+                ]
