@@ -24,6 +24,7 @@ from fluidpy_cli import cluster
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "config" / "samples" / "cacheruntime" / "demofs.yaml"
+CRDS = REPO / "config" / "crd" / "bases"
 STEPS = 5
 
 
@@ -37,7 +38,7 @@ def start_cluster(name: str) -> Path:
         kubeconfig = cluster.kubeconfig(name)
         print("  already running", flush=True)
     except cluster.ClusterCommandError:
-        kubeconfig = cluster.create(name, nodes=3)
+        kubeconfig = cluster.create(name, nodes=3, crds=[CRDS])
     return kubeconfig
 
 

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from fluidpy.testing import BinariesNotFound, find_binaries
@@ -45,7 +46,7 @@ def _supervisor_pid(directory: Path) -> int | None:
     return pid
 
 
-def create(name: str, nodes: int) -> Path:
+def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
     directory = cluster_dir(name)
     if _supervisor_pid(directory) is not None:
         raise ClusterCommandError(
@@ -139,13 +140,22 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         sub.add_argument("--name", default=DEFAULT_NAME, help=f"default: {DEFAULT_NAME}")
         if action == "create":
             sub.add_argument("--nodes", type=int, default=3, help="fake nodes (default: 3)")
+            sub.add_argument(
+                "--crds",
+                type=Path,
+                action="append",
+                default=[],
+                metavar="PATH",
+                help="CRD manifests (a file, or a directory of *.yaml) to install before the "
+                "controller manager starts, so garbage collection knows their kinds at once",
+            )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "create":
-            print(create(args.name, args.nodes))
+            print(create(args.name, args.nodes, args.crds))
         elif args.action == "kubeconfig":
             print(kubeconfig(args.name))
         else:

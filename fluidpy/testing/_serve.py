@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from fluidpy.testing.localcluster import LocalCluster
+from fluidpy.testing.localcluster import LocalCluster, read_manifests
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,12 +20,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", required=True)
     parser.add_argument("--nodes", type=int, required=True)
     parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--crds", type=Path, action="append", default=[])
     args = parser.parse_args(argv)
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    cluster = LocalCluster(name=args.name, nodes=args.nodes, directory=args.dir)
+    cluster = LocalCluster(
+        name=args.name, nodes=args.nodes, directory=args.dir, crds=read_manifests(args.crds)
+    )
     try:
         cluster.start(progress=lambda message: print(message, flush=True))
     except Exception as error:

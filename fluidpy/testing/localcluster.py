@@ -599,3 +599,13 @@ def running_cluster(**options: Any) -> Iterator[LocalCluster]:
         yield cluster.start()
     finally:
         cluster.stop()
+
+
+def read_manifests(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """Every YAML document in the given files, and in the *.yaml files of given directories."""
+    documents: list[dict[str, Any]] = []
+    for path in paths:
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        for file in files:
+            documents.extend(d for d in yaml.safe_load_all(file.read_text()) if d)
+    return documents

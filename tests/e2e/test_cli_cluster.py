@@ -14,6 +14,8 @@ from kubernetes import client, config
 
 from fluidpy_cli.cluster import cluster_dir
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def fluidpy(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -43,7 +45,16 @@ def process_alive(pid: int) -> bool:
 
 def test_create_use_and_delete_a_cluster() -> None:
     name = f"cli-{secrets.token_hex(3)}"
-    created = fluidpy("cluster", "create", "--name", name, "--nodes", "2")
+    created = fluidpy(
+        "cluster",
+        "create",
+        "--name",
+        name,
+        "--nodes",
+        "2",
+        "--crds",
+        str(REPO / "config/crd/bases"),
+    )
     assert created.returncode == 0, created.stderr
     kubeconfig = created.stdout.strip()
     try:
@@ -52,6 +63,8 @@ def test_create_use_and_delete_a_cluster() -> None:
         api = config.new_client_from_config(config_file=kubeconfig)
         nodes = client.CoreV1Api(api).list_node().items
         assert sorted(n.metadata.name for n in nodes) == [f"{name}-node-0", f"{name}-node-1"]
+        crds = client.ApiextensionsV1Api(api).list_custom_resource_definition().items
+        assert "datasets.data.fluid.io" in {crd.metadata.name for crd in crds}
         ready = json.loads((cluster_dir(name) / "ready").read_text())
         assert set(ready["processes"]) == {
             "etcd",
