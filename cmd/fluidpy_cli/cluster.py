@@ -72,6 +72,7 @@ def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
                 str(nodes),
                 "--dir",
                 str(directory),
+                *[f"--crds={path.resolve()}" for path in crds],
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
