@@ -82,6 +82,9 @@ def test_scaling_workers_2_4_1(kube: Any, bound: Any) -> None:
 
 
 def test_new_pod_ip_reaches_config(kube: Any, bound: Any) -> None:
+    """A recreated pod is listed with its IP, and so is an IP that changes later. kwok may hand
+    a recreated pod the IP its predecessor freed, so the change is made explicit: the pod's
+    status is given an address no pod had."""
     kube.eventually(lambda: config_lists(kube, "worker", 2), "both workers in the config")
     [old] = [p for p in kube.pods(NAME, "worker") if p["metadata"]["name"].endswith("-0")]
     kube.delete(POD, old["metadata"]["name"])
@@ -97,14 +100,27 @@ def test_new_pod_ip_reaches_config(kube: Any, bound: Any) -> None:
         return None
 
     new = kube.eventually(replaced, "the recreated worker pod with an IP")
+    name = new["metadata"]["name"]
     kube.eventually(
         lambda: (
-            {"podName": new["metadata"]["name"], "podIP": new["status"]["podIP"]}
+            {"podName": name, "podIP": new["status"]["podIP"]}
             in kube.runtime_config(NAME)["topology"]["worker"]["podConfigs"]
         ),
-        "the new pod's IP in the runtime config",
+        "the recreated pod in the runtime config",
     )
-    assert new["status"]["podIP"] != old["status"]["podIP"]
+
+    fresh_ip = "10.244.254.17"
+    kube.client.patch_status(
+        POD, name, kube.namespace, {"status": {"podIP": fresh_ip, "podIPs": [{"ip": fresh_ip}]}}
+    )
+
+    kube.eventually(
+        lambda: (
+            {"podName": name, "podIP": fresh_ip}
+            in kube.runtime_config(NAME)["topology"]["worker"]["podConfigs"]
+        ),
+        "the pod's new IP in the runtime config",
+    )
 
 
 def test_changes_reach_workloads(kube: Any, bound: Any) -> None:
