@@ -181,16 +181,19 @@ def test_the_scheduler_runs_the_latest_callback_of_a_key_and_skips_cancelled_one
     done = threading.Event()
     now = scheduler._clock()
 
-    scheduler.schedule("a", now, lambda: ran.append("a-first"))
-    scheduler.schedule("a", now, lambda: ran.append("a-second"))
-    scheduler.schedule("b", now, lambda: ran.append("b"))
+    # Due half a second ahead, so replacing and cancelling happen before the scheduler's thread
+    # may run anything (a callback due "now" could run between two of these lines).
+    soon = now + 0.5
+    scheduler.schedule("a", soon, lambda: ran.append("a-first"))
+    scheduler.schedule("a", soon, lambda: ran.append("a-second"))
+    scheduler.schedule("b", soon, lambda: ran.append("b"))
     scheduler.cancel("b")
 
     def last() -> None:
         ran.append("c")
         done.set()
 
-    scheduler.schedule("c", now + 0.05, last)
+    scheduler.schedule("c", soon + 0.05, last)
 
     assert done.wait(30)
     assert ran == ["a-second", "c"]
