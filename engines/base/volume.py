@@ -17,7 +17,7 @@ from engines.base.runtime_info import (
     DATASET_ID_LABEL,
     RuntimeInfo,
 )
-from fluidpy.client import GVK, Client
+from fluidpy.client import GVK, AlreadyExists, Client
 
 PV = GVK("", "v1", "PersistentVolume")
 PVC = GVK("", "v1", "PersistentVolumeClaim")
@@ -113,33 +113,36 @@ def _created_by_us(obj: dict[str, Any] | None) -> bool:
 def create_volume(
     ctx: ReconcileRequestContext, info: RuntimeInfo, *, fuse_path: str, mount_type: str
 ) -> None:
-    """Create the PV and PVC unless they exist; an object of the same name made by someone
-    else is reported, never overwritten. Our PVC, read from the informer cache, means both
-    exist: the PV is created first, so a steady runtime costs no request here."""
+    """Create the PV, then the PVC, unless they exist; an object of the same name made by
+    someone else is reported, never overwritten.
+
+    Our PVC in the informer cache means both exist (the PV is created first), so a steady
+    runtime costs no request here; otherwise each object is created outright and only read
+    back when the API server says it already exists.
+    """
     if ctx.dataset is None:
         raise EngineError("the Dataset disappeared before its volume could be created")
-    client = ctx.client
-    if _created_by_us(client.get(PVC, info.name, info.namespace)):
+    if _created_by_us(ctx.client.get(PVC, info.name, info.namespace)):
         return
-    pv = client.get(PV, info.persistent_volume_name)
-    if pv is None:
-        client.create(
-            render_persistent_volume(info, ctx.dataset, fuse_path=fuse_path, mount_type=mount_type),
-            ctx=ctx.ctx,
+    pv = render_persistent_volume(info, ctx.dataset, fuse_path=fuse_path, mount_type=mount_type)
+    _create_unless_ours(ctx, pv, f"PersistentVolume {info.persistent_volume_name}")
+    pvc = render_persistent_volume_claim(info, ctx.dataset)
+    _create_unless_ours(ctx, pvc, f"PersistentVolumeClaim {info.namespace}/{info.name}")
+
+
+def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any], what: str) -> None:
+    try:
+        ctx.client.create(obj, ctx=ctx.ctx)
+    except AlreadyExists:
+        metadata = obj["metadata"]
+        existing = ctx.client.live.get(
+            GVK.of_object(obj), metadata["name"], metadata.get("namespace"), ctx=ctx.ctx
         )
-    elif not _created_by_us(pv):
-        raise EngineError(
-            f"PersistentVolume {info.persistent_volume_name} exists but was not created by Fluid; "
-            "delete or rename it so the Dataset's volume can be created"
-        )
-    pvc = client.get(PVC, info.name, info.namespace)
-    if pvc is None:
-        client.create(render_persistent_volume_claim(info, ctx.dataset), ctx=ctx.ctx)
-    elif not _created_by_us(pvc):
-        raise EngineError(
-            f"PersistentVolumeClaim {info.namespace}/{info.name} exists but was not created by "
-            "Fluid; delete or rename it so the Dataset's volume can be created"
-        )
+        if existing is not None and not _created_by_us(existing):
+            raise EngineError(
+                f"{what} exists but was not created by Fluid; delete or rename it so the "
+                "Dataset's volume can be created"
+            ) from None
 
 
 def pods_using_claim(client: Client, namespace: str, claim: str) -> list[str]:

@@ -268,3 +268,34 @@ def test_an_engine_that_raises_is_reported_and_other_runtimes_carry_on(
         lambda: client.get(RUNTIME, "broken", namespace) is None,
         "the broken runtime's deletion to finish",
     )
+
+
+def test_a_claim_of_the_same_name_made_by_someone_else_is_reported_not_overwritten(
+    running: Manager, client: Client, namespace: str
+) -> None:
+    client.create(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "taken", "namespace": namespace},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "manual",
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        }
+    )
+    client.create(dataset(namespace, "taken"))
+    client.create(runtime(namespace, "taken"))
+
+    event = wait_for(
+        lambda: warning_with(client, namespace, "taken", "ErrorProcessRuntime"),
+        "an event about the foreign claim",
+    )
+    assert (
+        f"PersistentVolumeClaim {namespace}/taken exists but was not created by Fluid"
+        in (event["message"])
+    )
+    claim = client.get(PVC, "taken", namespace)
+    assert claim is not None
+    assert claim["spec"]["storageClassName"] == "manual"
