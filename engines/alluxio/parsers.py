@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from engines.base.cache_system import UfsUsage
-from engines.base.exec import UnexpectedOutput
+from engines.base.exec import UnexpectedOutput, output_lines
 from engines.base.units import parse_human_bytes, percentage
 
 REPORT_SUMMARY = "alluxio fsadmin report summary"
@@ -28,13 +28,6 @@ THROUGHPUT_REMOTE = "Cluster.BytesReadRemoteThroughput"
 THROUGHPUT_UFS = "Cluster.BytesReadUfsThroughput"
 
 
-def _lines(command: str, output: str) -> list[str]:
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    if not lines:
-        raise UnexpectedOutput(command, "it printed nothing", output)
-    return lines
-
-
 def _size(command: str, text: str, output: str) -> int:
     try:
         return parse_human_bytes(text)
@@ -45,7 +38,7 @@ def _size(command: str, text: str, output: str) -> int:
 def parse_report_summary(output: str) -> tuple[int, int]:
     """(capacity, used) bytes from `Total Capacity:` and `Used Capacity:`."""
     found: dict[str, int] = {}
-    for line in _lines(REPORT_SUMMARY, output):
+    for line in output_lines(REPORT_SUMMARY, output):
         for key in ("Total Capacity:", "Used Capacity:"):
             if line.startswith(key):
                 found[key] = _size(REPORT_SUMMARY, line[len(key) :].strip(), output)
@@ -58,7 +51,7 @@ def parse_report_summary(output: str) -> tuple[int, int]:
 def parse_mount_table(output: str) -> dict[str, str]:
     """Mounted path -> under file system, from lines `<ufs>  on  <path>  (<details>)`."""
     table: dict[str, str] = {}
-    for line in _lines(MOUNT_TABLE, output):
+    for line in output_lines(MOUNT_TABLE, output):
         fields = line.split()
         if len(fields) < 3 or fields[1] != "on":
             raise UnexpectedOutput(MOUNT_TABLE, f"line {line!r} is not '<ufs> on <path>'", output)
@@ -69,7 +62,7 @@ def parse_mount_table(output: str) -> dict[str, str]:
 def parse_count(output: str) -> UfsUsage:
     """Files and bytes from the two lines `File Count  Folder Count  Folder Size` and
     `<files>  <folders>  <bytes>`."""
-    lines = _lines(COUNT, output)
+    lines = output_lines(COUNT, output)
     if len(lines) != 2 or not lines[0].startswith("File Count"):
         raise UnexpectedOutput(COUNT, "expected a header line and one line of counts", output)
     fields = lines[1].replace(",", "").split()
@@ -94,7 +87,7 @@ class ReadMetrics:
 def parse_metrics(output: str) -> ReadMetrics:
     """The read counters and gauges from lines `<name>  (Type: <TYPE>, Value: <value>)`."""
     values: dict[str, str] = {}
-    for line in _lines(REPORT_METRICS, output):
+    for line in output_lines(REPORT_METRICS, output):
         match = _METRIC.match(line)
         if match:
             values[match["name"]] = match["value"].strip()

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.v1alpha1.common import RuntimeConditionType
 from engines.base.status import NOT_READY, PARTIAL_READY, READY, phase_of, set_condition
 
-MASTER_INITIALIZED = "MasterInitialized"
-MASTER_READY = "MasterReady"
-WORKERS_INITIALIZED = "WorkersInitialized"
-WORKERS_READY = "WorkersReady"
-WORKERS_SCALED_IN = "WorkersScaledIn"
-WORKERS_SCALED_OUT = "WorkersScaledOut"
-FUSES_READY = "FusesReady"
+MASTER_INITIALIZED = RuntimeConditionType.MASTER_INITIALIZED
+MASTER_READY = RuntimeConditionType.MASTER_READY
+WORKERS_INITIALIZED = RuntimeConditionType.WORKERS_INITIALIZED
+WORKERS_READY = RuntimeConditionType.WORKERS_READY
+WORKERS_SCALED_IN = RuntimeConditionType.WORKERS_SCALED_IN
+WORKERS_SCALED_OUT = RuntimeConditionType.WORKERS_SCALED_OUT
+FUSES_READY = RuntimeConditionType.FUSES_READY
 
 
 def _counts(workload: dict[str, Any] | None) -> tuple[int, int, int, int]:

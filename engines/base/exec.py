@@ -104,6 +104,15 @@ class UnexpectedOutput(EngineError):
         self.output = output
 
 
+def output_lines(command: str, output: str) -> list[str]:
+    """The non-blank lines of a command's output, stripped; no output at all is an error, so a
+    parser never reports zeros for a command that said nothing."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if not lines:
+        raise UnexpectedOutput(command, "it printed nothing", output)
+    return lines
+
+
 class PodExec(Protocol):
     """Runs a command in a container of a pod and returns its standard output."""
 

@@ -7,7 +7,7 @@ needs is missing or malformed, never returning a guess.
 from __future__ import annotations
 
 from engines.base.cache_system import UfsUsage
-from engines.base.exec import UnexpectedOutput
+from engines.base.exec import UnexpectedOutput, output_lines
 from engines.base.units import parse_human_bytes
 
 REPORT = "jindocache -report"
@@ -16,20 +16,13 @@ COUNT = "jindo fs -count"
 MEMORY = "MEM"
 
 
-def _lines(command: str, output: str) -> list[str]:
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    if not lines:
-        raise UnexpectedOutput(command, "it printed nothing", output)
-    return lines
-
-
 def parse_report(output: str, medium: str) -> tuple[int, int]:
     """(capacity, used) bytes of the medium the cache uses: the `MEM` lines for a memory
     cache, the `Disk` lines otherwise."""
     kind = "MEM" if medium == MEMORY else "Disk"
     keys = (f"Total {kind} Capacity:", f"Used {kind} Capacity:")
     found: dict[str, int] = {}
-    for line in _lines(REPORT, output):
+    for line in output_lines(REPORT, output):
         for key in keys:
             if line.startswith(key):
                 text = line[len(key) :].strip()
@@ -59,7 +52,7 @@ def parse_mount_table(output: str) -> set[str]:
 
 def parse_count(output: str) -> UfsUsage:
     """Files and bytes from Hadoop's count line `<dirs> <files> <bytes> <path>`."""
-    lines = _lines(COUNT, output)
+    lines = output_lines(COUNT, output)
     fields = lines[-1].replace(",", "").split()
     if len(fields) < 4 or not all(field.isdigit() for field in fields[:3]):
         raise UnexpectedOutput(COUNT, "expected '<dirs> <files> <bytes> <path>'", output)
