@@ -7,11 +7,11 @@ keeps the Dataset (and therefore its cache) alive, with an event naming the pods
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import structlog
 
+from api.v1alpha1.base import is_dns1035_label
 from controllers.kinds import DATASET
 from engines.base.volume import PVC, pods_using_claim
 from fluidpy.client import Client
@@ -23,7 +23,6 @@ log = structlog.get_logger("controllers.dataset")
 
 FINALIZER = "fluid-dataset-controller-finalizer"
 NOT_BOUND = "NotBound"
-DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
 class DatasetReconciler:
@@ -39,7 +38,7 @@ class DatasetReconciler:
         finalizers = list(metadata.get("finalizers") or [])
         if metadata.get("deletionTimestamp"):
             return self._delete(ctx, dataset, finalizers)
-        if not (DNS1035_LABEL.match(request.name) and len(request.name) <= 63):
+        if not is_dns1035_label(request.name):
             self.recorder.event(
                 dataset,
                 "Warning",

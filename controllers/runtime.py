@@ -15,13 +15,13 @@ the queue's per-key backoff; a bad spec waits for the spec to change.
 from __future__ import annotations
 
 import copy
-import re
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
+from api.v1alpha1.base import is_dns1035_label
 from controllers.kinds import DATASET, RuntimeKind
 from engines.base import Engine, EngineError, ReconcileRequestContext, ValidationError, WaitingFor
 from engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
@@ -35,7 +35,6 @@ from fluidpy.patch import merge_patch
 
 log = structlog.get_logger("controllers.runtime")
 
-DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 READY = "Ready"
 """The runtime's summary condition: True once bound; otherwise its reason says what blocks it."""
 WARNING = "Warning"
@@ -160,7 +159,7 @@ class RuntimeReconciler:
     # Phases ----------------------------------------------------------------------------
 
     def _check_name(self, rctx: ReconcileRequestContext) -> None:
-        if DNS1035_LABEL.match(rctx.name) and len(rctx.name) <= 63:
+        if is_dns1035_label(rctx.name):
             return
         self._report(
             rctx,

@@ -19,6 +19,7 @@ docstrings become descriptions (shown by ``kubectl explain``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Self
 
@@ -165,15 +166,23 @@ class Scale:
 
 AGE_COLUMN = PrinterColumn("Age", ".metadata.creationTimestamp", "date")
 
+DNS1035_LABEL = "^[a-z]([-a-z0-9]*[a-z0-9])?$"
+DNS1035_MAX_LENGTH = 63
+DNS1035_NAME_MESSAGE = (
+    "metadata.name must be a DNS-1035 label: at most 63 characters of lower-case letters, "
+    "digits and '-', starting with a letter and ending with a letter or digit "
+    "(e.g. 'my-data'); choose such a name"
+)
 DNS1035_NAME_RULE: JsonDict = {
-    "rule": "size(self) <= 63 && self.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
-    "message": (
-        "metadata.name must be a DNS-1035 label: at most 63 characters of lower-case letters, "
-        "digits and '-', starting with a letter and ending with a letter or digit "
-        "(e.g. 'my-data'); choose such a name"
-    ),
+    "rule": f"size(self) <= {DNS1035_MAX_LENGTH} && self.matches('{DNS1035_LABEL}')",
+    "message": DNS1035_NAME_MESSAGE,
 }
 """Runtimes and Datasets name derived workloads and services, which need DNS-1035 labels."""
+
+
+def is_dns1035_label(name: str) -> bool:
+    """The CRDs' name rule, for objects created where those CRDs did not check it."""
+    return len(name) <= DNS1035_MAX_LENGTH and re.fullmatch(DNS1035_LABEL, name) is not None
 
 
 class Resource(FluidModel):

@@ -1,7 +1,7 @@
 """The testing kit: a real local control plane and pytest fixtures for it."""
 
 from fluidpy.testing._binaries import Binaries, BinariesNotFound, find_binaries
-from fluidpy.testing.localcluster import ClusterStartError, LocalCluster, running_cluster
+from fluidpy.testing.localcluster import ClusterStartError, LocalCluster
 from fluidpy.testing.waiting import wait_for
 
 __all__ = [
@@ -10,6 +10,5 @@ __all__ = [
     "ClusterStartError",
     "LocalCluster",
     "find_binaries",
-    "running_cluster",
     "wait_for",
 ]

@@ -26,7 +26,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -589,16 +589,6 @@ def _node_schedulable(node: dict[str, Any]) -> bool:
         for t in node.get("spec", {}).get("taints", [])
     )
     return ready and not tainted
-
-
-@contextlib.contextmanager
-def running_cluster(**options: Any) -> Iterator[LocalCluster]:
-    """`with running_cluster(nodes=3) as cluster:` starts a cluster and always stops it."""
-    cluster = LocalCluster(**options)
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
 
 
 def read_manifests(paths: Sequence[Path]) -> list[dict[str, Any]]:
