@@ -13,7 +13,7 @@ from typing import Any
 
 from kubernetes.client import ApiextensionsV1Api
 
-from api import crdgen
+from fluidpy.api import crdgen
 
 FIELD_MANAGER = "fluidpy-crds"
 """The field manager owning the CRDs; force-applying under it takes over from earlier installers."""

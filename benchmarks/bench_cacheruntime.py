@@ -39,9 +39,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from api.install import install_crds
-from engines.cacheruntime.naming import CLASS_GVK, DATASET_GVK
+from fluidpy.api.install import install_crds
 from fluidpy.client import GVK, Client
+from fluidpy.engines.cacheruntime.naming import CLASS_GVK, DATASET_GVK
 from fluidpy.testing import LocalCluster
 
 NAMESPACE = GVK("", "v1", "Namespace")

@@ -6,8 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from controllers.dataset import DatasetReconciler
-from controllers.kinds import (
+from fluidpy.controller import (
+    AnnotationsChanged,
+    GenerationChanged,
+    LabelsChanged,
+    ObjectPredicate,
+    Request,
+    request_for_object,
+)
+from fluidpy.controllers.dataset import DatasetReconciler
+from fluidpy.controllers.kinds import (
     ALLUXIO_RUNTIME,
     BUILTIN_KINDS,
     CACHE_RUNTIME,
@@ -17,17 +25,9 @@ from controllers.kinds import (
     RuntimeKind,
     RuntimeMapper,
 )
-from controllers.runtime import RuntimeReconciler, RuntimeReconcilerOptions
-from engines.base.volume import PVC, claims_of_pod
-from engines.factory import EngineFactory, default_factory
-from fluidpy.controller import (
-    AnnotationsChanged,
-    GenerationChanged,
-    LabelsChanged,
-    ObjectPredicate,
-    Request,
-    request_for_object,
-)
+from fluidpy.controllers.runtime import RuntimeReconciler, RuntimeReconcilerOptions
+from fluidpy.engines.base.volume import PVC, claims_of_pod
+from fluidpy.engines.factory import EngineFactory, default_factory
 from fluidpy.manager import Manager
 from fluidpy.workqueue import RateLimiter
 

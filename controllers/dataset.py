@@ -11,15 +11,15 @@ from typing import Any
 
 import structlog
 
-from api.v1alpha1.base import is_dns1035_label
-from controllers.kinds import DATASET
-from engines.base.volume import PVC, pods_using_claim
+from fluidpy.api.v1alpha1.base import is_dns1035_label
 from fluidpy.client import Client
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
+from fluidpy.controllers.kinds import DATASET
+from fluidpy.engines.base.volume import PVC, pods_using_claim
 from fluidpy.events import EventRecorder
 
-log = structlog.get_logger("controllers.dataset")
+log = structlog.get_logger("fluidpy.controllers.dataset")
 
 FINALIZER = "fluid-dataset-controller-finalizer"
 NOT_BOUND = "NotBound"

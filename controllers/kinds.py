@@ -62,19 +62,19 @@ CACHE_RUNTIME = RuntimeKind(
     GVK(GROUP, VERSION, "CacheRuntime"),
     engine_type="cacheruntime",
     finalizer="cache-runtime-controller-finalizer",
-    engine_module="engines.cacheruntime",
+    engine_module="fluidpy.engines.cacheruntime",
 )
 ALLUXIO_RUNTIME = RuntimeKind(
     GVK(GROUP, VERSION, "AlluxioRuntime"),
     engine_type="alluxio",
     finalizer="alluxio-runtime-controller-finalizer",
-    engine_module="engines.alluxio",
+    engine_module="fluidpy.engines.alluxio",
 )
 JINDO_RUNTIME = RuntimeKind(
     GVK(GROUP, VERSION, "JindoRuntime"),
     engine_type="jindo",
     finalizer="jindo-runtime-controller-finalizer",
-    engine_module="engines.jindo",
+    engine_module="fluidpy.engines.jindo",
 )
 BUILTIN_KINDS = {
     kind.controller_name: kind for kind in (CACHE_RUNTIME, ALLUXIO_RUNTIME, JINDO_RUNTIME)

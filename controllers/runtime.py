@@ -21,19 +21,25 @@ from typing import Any
 
 import structlog
 
-from api.v1alpha1.base import is_dns1035_label
-from controllers.kinds import DATASET, RuntimeKind
-from engines.base import Engine, EngineError, ReconcileRequestContext, ValidationError, WaitingFor
-from engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
-from engines.base.status import bound_to_other_runtime, reset_dataset_status, set_condition
-from engines.factory import EngineFactory, UnknownRuntimeType, default_factory
+from fluidpy.api.v1alpha1.base import is_dns1035_label
 from fluidpy.client import Client, Conflict
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
+from fluidpy.controllers.kinds import DATASET, RuntimeKind
+from fluidpy.engines.base import (
+    Engine,
+    EngineError,
+    ReconcileRequestContext,
+    ValidationError,
+    WaitingFor,
+)
+from fluidpy.engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
+from fluidpy.engines.base.status import bound_to_other_runtime, reset_dataset_status, set_condition
+from fluidpy.engines.factory import EngineFactory, UnknownRuntimeType, default_factory
 from fluidpy.events import EventRecorder
 from fluidpy.patch import merge_patch
 
-log = structlog.get_logger("controllers.runtime")
+log = structlog.get_logger("fluidpy.controllers.runtime")
 
 READY = "Ready"
 """The runtime's summary condition: True once bound; otherwise its reason says what blocks it."""

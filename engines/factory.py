@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 
-from engines.base import Engine, ReconcileRequestContext
+from fluidpy.engines.base import Engine, ReconcileRequestContext
 
 ENTRY_POINT_GROUP = "fluidpy.engines"
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from api.install import install_crds
-from controllers.kinds import CACHE_RUNTIME, DATASET
+from fluidpy.api.install import install_crds
 from fluidpy.client import Client
+from fluidpy.controllers.kinds import CACHE_RUNTIME, DATASET
 from fluidpy_cli import cluster
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ import difflib
 import sys
 from pathlib import Path
 
-from api import crdgen
+from fluidpy.api import crdgen
 
 CRD_DIR = Path(__file__).resolve().parent.parent / "config" / "crd"
 

@@ -1,6 +1,6 @@
 """The data.fluid.io/v1alpha1 kinds as pydantic models, compatible with upstream Fluid's."""
 
-from api.v1alpha1.alluxio import (
+from fluidpy.api.v1alpha1.alluxio import (
     AlluxioCompTemplateSpec,
     AlluxioFuseSpec,
     AlluxioRuntime,
@@ -8,7 +8,7 @@ from api.v1alpha1.alluxio import (
     Data,
     InitUsersSpec,
 )
-from api.v1alpha1.base import (
+from fluidpy.api.v1alpha1.base import (
     API_VERSION,
     GROUP,
     QUANTITY_PATTERN,
@@ -19,7 +19,7 @@ from api.v1alpha1.base import (
     Resource,
     Scale,
 )
-from api.v1alpha1.cacheruntime import (
+from fluidpy.api.v1alpha1.cacheruntime import (
     CacheRuntime,
     CacheRuntimeComponent,
     CacheRuntimeComponentStatus,
@@ -33,7 +33,7 @@ from api.v1alpha1.cacheruntime import (
     TieredStoreLevel,
     TieredStoreMedium,
 )
-from api.v1alpha1.cacheruntimeclass import (
+from fluidpy.api.v1alpha1.cacheruntimeclass import (
     CacheRuntimeClass,
     ComponentDependencies,
     ComponentExtraResources,
@@ -48,7 +48,7 @@ from api.v1alpha1.cacheruntimeclass import (
     WorkloadKind,
     WorkloadType,
 )
-from api.v1alpha1.common import (
+from fluidpy.api.v1alpha1.common import (
     APIGatewayStatus,
     CacheStateKey,
     CleanCachePolicy,
@@ -75,7 +75,7 @@ from api.v1alpha1.common import (
     VersionSpec,
     VolumeType,
 )
-from api.v1alpha1.dataset import (
+from fluidpy.api.v1alpha1.dataset import (
     ACCELERATE_CATEGORY,
     AccessMode,
     CacheableNodeAffinity,
@@ -89,7 +89,12 @@ from api.v1alpha1.dataset import (
     DatasetStatus,
     HCFSStatus,
 )
-from api.v1alpha1.jindo import JindoCompTemplateSpec, JindoFuseSpec, JindoRuntime, JindoRuntimeSpec
+from fluidpy.api.v1alpha1.jindo import (
+    JindoCompTemplateSpec,
+    JindoFuseSpec,
+    JindoRuntime,
+    JindoRuntimeSpec,
+)
 
 KINDS: tuple[type[Resource], ...] = (
     Dataset,

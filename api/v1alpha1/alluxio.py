@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic.config import JsonDict
 
-from api.v1alpha1.base import (
+from fluidpy.api.v1alpha1.base import (
     AGE_COLUMN,
     DNS1035_NAME_RULE,
     FluidModel,
@@ -19,7 +19,7 @@ from api.v1alpha1.base import (
     Volume,
     VolumeMount,
 )
-from api.v1alpha1.common import (
+from fluidpy.api.v1alpha1.common import (
     LocalObjectReference,
     NetworkMode,
     PodMetadata,

@@ -10,7 +10,7 @@ Two promises hold for every model built on `FluidModel`:
   holding ``None`` are never written (the API server never returns nulls for declared fields,
   and for us ``None`` means "absent").
 
-The CRD schema is generated from these models (`api.crdgen`), so a few conventions carry
+The CRD schema is generated from these models (`fluidpy.api.crdgen`), so a few conventions carry
 schema meaning: a non-``None`` scalar default becomes the CRD default, `Field` constraints
 become OpenAPI validations, `Field(json_schema_extra=...)` and a model's
 ``model_config["json_schema_extra"]`` are merged into the generated schema, and attribute

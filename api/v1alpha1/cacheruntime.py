@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import ConfigDict, Field
 from pydantic.config import JsonDict
 
-from api.v1alpha1.base import (
+from fluidpy.api.v1alpha1.base import (
     AGE_COLUMN,
     DNS1035_NAME_RULE,
     DateTime,
@@ -23,7 +23,7 @@ from api.v1alpha1.base import (
     Volume,
     VolumeMount,
 )
-from api.v1alpha1.common import RuntimeCondition, RuntimePhase, conditions_field
+from fluidpy.api.v1alpha1.common import RuntimeCondition, RuntimePhase, conditions_field
 
 WATERMARK_PATTERN = r"^(0(\.[0-9]*)?|1(\.0*)?|\.[0-9]+)$"
 """A ratio between 0 and 1 written as a string, e.g. "0.8"."""

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from api.v1alpha1.base import FluidModel, PodTemplateSpec, Resource
+from fluidpy.api.v1alpha1.base import FluidModel, PodTemplateSpec, Resource
 
 
 class WorkloadKind(StrEnum):

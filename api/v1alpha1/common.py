@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from api.v1alpha1.base import (
+from fluidpy.api.v1alpha1.base import (
     QUANTITY_LIST_PATTERN,
     DateTime,
     FluidModel,

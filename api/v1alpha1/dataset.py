@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import ConfigDict, Field
 from pydantic.config import JsonDict
 
-from api.v1alpha1.base import (
+from fluidpy.api.v1alpha1.base import (
     AGE_COLUMN,
     DNS1035_NAME_RULE,
     DateTime,
@@ -19,7 +19,7 @@ from api.v1alpha1.base import (
     Resource,
     Toleration,
 )
-from api.v1alpha1.common import (
+from fluidpy.api.v1alpha1.common import (
     ConditionStatus,
     EncryptOption,
     Mount,

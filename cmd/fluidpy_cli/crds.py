@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from api import crdgen
+from fluidpy.api import crdgen
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -17,7 +17,9 @@ from typing import Any
 import prometheus_client
 import structlog
 
-from controllers import (
+from fluidpy import log as fluid_log
+from fluidpy.client.config import KubeconfigError, load_api_client
+from fluidpy.controllers import (
     BUILTIN_KINDS,
     ControllerOptions,
     RuntimeKind,
@@ -25,9 +27,7 @@ from controllers import (
     setup_dataset_controller,
     setup_runtime_controller,
 )
-from engines.base.context import DEFAULT_MOUNT_ROOT
-from fluidpy import log as fluid_log
-from fluidpy.client.config import KubeconfigError, load_api_client
+from fluidpy.engines.base.context import DEFAULT_MOUNT_ROOT
 from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
 from fluidpy.workqueue import (
     BucketRateLimiter,

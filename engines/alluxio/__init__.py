@@ -1,8 +1,8 @@
 """The Alluxio-like engine: AlluxioRuntime objects served by a native Alluxio deployment.
 
-`build` is the factory's entry point (`alluxio = "engines.alluxio:build"`). The CLI runs through
-`exec_transport`, or through the Kubernetes exec API when it is None (the default); tests put a
-RecordedExec there before the manager builds the engine.
+`build` is the factory's entry point (`alluxio = "fluidpy.engines.alluxio:build"`). The CLI runs
+through `exec_transport`, or through the Kubernetes exec API when it is None (the default); tests
+put a RecordedExec there before the manager builds the engine.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engines.alluxio.engine import AlluxioEngine
-from engines.alluxio.render import APP
-from engines.base.context import ReconcileRequestContext
-from engines.base.exec import PodExec
-from engines.base.interfaces import Engine
-from engines.base.layout import pods_of
-from engines.base.master_worker import POD, build_engine
 from fluidpy.client import GVK
+from fluidpy.engines.alluxio.engine import AlluxioEngine
+from fluidpy.engines.alluxio.render import APP
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.exec import PodExec
+from fluidpy.engines.base.interfaces import Engine
+from fluidpy.engines.base.layout import pods_of
+from fluidpy.engines.base.master_worker import POD, build_engine
 
 RUNTIME_GVK = GVK("data.fluid.io", "v1alpha1", "AlluxioRuntime")
 FINALIZER = "alluxio-runtime-controller-finalizer"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from engines.alluxio.parsers import (
+from fluidpy.context import Context
+from fluidpy.engines.alluxio.parsers import (
     ReadMetrics,
     hit_ratios,
     parse_count,
@@ -13,10 +14,9 @@ from engines.alluxio.parsers import (
     parse_mount_table,
     parse_report_summary,
 )
-from engines.base.cache_system import CacheUsage, UfsUsage
-from engines.base.exec import PodTarget
-from engines.base.ufs import UfsMount
-from fluidpy.context import Context
+from fluidpy.engines.base.cache_system import CacheUsage, UfsUsage
+from fluidpy.engines.base.exec import PodTarget
+from fluidpy.engines.base.ufs import UfsMount
 
 QUERY_TIMEOUT = 60.0
 """Seconds for a report or a mount listing: each starts a JVM, which can take a while on a

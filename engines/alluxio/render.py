@@ -15,11 +15,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from api.v1alpha1.alluxio import AlluxioCompTemplateSpec, AlluxioRuntime
-from api.v1alpha1.dataset import DatasetSpec
-from engines.base.cache_system import DEFAULT_WORKERS, Workloads
-from engines.base.layout import FUSE, MASTER, WORKER, Layout
-from engines.base.rendering import (
+from fluidpy.api.v1alpha1.alluxio import AlluxioCompTemplateSpec, AlluxioRuntime
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.engines.base.cache_system import DEFAULT_WORKERS, Workloads
+from fluidpy.engines.base.layout import FUSE, MASTER, WORKER, Layout
+from fluidpy.engines.base.rendering import (
     Obj,
     cache_directory,
     container_ports,
@@ -43,8 +43,8 @@ from engines.base.rendering import (
     worker_affinity,
     worker_labels,
 )
-from engines.base.runtime_info import RuntimeInfo
-from engines.base.ufs import UNDER_FS_ROOT, is_native, mount_path
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.base.ufs import UNDER_FS_ROOT, is_native, mount_path
 
 APP = "alluxio"
 FUSE_DIRECTORY = "alluxio-fuse"

@@ -1,8 +1,8 @@
 """What every engine builds on: the interfaces, the TemplateEngine and the shared conventions."""
 
-from engines.base.context import ReconcileRequestContext, mount_root
-from engines.base.errors import EngineError, ValidationError, WaitingFor
-from engines.base.interfaces import (
+from fluidpy.engines.base.context import ReconcileRequestContext, mount_root
+from fluidpy.engines.base.errors import EngineError, ValidationError, WaitingFor
+from fluidpy.engines.base.interfaces import (
     Engine,
     Implement,
     UFSToUpdate,
@@ -10,8 +10,8 @@ from engines.base.interfaces import (
     go_name,
     interface_methods,
 )
-from engines.base.runtime_info import RuntimeInfo
-from engines.base.template import TemplateEngine
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.base.template import TemplateEngine
 
 __all__ = [
     "Engine",

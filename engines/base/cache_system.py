@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engines.base.ufs import UfsMount
 from fluidpy.context import Context
+from fluidpy.engines.base.ufs import UfsMount
 
 DEFAULT_WORKERS = 1
 """Workers when spec.replicas is unset: a cache needs at least one (upstream would run none)."""

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.v1alpha1.common import RuntimeConditionType
-from engines.base.status import NOT_READY, PARTIAL_READY, READY, phase_of, set_condition
+from fluidpy.api.v1alpha1.common import RuntimeConditionType
+from fluidpy.engines.base.status import NOT_READY, PARTIAL_READY, READY, phase_of, set_condition
 
 MASTER_INITIALIZED = RuntimeConditionType.MASTER_INITIALIZED
 MASTER_READY = RuntimeConditionType.MASTER_READY

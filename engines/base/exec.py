@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from engines.base.errors import EngineError
 from fluidpy.context import Context
+from fluidpy.engines.base.errors import EngineError
 
 STDOUT_CHANNEL = 1
 STDERR_CHANNEL = 2

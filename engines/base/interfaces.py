@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-from engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.context import ReconcileRequestContext
 
 GO_ACRONYMS = {"ufs": "UFS", "id": "ID"}
 """Words Go spells in capitals (`ShouldCheckUFS`, `ID`)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engines.base.runtime_info import DATASET_ID_LABEL, RuntimeInfo, dataset_id
+from fluidpy.engines.base.runtime_info import DATASET_ID_LABEL, RuntimeInfo, dataset_id
 
 MASTER = "master"
 WORKER = "worker"

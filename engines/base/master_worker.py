@@ -22,30 +22,36 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from api.v1alpha1.common import CleanCachePolicy, TieredStore
-from api.v1alpha1.dataset import DatasetSpec
-from engines.base import components, nodes, status, volume
-from engines.base.cache_system import (
+from fluidpy.api.v1alpha1.common import CleanCachePolicy, TieredStore
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.client import GVK
+from fluidpy.engines.base import components, nodes, status, volume
+from fluidpy.engines.base.cache_system import (
     DEFAULT_WORKERS,
     CacheCLI,
     CacheUsage,
     UfsUsage,
     Workloads,
 )
-from engines.base.context import ReconcileRequestContext
-from engines.base.errors import EngineError
-from engines.base.exec import ExecError, KubernetesExec, PodExec, PodTarget, UnexpectedOutput
-from engines.base.interfaces import Implement, UFSToUpdate
-from engines.base.layout import Layout
-from engines.base.models import parse_model
-from engines.base.probe import CALCULATING, Outcome, Probe
-from engines.base.rendering import render_hash
-from engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
-from engines.base.template import TemplateEngine, default_sync_interval
-from engines.base.tieredstore import tiered_store_levels
-from engines.base.ufs import UfsMount, dataset_mounts, mount_path, ufs_changes
-from engines.base.units import bytes_size, parse_human_bytes, percentage
-from fluidpy.client import GVK
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.errors import EngineError
+from fluidpy.engines.base.exec import (
+    ExecError,
+    KubernetesExec,
+    PodExec,
+    PodTarget,
+    UnexpectedOutput,
+)
+from fluidpy.engines.base.interfaces import Implement, UFSToUpdate
+from fluidpy.engines.base.layout import Layout
+from fluidpy.engines.base.models import parse_model
+from fluidpy.engines.base.probe import CALCULATING, Outcome, Probe
+from fluidpy.engines.base.rendering import render_hash
+from fluidpy.engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
+from fluidpy.engines.base.template import TemplateEngine, default_sync_interval
+from fluidpy.engines.base.tieredstore import tiered_store_levels
+from fluidpy.engines.base.ufs import UfsMount, dataset_mounts, mount_path, ufs_changes
+from fluidpy.engines.base.units import bytes_size, parse_human_bytes, percentage
 
 STATEFULSET = GVK("apps", "v1", "StatefulSet")
 DAEMONSET = GVK("apps", "v1", "DaemonSet")

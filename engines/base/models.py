@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from engines.base.errors import ValidationError
+from fluidpy.engines.base.errors import ValidationError
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 

@@ -16,11 +16,11 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engines.base.context import ReconcileRequestContext
-from engines.base.runtime_info import EXCLUSIVE, RuntimeInfo
-from engines.base.tieredstore import capacity_by_medium
-from engines.base.units import short_size
 from fluidpy.client import GVK, parse_label_selector, retry_on_conflict
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.runtime_info import EXCLUSIVE, RuntimeInfo
+from fluidpy.engines.base.tieredstore import capacity_by_medium
+from fluidpy.engines.base.units import short_size
 
 NODE = GVK("", "v1", "Node")
 EXCLUSIVE_LABEL = "fluid_exclusive"

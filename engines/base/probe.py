@@ -26,7 +26,7 @@ from fluidpy.context import Context
 
 T = TypeVar("T")
 
-log = structlog.get_logger("engines.probe")
+log = structlog.get_logger("fluidpy.engines.probe")
 
 CALCULATING = "[Calculating]"
 """What a status field shows while its probe has not answered yet (upstream's word)."""

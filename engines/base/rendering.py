@@ -12,11 +12,17 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from api.v1alpha1.common import PodMetadata, User
-from api.v1alpha1.dataset import DatasetSpec
-from engines.base.layout import DATASET_LABEL, FUSE, MASTER, PLACEMENT_LABEL, Layout
-from engines.base.runtime_info import EXCLUSIVE, RuntimeInfo, TieredStoreLevel
-from engines.base.ufs import LOCAL_SCHEME, PVC_SCHEME, is_native, local_directory, mount_name
+from fluidpy.api.v1alpha1.common import PodMetadata, User
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.engines.base.layout import DATASET_LABEL, FUSE, MASTER, PLACEMENT_LABEL, Layout
+from fluidpy.engines.base.runtime_info import EXCLUSIVE, RuntimeInfo, TieredStoreLevel
+from fluidpy.engines.base.ufs import (
+    LOCAL_SCHEME,
+    PVC_SCHEME,
+    is_native,
+    local_directory,
+    mount_name,
+)
 
 RENDER_HASH_ANNOTATION = "fluid.io/render-hash"
 HOSTNAME_TOPOLOGY = "kubernetes.io/hostname"

@@ -10,10 +10,10 @@ import base64
 import binascii
 from collections.abc import Sequence
 
-from api.v1alpha1.common import EncryptOption
-from engines.base.context import ReconcileRequestContext
-from engines.base.errors import EngineError
+from fluidpy.api.v1alpha1.common import EncryptOption
 from fluidpy.client import SECRET
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.errors import EngineError
 
 
 class SecretNotFound(EngineError):

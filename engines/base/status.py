@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.context import ReconcileRequestContext
 
 NOT_READY = "NotReady"
 PARTIAL_READY = "PartialReady"

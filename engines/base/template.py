@@ -14,8 +14,8 @@ import os
 import time
 from collections.abc import Callable
 
-from engines.base.context import ReconcileRequestContext
-from engines.base.interfaces import Engine, Implement
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.interfaces import Engine, Implement
 
 BOUND = "Bound"
 

@@ -12,11 +12,11 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from engines.base.exec import PodExec
-from engines.base.master_worker import OWNED_KINDS, POD
-from engines.base.nodes import NODE
-from engines.base.volume import PV, PVC
 from fluidpy.client import GVK, Client
+from fluidpy.engines.base.exec import PodExec
+from fluidpy.engines.base.master_worker import OWNED_KINDS, POD
+from fluidpy.engines.base.nodes import NODE
+from fluidpy.engines.base.volume import PV, PVC
 from fluidpy.testing import wait_for
 
 DATASET = GVK("data.fluid.io", "v1alpha1", "Dataset")

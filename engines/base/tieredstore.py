@@ -9,10 +9,10 @@ stops at validation instead of producing workloads with wrong sizes.
 
 from __future__ import annotations
 
-from api.v1alpha1.common import Level, TieredStore
-from engines.base.errors import ValidationError
-from engines.base.runtime_info import TieredStoreLevel
-from engines.base.units import parse_quantity
+from fluidpy.api.v1alpha1.common import Level, TieredStore
+from fluidpy.engines.base.errors import ValidationError
+from fluidpy.engines.base.runtime_info import TieredStoreLevel
+from fluidpy.engines.base.units import parse_quantity
 
 MEMORY = "MEM"
 DISK_MEDIA = ("SSD", "HDD")

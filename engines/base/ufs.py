@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from api.v1alpha1.common import EncryptOption, Mount
-from api.v1alpha1.dataset import DatasetSpec
-from engines.base.errors import ValidationError
-from engines.base.interfaces import UFSToUpdate
+from fluidpy.api.v1alpha1.common import EncryptOption, Mount
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.engines.base.errors import ValidationError
+from fluidpy.engines.base.interfaces import UFSToUpdate
 
 UNDER_FS_ROOT = "/underFSStorage"
 LOCAL_SCHEME = "local://"

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from engines.base.context import ReconcileRequestContext
-from engines.base.errors import EngineError, WaitingFor
-from engines.base.runtime_info import (
+from fluidpy.client import GVK, AlreadyExists, Client
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.errors import EngineError, WaitingFor
+from fluidpy.engines.base.runtime_info import (
     CREATED_BY_ANNOTATION,
     CREATED_BY_FLUID,
     DATASET_ID_LABEL,
     RuntimeInfo,
 )
-from fluidpy.client import GVK, AlreadyExists, Client
 
 PV = GVK("", "v1", "PersistentVolume")
 PVC = GVK("", "v1", "PersistentVolumeClaim")

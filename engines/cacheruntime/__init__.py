@@ -6,10 +6,10 @@ The package's public face is what the engine factory and the runtime controller 
 
 from __future__ import annotations
 
-from engines.base import Engine, ReconcileRequestContext, TemplateEngine
-from engines.cacheruntime.dependents import secondary_watches
-from engines.cacheruntime.engine import CacheRuntimeEngine
-from engines.cacheruntime.naming import CLASS_GVK, FINALIZER, RUNTIME_GVK, RUNTIME_TYPE
+from fluidpy.engines.base import Engine, ReconcileRequestContext, TemplateEngine
+from fluidpy.engines.cacheruntime.dependents import secondary_watches
+from fluidpy.engines.cacheruntime.engine import CacheRuntimeEngine
+from fluidpy.engines.cacheruntime.naming import CLASS_GVK, FINALIZER, RUNTIME_GVK, RUNTIME_TYPE
 
 
 def build(engine_id: str, ctx: ReconcileRequestContext) -> Engine:

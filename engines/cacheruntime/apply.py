@@ -20,9 +20,9 @@ import json
 import threading
 from typing import Any
 
-from engines.cacheruntime.quantity import same_quantity
 from fluidpy.client import GVK, Client
 from fluidpy.context import Context
+from fluidpy.engines.cacheruntime.quantity import same_quantity
 
 APPLIED_HASH = "cacheruntime.fluid.io/applied-hash"
 

@@ -22,11 +22,11 @@ from typing import Any
 
 import structlog
 
-from engines.cacheruntime.naming import CONFIGMAP
 from fluidpy.client import Client
 from fluidpy.context import Context
+from fluidpy.engines.cacheruntime.naming import CONFIGMAP
 
-log = structlog.get_logger("engines.cacheruntime.debounce")
+log = structlog.get_logger("fluidpy.engines.cacheruntime.debounce")
 
 WRITE_INTERVAL_ENV = "FLUID_RUNTIME_CONFIG_WRITE_INTERVAL"
 DEFAULT_WRITE_INTERVAL = 2.0

@@ -18,8 +18,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from engines.cacheruntime.naming import CLASS_GVK, NAME_LABEL, POD
 from fluidpy.client import GVK, SECRET
+from fluidpy.engines.cacheruntime.naming import CLASS_GVK, NAME_LABEL, POD
 
 RuntimeKey = tuple[str, str]
 """(namespace, name) of a CacheRuntime."""

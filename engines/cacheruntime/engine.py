@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from api.v1alpha1 import CacheRuntime, CacheRuntimeClass
-from engines.base import (
+from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass
+from fluidpy.client import GVK, SECRET, Client
+from fluidpy.engines.base import (
     EngineError,
     Implement,
     ReconcileRequestContext,
@@ -28,8 +29,8 @@ from engines.base import (
     UFSToUpdate,
     WaitingFor,
 )
-from engines.base.runtime_info import owner_dataset_uid, placement_of
-from engines.base.status import (
+from fluidpy.engines.base.runtime_info import owner_dataset_uid, placement_of
+from fluidpy.engines.base.status import (
     DATASET_BOUND,
     DATASET_FAILED,
     bind_dataset,
@@ -38,11 +39,11 @@ from engines.base.status import (
     set_condition,
     set_dataset_phase,
 )
-from engines.base.volume import PV, PVC, create_volume, delete_volume
-from engines.cacheruntime.apply import Applier
-from engines.cacheruntime.debounce import DebouncedWriter
-from engines.cacheruntime.dependents import DEPENDENTS, Dependents
-from engines.cacheruntime.naming import (
+from fluidpy.engines.base.volume import PV, PVC, create_volume, delete_volume
+from fluidpy.engines.cacheruntime.apply import Applier
+from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
+from fluidpy.engines.cacheruntime.dependents import DEPENDENTS, Dependents
+from fluidpy.engines.cacheruntime.naming import (
     CLASS_GVK,
     CONFIGMAP,
     NAME_LABEL,
@@ -54,24 +55,24 @@ from engines.cacheruntime.naming import (
     Component,
     target_path,
 )
-from engines.cacheruntime.plan import ComponentPlan, Plan, make_plan, secret_options
-from engines.cacheruntime.render.config import (
+from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan, make_plan, secret_options
+from fluidpy.engines.cacheruntime.render.config import (
     config_text,
     render_config_map,
     render_extra_config_maps,
     runtime_config,
 )
-from engines.cacheruntime.render.services import render_headless_service
-from engines.cacheruntime.render.status import (
+from fluidpy.engines.cacheruntime.render.services import render_headless_service
+from fluidpy.engines.cacheruntime.render.status import (
     ComponentState,
     component_state,
     master_ready,
     runtime_phase,
     workers_ready,
 )
-from engines.cacheruntime.render.topology import pod_configs
-from engines.cacheruntime.render.workloads import render_workload
-from engines.cacheruntime.validation import (
+from fluidpy.engines.cacheruntime.render.topology import pod_configs
+from fluidpy.engines.cacheruntime.render.workloads import render_workload
+from fluidpy.engines.cacheruntime.validation import (
     check_class,
     check_dataset,
     check_plan,
@@ -79,7 +80,6 @@ from engines.cacheruntime.validation import (
     components_without_support,
     parse,
 )
-from fluidpy.client import GVK, SECRET, Client
 
 MOUNT_TYPE = "cache"
 """The PV's mount_type attribute: how Fluid's CSI plugin checks a FUSE mount is up."""

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.v1alpha1 import (
+from fluidpy.api.v1alpha1 import (
     CacheRuntime,
     CacheRuntimeClass,
     CacheRuntimeComponent,
@@ -23,7 +23,7 @@ from api.v1alpha1 import (
     Dataset,
     RuntimeComponentDefinition,
 )
-from engines.cacheruntime.naming import (
+from fluidpy.engines.cacheruntime.naming import (
     COMPONENTS,
     DAEMONSET,
     Component,

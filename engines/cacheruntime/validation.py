@@ -13,10 +13,15 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from api.v1alpha1 import CacheRuntime, CacheRuntimeClass, CacheRuntimeReplicatedComponent, Dataset
-from api.v1alpha1.base import Resource
-from engines.base import ValidationError
-from engines.cacheruntime.naming import (
+from fluidpy.api.v1alpha1 import (
+    CacheRuntime,
+    CacheRuntimeClass,
+    CacheRuntimeReplicatedComponent,
+    Dataset,
+)
+from fluidpy.api.v1alpha1.base import Resource
+from fluidpy.engines.base import ValidationError
+from fluidpy.engines.cacheruntime.naming import (
     COMPONENTS,
     DAEMONSET,
     STATEFULSET,
@@ -25,7 +30,7 @@ from engines.cacheruntime.naming import (
     Component,
     name_limit,
 )
-from engines.cacheruntime.plan import DEFAULT_REPLICAS, ComponentPlan, Plan
+from fluidpy.engines.cacheruntime.plan import DEFAULT_REPLICAS, ComponentPlan, Plan
 
 ModelT = TypeVar("ModelT", bound=Resource)
 

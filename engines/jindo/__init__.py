@@ -1,6 +1,6 @@
 """The Jindo-like engine: JindoRuntime objects served by a native JindoCache deployment.
 
-`build` is the factory's entry point (`jindo = "engines.jindo:build"`). The CLI runs through
+`build` is the factory's entry point (`jindo = "fluidpy.engines.jindo:build"`). The CLI runs through
 `exec_transport`, or through the Kubernetes exec API when it is None (the default); tests put a
 RecordedExec there before the manager builds the engine.
 """
@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engines.base.context import ReconcileRequestContext
-from engines.base.exec import PodExec
-from engines.base.interfaces import Engine
-from engines.base.layout import pods_of
-from engines.base.master_worker import POD, build_engine
-from engines.jindo.engine import JindoEngine
-from engines.jindo.render import APP
 from fluidpy.client import GVK
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.exec import PodExec
+from fluidpy.engines.base.interfaces import Engine
+from fluidpy.engines.base.layout import pods_of
+from fluidpy.engines.base.master_worker import POD, build_engine
+from fluidpy.engines.jindo.engine import JindoEngine
+from fluidpy.engines.jindo.render import APP
 
 RUNTIME_GVK = GVK("data.fluid.io", "v1alpha1", "JindoRuntime")
 FINALIZER = "jindo-runtime-controller-finalizer"

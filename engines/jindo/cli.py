@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from engines.base.cache_system import CacheUsage, UfsUsage
-from engines.base.exec import ExecError, PodTarget
-from engines.base.ufs import UfsMount
-from engines.jindo.parsers import parse_count, parse_mount_table, parse_report
 from fluidpy.context import Context
+from fluidpy.engines.base.cache_system import CacheUsage, UfsUsage
+from fluidpy.engines.base.exec import ExecError, PodTarget
+from fluidpy.engines.base.ufs import UfsMount
+from fluidpy.engines.jindo.parsers import parse_count, parse_mount_table, parse_report
 
 QUERY_TIMEOUT = 60.0
 """Seconds for a report or a mount listing; they run in the background anyway."""

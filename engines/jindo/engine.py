@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from api.v1alpha1.common import CleanCachePolicy, NetworkMode
-from api.v1alpha1.dataset import DatasetSpec
-from api.v1alpha1.jindo import JindoRuntime
-from engines.base.cache_system import MOUNT_TIMEOUT, Workloads
-from engines.base.context import ReconcileRequestContext
-from engines.base.errors import ValidationError
-from engines.base.exec import PodExec, PodTarget
-from engines.base.master_worker import MasterWorkerEngine
-from engines.base.models import parse_model
-from engines.base.runtime_info import RuntimeInfo
-from engines.base.tieredstore import MEMORY
-from engines.base.ufs import (
+from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.api.v1alpha1.jindo import JindoRuntime
+from fluidpy.engines.base.cache_system import MOUNT_TIMEOUT, Workloads
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.errors import ValidationError
+from fluidpy.engines.base.exec import PodExec, PodTarget
+from fluidpy.engines.base.master_worker import MasterWorkerEngine
+from fluidpy.engines.base.models import parse_model
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.base.tieredstore import MEMORY
+from fluidpy.engines.base.ufs import (
     UfsMount,
     dataset_mounts,
     is_native,
@@ -23,8 +23,8 @@ from engines.base.ufs import (
     mount_name,
     mount_path,
 )
-from engines.jindo import render as jindo
-from engines.jindo.cli import JindoCLI
+from fluidpy.engines.jindo import render as jindo
+from fluidpy.engines.jindo.cli import JindoCLI
 
 RAFT_MASTERS = 3
 

@@ -18,12 +18,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from api.v1alpha1.common import Mount
-from api.v1alpha1.dataset import DatasetSpec
-from api.v1alpha1.jindo import JindoCompTemplateSpec, JindoRuntime
-from engines.base.cache_system import DEFAULT_WORKERS, Workloads
-from engines.base.layout import FUSE, MASTER, WORKER, Layout
-from engines.base.rendering import (
+from fluidpy.api.v1alpha1.common import Mount
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.api.v1alpha1.jindo import JindoCompTemplateSpec, JindoRuntime
+from fluidpy.engines.base.cache_system import DEFAULT_WORKERS, Workloads
+from fluidpy.engines.base.layout import FUSE, MASTER, WORKER, Layout
+from fluidpy.engines.base.rendering import (
     Obj,
     cache_directory,
     container_ports,
@@ -47,8 +47,8 @@ from engines.base.rendering import (
     worker_affinity,
     worker_labels,
 )
-from engines.base.runtime_info import RuntimeInfo
-from engines.base.ufs import is_native, merged_encrypt_options, merged_options
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.base.ufs import is_native, merged_encrypt_options, merged_options
 
 APP = "jindofs"
 RUNTIME_TYPE = "jindo"

@@ -1,8 +1,10 @@
 """pytest fixtures for tests against a real control plane.
 
-One LocalCluster serves the whole test session (it takes seconds to start and is shared safely
-because every test gets a namespace of its own). USE_EXISTING_CLUSTER=true with KUBECONFIG runs
-the same tests against a cluster you already have, as envtest does.
+Opt in from a conftest.py with `pytest_plugins = ["fluidpy.testing.pytest_plugin"]` (installed with
+`fluidpy[testing]`). Every fixture name starts with `fluidpy_`, so none can shadow a fixture of the
+project that uses them. One LocalCluster serves the whole test session (it takes seconds to start
+and is shared safely because every test gets a namespace of its own). USE_EXISTING_CLUSTER=true with
+KUBECONFIG runs the same tests against a cluster you already have, as envtest does.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def _use_existing_cluster() -> bool:
 
 
 @pytest.fixture(scope="session")
-def cluster_crds() -> list[dict[str, Any]]:
+def fluidpy_cluster_crds() -> list[dict[str, Any]]:
     """CRDs the session's cluster starts with; override this fixture in a conftest.py.
 
     They are installed before kube-controller-manager starts, so garbage collection of objects
@@ -36,15 +38,15 @@ def cluster_crds() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def cluster(cluster_crds: list[dict[str, Any]]) -> Iterator[LocalCluster]:
+def fluidpy_cluster(fluidpy_cluster_crds: list[dict[str, Any]]) -> Iterator[LocalCluster]:
     if _use_existing_cluster():
         kubeconfig = os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config"))
         existing = LocalCluster.existing(Path(kubeconfig))
-        if cluster_crds:
-            existing.install_crds(cluster_crds)
+        if fluidpy_cluster_crds:
+            existing.install_crds(fluidpy_cluster_crds)
         yield existing
         return
-    local = LocalCluster(name="fluidpy-test", nodes=NODES, crds=cluster_crds)
+    local = LocalCluster(name="fluidpy-test", nodes=NODES, crds=fluidpy_cluster_crds)
     local.start()
     try:
         yield local
@@ -53,8 +55,8 @@ def cluster(cluster_crds: list[dict[str, Any]]) -> Iterator[LocalCluster]:
 
 
 @pytest.fixture(scope="session")
-def api_client(cluster: LocalCluster) -> Iterator[Any]:
-    client = cluster.api_client()
+def fluidpy_api_client(fluidpy_cluster: LocalCluster) -> Iterator[Any]:
+    client = fluidpy_cluster.api_client()
     try:
         yield client
     finally:
@@ -67,10 +69,12 @@ def _namespace_name(test_name: str) -> str:
 
 
 @pytest.fixture
-def namespace(cluster: LocalCluster, request: pytest.FixtureRequest) -> Iterator[str]:
+def fluidpy_namespace(
+    fluidpy_cluster: LocalCluster, request: pytest.FixtureRequest
+) -> Iterator[str]:
     """A fresh namespace for one test, deleted afterwards (without waiting for it to go)."""
     name = _namespace_name(request.node.name)
-    cluster.request(
+    fluidpy_cluster.request(
         "POST",
         "/api/v1/namespaces",
         {
@@ -82,4 +86,4 @@ def namespace(cluster: LocalCluster, request: pytest.FixtureRequest) -> Iterator
     try:
         yield name
     finally:
-        cluster.request("DELETE", f"/api/v1/namespaces/{name}")
+        fluidpy_cluster.request("DELETE", f"/api/v1/namespaces/{name}")

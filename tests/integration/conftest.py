@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from controllers import (
+from fluidpy.controllers import (
     BUILTIN_KINDS,
     ControllerOptions,
     RuntimeKind,
@@ -16,7 +16,7 @@ from controllers import (
     setup_dataset_controller,
     setup_runtime_controller,
 )
-from engines.factory import EngineFactory, default_factory
+from fluidpy.engines.factory import EngineFactory, default_factory
 from fluidpy.manager import Manager, ManagerOptions
 from fluidpy.testing import LocalCluster
 from fluidpy.testing.manager import manager_running

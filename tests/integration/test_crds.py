@@ -18,8 +18,8 @@ import yaml
 from kubernetes.client import ApiextensionsV1Api, CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
 
-from api.install import install_crds
-from api.v1alpha1 import (
+from fluidpy.api.install import install_crds
+from fluidpy.api.v1alpha1 import (
     API_VERSION,
     GROUP,
     KINDS,
@@ -37,9 +37,9 @@ from api.v1alpha1 import (
 
 pytestmark = pytest.mark.integration
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-SEED = SHARED / "seeds" / "000_44288d8b0261317a.txt"
-SAMPLES = SHARED / "reference" / "fluid-samples"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SEED = FIXTURES / "seeds" / "000_44288d8b0261317a.txt"
+SAMPLES = FIXTURES / "upstream-fluid"
 MODELS: dict[str, type[Resource]] = {kind.KIND: kind for kind in KINDS}
 MERGE_PATCH = "application/merge-patch+json"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"

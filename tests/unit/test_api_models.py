@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from api.v1alpha1 import (
+from fluidpy.api.v1alpha1 import (
     ACCELERATE_CATEGORY,
     API_VERSION,
     KINDS,

@@ -1,8 +1,8 @@
 """dict -> model -> dict is lossless for every example we must accept.
 
 The examples: the seed's CacheRuntimeClass, Dataset and CacheRuntime (our design document) and
-every Dataset, AlluxioRuntime and JindoRuntime in upstream Fluid's manifests, read from
-../shared (upstream's data is never copied into the project).
+every Dataset, AlluxioRuntime and JindoRuntime in upstream Fluid's manifests, copied
+under tests/fixtures with their sources (tests/fixtures/README.md).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
-from api.v1alpha1 import API_VERSION, KINDS, CacheRuntime, CacheRuntimeClass, Dataset
+from fluidpy.api.v1alpha1 import API_VERSION, KINDS, CacheRuntime, CacheRuntimeClass, Dataset
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-SEED = SHARED / "seeds" / "000_44288d8b0261317a.txt"
-SAMPLES = SHARED / "reference" / "fluid-samples"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SEED = FIXTURES / "seeds" / "000_44288d8b0261317a.txt"
+SAMPLES = FIXTURES / "upstream-fluid"
 MODELS = {kind.KIND: kind for kind in KINDS}
 
 

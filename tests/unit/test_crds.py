@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from api import crdgen
+from fluidpy.api import crdgen
 
 CRDS = {crd["spec"]["names"]["kind"]: crd for crd in crdgen.crds()}
 
@@ -328,7 +328,7 @@ def test_the_yaml_has_no_anchors_so_every_schema_reads_on_its_own() -> None:
 
 
 def test_generation_does_not_depend_on_hash_seeds_or_process_state() -> None:
-    script = "import sys; from api import crdgen; sys.stdout.write(crdgen.yaml_stream())"
+    script = "import sys; from fluidpy.api import crdgen; sys.stdout.write(crdgen.yaml_stream())"
     outputs = {
         subprocess.run(
             [sys.executable, "-c", script],

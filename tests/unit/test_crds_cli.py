@@ -7,7 +7,7 @@ import argparse
 import pytest
 import yaml
 
-from api import crdgen
+from fluidpy.api import crdgen
 from fluidpy_cli import crds
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from api import crdgen
+from fluidpy.api import crdgen
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = ROOT / "config" / "crd"

@@ -17,9 +17,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from engines.cacheruntime.naming import COMPONENTS, CONFIG_KEY
-from engines.cacheruntime.plan import ComponentPlan, Plan
-from engines.cacheruntime.render.workloads import object_metadata
+from fluidpy.engines.cacheruntime.naming import COMPONENTS, CONFIG_KEY
+from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan
+from fluidpy.engines.cacheruntime.render.workloads import object_metadata
 
 Topology = Mapping[str, list[dict[str, str]]]
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from engines.cacheruntime.naming import (
+from fluidpy.engines.cacheruntime.naming import (
     CONFIG_DIR,
     CONFIG_PATH,
     CONFIG_VOLUME,
@@ -34,7 +34,7 @@ from engines.cacheruntime.naming import (
     selector_labels,
     tiered_volume_name,
 )
-from engines.cacheruntime.plan import ComponentPlan, Plan
+from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan
 
 Entry = dict[str, Any]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engines.cacheruntime.naming import selector_labels
-from engines.cacheruntime.plan import ComponentPlan, Plan
-from engines.cacheruntime.render.workloads import object_metadata
+from fluidpy.engines.cacheruntime.naming import selector_labels
+from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan
+from fluidpy.engines.cacheruntime.render.workloads import object_metadata
 
 
 def render_headless_service(plan: Plan, component: ComponentPlan) -> dict[str, Any]:

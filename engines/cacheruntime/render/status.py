@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engines.base.status import NOT_READY, PARTIAL_READY, READY, phase_of
-from engines.cacheruntime.naming import DAEMONSET
+from fluidpy.engines.base.status import NOT_READY, PARTIAL_READY, READY, phase_of
+from fluidpy.engines.cacheruntime.naming import DAEMONSET
 
 
 @dataclass(frozen=True)

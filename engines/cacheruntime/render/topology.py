@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from engines.cacheruntime.naming import COMPONENT_LABEL, COMPONENTS
+from fluidpy.engines.cacheruntime.naming import COMPONENT_LABEL, COMPONENTS
 
 _DIGITS = re.compile(r"(\d+)")
 

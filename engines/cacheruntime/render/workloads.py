@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engines.cacheruntime.naming import DAEMONSET, DEPLOYMENT, STATEFULSET, selector_labels
-from engines.cacheruntime.plan import ComponentPlan, Plan
-from engines.cacheruntime.render.podtemplate import render_pod_template
+from fluidpy.engines.cacheruntime.naming import DAEMONSET, DEPLOYMENT, STATEFULSET, selector_labels
+from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan
+from fluidpy.engines.cacheruntime.render.podtemplate import render_pod_template
 
 
 def object_metadata(plan: Plan, name: str, component: str | None = None) -> dict[str, Any]:

@@ -17,22 +17,22 @@ from typing import Any
 import pytest
 import yaml
 
-import engines.alluxio
-from engines.base.exec import RecordedExec
-from engines.base.runtime_info import RuntimeInfo
-from engines.base.testing import EngineHarness, exec_transport
 from fluidpy.client import GVK, Client
 from fluidpy.context import Context
+from fluidpy.engines import alluxio
+from fluidpy.engines.base.exec import RecordedExec
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.base.testing import EngineHarness, exec_transport
 from fluidpy.manager import Manager
 from fluidpy.testing import LocalCluster, wait_for
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[3]
-UPSTREAM = REPO.parent / "shared" / "reference" / "fluid-samples"
+UPSTREAM = REPO / "tests" / "fixtures" / "upstream-fluid"
 OURS = REPO / "config" / "samples" / "alluxio"
 OUTPUTS = REPO / "tests" / "unit" / "engines" / "alluxio" / "outputs"
-RUNTIME = engines.alluxio.RUNTIME_GVK
+RUNTIME = alluxio.RUNTIME_GVK
 STATEFULSET = GVK("apps", "v1", "StatefulSet")
 DAEMONSET = GVK("apps", "v1", "DaemonSet")
 NODE = GVK("", "v1", "Node")
@@ -92,7 +92,7 @@ def transport() -> Iterator[GatedExec]:
     )
     previous = os.environ.get("FLUID_SYNC_RETRY_DURATION")
     os.environ["FLUID_SYNC_RETRY_DURATION"] = "1"
-    with exec_transport(engines.alluxio, double):
+    with exec_transport(alluxio, double):
         yield double
     if previous is None:
         os.environ.pop("FLUID_SYNC_RETRY_DURATION")

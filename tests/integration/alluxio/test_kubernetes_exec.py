@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from engines.base.exec import ExecError, KubernetesExec
 from fluidpy.client import GVK, Client
 from fluidpy.context import Context
+from fluidpy.engines.base.exec import ExecError, KubernetesExec
 from fluidpy.testing import LocalCluster, wait_for
 
 pytestmark = pytest.mark.integration

@@ -15,9 +15,16 @@ from typing import Any
 import pytest
 import yaml
 
-from engines.base.volume import PV
-from engines.cacheruntime.naming import CLASS_GVK, CONFIGMAP, DATASET_GVK, NODE, POD, RUNTIME_GVK
 from fluidpy.client import GVK, Client
+from fluidpy.engines.base.volume import PV
+from fluidpy.engines.cacheruntime.naming import (
+    CLASS_GVK,
+    CONFIGMAP,
+    DATASET_GVK,
+    NODE,
+    POD,
+    RUNTIME_GVK,
+)
 from fluidpy.testing import LocalCluster, wait_for
 
 SAMPLES = Path(__file__).resolve().parents[3] / "config" / "samples" / "cacheruntime"

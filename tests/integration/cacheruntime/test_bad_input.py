@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from engines.cacheruntime.naming import CLASS_GVK, DATASET_GVK, RUNTIME_GVK, STATEFULSET
 from fluidpy.client import Invalid
+from fluidpy.engines.cacheruntime.naming import CLASS_GVK, DATASET_GVK, RUNTIME_GVK, STATEFULSET
 
 pytestmark = pytest.mark.integration
 

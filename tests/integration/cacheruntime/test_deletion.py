@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engines.base.volume import PV, PVC
-from engines.cacheruntime.naming import (
+from fluidpy.engines.base.volume import PV, PVC
+from fluidpy.engines.cacheruntime.naming import (
     CONFIGMAP,
     DAEMONSET,
     DATASET_GVK,

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from engines.base.volume import PV, PVC
-from engines.cacheruntime.naming import (
+from fluidpy.client import SECRET
+from fluidpy.engines.base.volume import PV, PVC
+from fluidpy.engines.cacheruntime.naming import (
     CLASS_GVK,
     CONFIGMAP,
     DAEMONSET,
@@ -17,7 +18,6 @@ from engines.cacheruntime.naming import (
     SERVICE,
     STATEFULSET,
 )
-from fluidpy.client import SECRET
 
 pytestmark = pytest.mark.integration
 

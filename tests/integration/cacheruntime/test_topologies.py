@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from engines.cacheruntime.naming import DAEMONSET, DEPLOYMENT, RUNTIME_GVK, SERVICE, STATEFULSET
+from fluidpy.engines.cacheruntime.naming import (
+    DAEMONSET,
+    DEPLOYMENT,
+    RUNTIME_GVK,
+    SERVICE,
+    STATEFULSET,
+)
 from fluidpy.testing import LocalCluster
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from engines.cacheruntime.naming import (
+from fluidpy.context import Context
+from fluidpy.engines.cacheruntime.naming import (
     CLASS_GVK,
     CONFIGMAP,
     DAEMONSET,
@@ -17,7 +18,6 @@ from engines.cacheruntime.naming import (
     RUNTIME_GVK,
     STATEFULSET,
 )
-from fluidpy.context import Context
 
 pytestmark = pytest.mark.integration
 

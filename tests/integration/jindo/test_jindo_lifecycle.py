@@ -16,21 +16,21 @@ from typing import Any
 import pytest
 import yaml
 
-import engines.jindo
-from engines.base.exec import RecordedExec
-from engines.base.runtime_info import RuntimeInfo
-from engines.base.testing import EngineHarness, exec_transport
 from fluidpy.client import GVK
+from fluidpy.engines import jindo
+from fluidpy.engines.base.exec import RecordedExec
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.base.testing import EngineHarness, exec_transport
 from fluidpy.manager import Manager
 from fluidpy.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[3]
-UPSTREAM = REPO.parent / "shared" / "reference" / "fluid-samples"
+UPSTREAM = REPO / "tests" / "fixtures" / "upstream-fluid"
 OURS = REPO / "config" / "samples" / "jindo"
 OUTPUTS = REPO / "tests" / "unit" / "engines" / "jindo" / "outputs"
-RUNTIME = engines.jindo.RUNTIME_GVK
+RUNTIME = jindo.RUNTIME_GVK
 STATEFULSET = GVK("apps", "v1", "StatefulSet")
 REPORT = ("jindocache", "-report")
 FREE = ("timeout", "60", "jindocache", "-formatCache")
@@ -58,7 +58,7 @@ def transport() -> Iterator[RecordedExec]:
     )
     previous = os.environ.get("FLUID_SYNC_RETRY_DURATION")
     os.environ["FLUID_SYNC_RETRY_DURATION"] = "1"
-    with exec_transport(engines.jindo, double):
+    with exec_transport(jindo, double):
         yield double
     if previous is None:
         os.environ.pop("FLUID_SYNC_RETRY_DURATION")

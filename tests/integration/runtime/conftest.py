@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from controllers import JINDO_RUNTIME, RuntimeKind
-from engines.factory import EngineFactory
+from fluidpy.controllers import JINDO_RUNTIME, RuntimeKind
+from fluidpy.engines.factory import EngineFactory
 
 ENGINE_PACKAGE = Path(__file__).parent / "engine_package"
 TEST_KIND = JINDO_RUNTIME.with_engine("testengine")

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from controllers import JINDO_RUNTIME, RuntimeKind
-from controllers.kinds import DATASET
-from engines.factory import EngineFactory
 from fluidpy.client import GVK, Client, Invalid
+from fluidpy.controllers import JINDO_RUNTIME, RuntimeKind
+from fluidpy.controllers.kinds import DATASET
+from fluidpy.engines.factory import EngineFactory
 from fluidpy.manager import Manager
 from fluidpy.testing import LocalCluster, wait_for
 

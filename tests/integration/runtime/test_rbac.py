@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from controllers import RuntimeKind
-from controllers.kinds import DATASET
-from engines.factory import EngineFactory
 from fluidpy.client import GVK, Client
+from fluidpy.controllers import RuntimeKind
+from fluidpy.controllers.kinds import DATASET
+from fluidpy.engines.factory import EngineFactory
 from fluidpy.testing import LocalCluster, wait_for
 
 pytestmark = pytest.mark.integration

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from controllers import RuntimeReconcilerOptions
-from controllers.kinds import DATASET, RuntimeKind
-from controllers.runtime import RuntimeReconciler
-from engines.base import Engine, ReconcileRequestContext, ValidationError, WaitingFor
-from engines.factory import EngineFactory
 from fluidpy.client import GVK, Conflict
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
+from fluidpy.controllers import RuntimeReconcilerOptions
+from fluidpy.controllers.kinds import DATASET, RuntimeKind
+from fluidpy.controllers.runtime import RuntimeReconciler
+from fluidpy.engines.base import Engine, ReconcileRequestContext, ValidationError, WaitingFor
+from fluidpy.engines.factory import EngineFactory
 
 KIND = RuntimeKind(
     GVK("data.fluid.io", "v1alpha1", "JindoRuntime"),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engines.factory import EngineFactory, UnknownRuntimeType
+from fluidpy.engines.factory import EngineFactory, UnknownRuntimeType
 
 CTX: Any = object()
 

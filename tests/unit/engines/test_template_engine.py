@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engines.base import Implement, TemplateEngine, UFSToUpdate, go_name, interface_methods
-from engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base import Implement, TemplateEngine, UFSToUpdate, go_name, interface_methods
+from fluidpy.engines.base.context import ReconcileRequestContext
 
 
 def _recorder(name: str) -> Any:

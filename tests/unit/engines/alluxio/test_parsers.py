@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.alluxio.parsers import (
+from fluidpy.engines.alluxio.parsers import (
     ReadMetrics,
     hit_ratios,
     parse_count,
@@ -18,9 +18,9 @@ from engines.alluxio.parsers import (
     parse_mount_table,
     parse_report_summary,
 )
-from engines.base.cache_system import UfsUsage
-from engines.base.exec import UnexpectedOutput
-from engines.base.units import bytes_size
+from fluidpy.engines.base.cache_system import UfsUsage
+from fluidpy.engines.base.exec import UnexpectedOutput
+from fluidpy.engines.base.units import bytes_size
 
 OUTPUTS = Path(__file__).parent / "outputs"
 MIB = 1024**2

@@ -1,7 +1,7 @@
 """The Alluxio renderer turns upstream manifests into the objects the spec asks for.
 
-Inputs are upstream Fluid's own manifests (../shared/reference/fluid-samples, relative to the
-repository root) and our samples in config/samples/alluxio.
+Inputs are upstream Fluid's own manifests (copied under tests/fixtures/upstream-fluid,
+sources in tests/fixtures/README.md) and our samples in config/samples/alluxio.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 import yaml
 
-from api.v1alpha1.alluxio import AlluxioRuntime
-from api.v1alpha1.dataset import DatasetSpec
-from engines.alluxio.render import Images, render
-from engines.base.cache_system import Workloads
-from engines.base.rendering import RENDER_HASH_ANNOTATION
-from engines.base.runtime_info import RuntimeInfo
-from engines.base.tieredstore import tiered_store_levels
+from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.engines.alluxio.render import Images, render
+from fluidpy.engines.base.cache_system import Workloads
+from fluidpy.engines.base.rendering import RENDER_HASH_ANNOTATION
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.base.tieredstore import tiered_store_levels
 
 REPO = Path(__file__).resolve().parents[4]
-UPSTREAM = REPO.parent / "shared" / "reference" / "fluid-samples"
+UPSTREAM = REPO / "tests" / "fixtures" / "upstream-fluid"
 OURS = REPO / "config" / "samples" / "alluxio"
 OWNER = {
     "apiVersion": "data.fluid.io/v1alpha1",

@@ -18,11 +18,11 @@ import pytest
 import structlog
 import yaml
 
-from api.v1alpha1 import CacheRuntime, CacheRuntimeClass, Dataset
-from engines.base import ReconcileRequestContext
-from engines.cacheruntime.plan import Plan, make_plan
+from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass, Dataset
 from fluidpy.client import GVK, parse_label_selector
 from fluidpy.context import Context
+from fluidpy.engines.base import ReconcileRequestContext
+from fluidpy.engines.cacheruntime.plan import Plan, make_plan
 
 SAMPLES = Path(__file__).resolve().parents[4] / "config" / "samples" / "cacheruntime"
 CLUSTER_SCOPED = {"CacheRuntimeClass", "Node", "PersistentVolume", "Namespace"}

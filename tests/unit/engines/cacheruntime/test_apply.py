@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from engines.cacheruntime.apply import APPLIED_HASH, Applier, covers, stamped, up_to_date
-from engines.cacheruntime.quantity import parse_quantity, same_quantity
 from fluidpy.client import GVK
+from fluidpy.engines.cacheruntime.apply import APPLIED_HASH, Applier, covers, stamped, up_to_date
+from fluidpy.engines.cacheruntime.quantity import parse_quantity, same_quantity
 
 
 def config_map(data: str = "a") -> dict[str, Any]:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from controllers import CACHE_RUNTIME, RuntimeReconciler
-from engines.cacheruntime import build
-from engines.factory import EngineFactory
 from fluidpy.context import Context
 from fluidpy.controller import Request
+from fluidpy.controllers import CACHE_RUNTIME, RuntimeReconciler
+from fluidpy.engines.cacheruntime import build
+from fluidpy.engines.factory import EngineFactory
 
 Objects = dict[str, dict[str, Any]]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from engines.cacheruntime.debounce import DebouncedWriter, Scheduler, write_interval
 from fluidpy.context import Context
+from fluidpy.engines.cacheruntime.debounce import DebouncedWriter, Scheduler, write_interval
 
 CTX = Context.background()
 

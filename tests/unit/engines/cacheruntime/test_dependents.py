@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from engines.cacheruntime import secondary_watches
-from engines.cacheruntime.dependents import Dependents, runtime_of_pod
-from engines.cacheruntime.naming import CLASS_GVK, POD
 from fluidpy.client import SECRET
+from fluidpy.engines.cacheruntime import secondary_watches
+from fluidpy.engines.cacheruntime.dependents import Dependents, runtime_of_pod
+from fluidpy.engines.cacheruntime.naming import CLASS_GVK, POD
 
 
 def test_a_class_maps_to_every_runtime_that_names_it() -> None:

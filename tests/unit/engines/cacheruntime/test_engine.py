@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from engines.base import EngineError, ReconcileRequestContext, TemplateEngine, WaitingFor
-from engines.cacheruntime import build
-from engines.cacheruntime.debounce import DebouncedWriter
-from engines.cacheruntime.dependents import Dependents
-from engines.cacheruntime.engine import CacheRuntimeEngine
 from fluidpy.client import GVK
+from fluidpy.engines.base import EngineError, ReconcileRequestContext, TemplateEngine, WaitingFor
+from fluidpy.engines.cacheruntime import build
+from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
+from fluidpy.engines.cacheruntime.dependents import Dependents
+from fluidpy.engines.cacheruntime.engine import CacheRuntimeEngine
 
 
 class Harness:

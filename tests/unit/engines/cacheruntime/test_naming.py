@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from engines.cacheruntime.naming import (
+from fluidpy.engines.cacheruntime.naming import (
     name_limit,
     secret_volume_name,
     target_path,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engines.cacheruntime.plan import Plan
-from engines.cacheruntime.render.config import (
+from fluidpy.engines.cacheruntime.plan import Plan
+from fluidpy.engines.cacheruntime.render.config import (
     config_text,
     render_config_map,
     render_extra_config_maps,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engines.cacheruntime.render.status import (
+from fluidpy.engines.cacheruntime.render.status import (
     ComponentState,
     component_state,
     master_ready,

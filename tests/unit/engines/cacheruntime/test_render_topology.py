@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engines.cacheruntime.render.topology import pod_configs
+from fluidpy.engines.cacheruntime.render.topology import pod_configs
 
 
 def pod(name: str, component: str | None, ip: str | None = None, **extra: Any) -> dict[str, Any]:

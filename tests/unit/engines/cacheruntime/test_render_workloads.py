@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from engines.cacheruntime.plan import Plan
-from engines.cacheruntime.render.podtemplate import merge_by, render_pod_template
-from engines.cacheruntime.render.services import render_headless_service
-from engines.cacheruntime.render.workloads import render_workload
+from fluidpy.engines.cacheruntime.plan import Plan
+from fluidpy.engines.cacheruntime.render.podtemplate import merge_by, render_pod_template
+from fluidpy.engines.cacheruntime.render.services import render_headless_service
+from fluidpy.engines.cacheruntime.render.workloads import render_workload
 
 FIVE = [
     "FLUID_DATASET_NAME",

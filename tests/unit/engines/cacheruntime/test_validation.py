@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from api.v1alpha1 import CacheRuntime, CacheRuntimeClass
-from engines.base import ValidationError
-from engines.cacheruntime.validation import (
+from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass
+from fluidpy.engines.base import ValidationError
+from fluidpy.engines.cacheruntime.validation import (
     check_class,
     check_plan,
     check_runtime_against_class,

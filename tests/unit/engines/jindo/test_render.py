@@ -1,7 +1,7 @@
 """The Jindo renderer turns upstream manifests into the objects the spec asks for.
 
-Inputs are upstream Fluid's own manifests (../shared/reference/fluid-samples, relative to the
-repository root) and our samples in config/samples/jindo.
+Inputs are upstream Fluid's own manifests (copied under tests/fixtures/upstream-fluid,
+sources in tests/fixtures/README.md) and our samples in config/samples/jindo.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from typing import Any
 import pytest
 import yaml
 
-from api.v1alpha1.dataset import DatasetSpec
-from api.v1alpha1.jindo import JindoRuntime
-from engines.base.cache_system import Workloads
-from engines.base.rendering import RENDER_HASH_ANNOTATION
-from engines.base.runtime_info import RuntimeInfo
-from engines.base.tieredstore import tiered_store_levels
-from engines.jindo.engine import ignored_fields, ignored_mount_options
-from engines.jindo.render import Images, render
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.api.v1alpha1.jindo import JindoRuntime
+from fluidpy.engines.base.cache_system import Workloads
+from fluidpy.engines.base.rendering import RENDER_HASH_ANNOTATION
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.base.tieredstore import tiered_store_levels
+from fluidpy.engines.jindo.engine import ignored_fields, ignored_mount_options
+from fluidpy.engines.jindo.render import Images, render
 
 REPO = Path(__file__).resolve().parents[4]
-UPSTREAM = REPO.parent / "shared" / "reference" / "fluid-samples"
+UPSTREAM = REPO / "tests" / "fixtures" / "upstream-fluid"
 OURS = REPO / "config" / "samples" / "jindo"
 MULTI_OSS = UPSTREAM / "test-gha-e2e-jindo-multi-oss-dataset.yaml"
 DATASET = {"mounts": [{"mountPoint": "https://mirrors.example/hbase/", "name": "hbase"}]}

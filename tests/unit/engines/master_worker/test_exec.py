@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from engines.base.exec import (
+from fluidpy.context import Context
+from fluidpy.engines.base.exec import (
     ERROR_CHANNEL,
     STDOUT_CHANNEL,
     ExecError,
@@ -17,7 +18,6 @@ from engines.base.exec import (
     _checked,
     _collect,
 )
-from fluidpy.context import Context
 
 CTX = Context.background()
 

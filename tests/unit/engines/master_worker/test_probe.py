@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from engines.base.probe import Probe
 from fluidpy.context import Context
+from fluidpy.engines.base.probe import Probe
 
 
 class Clock:

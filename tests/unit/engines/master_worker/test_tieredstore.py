@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from api.v1alpha1.common import TieredStore
-from engines.base.errors import ValidationError
-from engines.base.runtime_info import TieredStoreLevel
-from engines.base.tieredstore import capacity_by_medium, tiered_store_levels
+from fluidpy.api.v1alpha1.common import TieredStore
+from fluidpy.engines.base.errors import ValidationError
+from fluidpy.engines.base.runtime_info import TieredStoreLevel
+from fluidpy.engines.base.tieredstore import capacity_by_medium, tiered_store_levels
 
 GI = 1024**3
 

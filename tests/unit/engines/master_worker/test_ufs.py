@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from api.v1alpha1.common import Mount
-from api.v1alpha1.dataset import DatasetSpec
-from engines.base.errors import ValidationError
-from engines.base.ufs import (
+from fluidpy.api.v1alpha1.common import Mount
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.engines.base.errors import ValidationError
+from fluidpy.engines.base.ufs import (
     dataset_mounts,
     is_native,
     local_directory,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engines.base.units import (
+from fluidpy.engines.base.units import (
     bytes_size,
     parse_human_bytes,
     parse_quantity,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.base import Engine, Implement, go_name, interface_methods
+from fluidpy.engines.base import Engine, Implement, go_name, interface_methods
 
 DOC = Path(__file__).resolve().parents[4] / "docs" / "writing-an-engine.md"
 ROW = re.compile(r"^\| `(\w+)` \| `(\w+)` \|$")

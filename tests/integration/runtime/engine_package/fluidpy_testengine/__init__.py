@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from engines.base import Implement, ReconcileRequestContext, RuntimeInfo, TemplateEngine
-from engines.base.interfaces import UFSToUpdate
-from engines.base.status import bind_dataset, phase_of, set_dataset_phase, workload_counts
-from engines.base.volume import create_volume, delete_volume
 from fluidpy.client import GVK
+from fluidpy.engines.base import Implement, ReconcileRequestContext, RuntimeInfo, TemplateEngine
+from fluidpy.engines.base.interfaces import UFSToUpdate
+from fluidpy.engines.base.status import bind_dataset, phase_of, set_dataset_phase, workload_counts
+from fluidpy.engines.base.volume import create_volume, delete_volume
 
 STATEFULSET = GVK("apps", "v1", "StatefulSet")
 FAIL_ANNOTATION = "testengine.fluidpy.io/fail-in"
