@@ -275,7 +275,7 @@ class Manager:
 
     def _elector(self, leader_ctx: Context) -> LeaderElector:
         opts = self.options
-        namespace = opts.leader_election_namespace or _own_namespace()
+        namespace = opts.leader_election_namespace or own_namespace()
         config = LeaderElectionConfig(
             lease_name=opts.leader_election_id,
             identity=self.identity,
@@ -407,7 +407,7 @@ class Manager:
         return restore
 
 
-def _own_namespace() -> str:
+def own_namespace() -> str:
     """The pod's namespace from its service account mount, or "default" outside a pod."""
     try:
         return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or "default"

@@ -64,9 +64,7 @@ def plan_group(
     held_elsewhere = [m for m in main if m.shard != desired and m.shard in alive]
     if held_elsewhere:
         last = max(m.rank for m in held_elsewhere if m.rank is not None)
-        return [
-            Action(Step.DRAIN, m) for m in held_elsewhere if m.rank == last and not m.draining
-        ]
+        return [Action(Step.DRAIN, m) for m in held_elsewhere if m.rank == last and not m.draining]
     to_assign = [m for m in main if _needs(m, desired, alive)]
     to_assign.sort(key=lambda m: m.rank if m.rank is not None else 0)
     to_assign += [m for m in members if m.rank is None and _needs(m, desired, alive)]

@@ -202,7 +202,5 @@ class ShardingModel(RuleBasedStateMachine):
             assert stored.history[-1] == State(ring.owner(group)), (group, stored.history)
 
 
-ShardingModel.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=50, deadline=None
-)
+ShardingModel.TestCase.settings = settings(max_examples=150, stateful_step_count=50, deadline=None)
 test_drain_handshake = ShardingModel.TestCase
