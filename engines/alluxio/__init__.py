@@ -14,10 +14,10 @@ from fluidpy.client import GVK
 from fluidpy.engines.alluxio.engine import AlluxioEngine
 from fluidpy.engines.alluxio.render import APP
 from fluidpy.engines.base.context import ReconcileRequestContext
-from fluidpy.engines.base.exec import PodExec
 from fluidpy.engines.base.interfaces import Engine
-from fluidpy.engines.base.layout import pods_of
-from fluidpy.engines.base.master_worker import POD, build_engine
+from fluidpy.engines.masterworker.engine import POD, build_engine
+from fluidpy.engines.masterworker.exec import PodExec
+from fluidpy.engines.masterworker.layout import pods_of
 
 RUNTIME_GVK = GVK("data.fluid.io", "v1alpha1", "AlluxioRuntime")
 FINALIZER = "alluxio-runtime-controller-finalizer"

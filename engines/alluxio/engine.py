@@ -6,14 +6,14 @@ from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from fluidpy.engines.alluxio import render as alluxio
 from fluidpy.engines.alluxio.cli import AlluxioCLI
-from fluidpy.engines.base import secrets
-from fluidpy.engines.base.cache_system import MOUNT_TIMEOUT, Workloads
 from fluidpy.engines.base.context import ReconcileRequestContext
-from fluidpy.engines.base.exec import PodExec, PodTarget
-from fluidpy.engines.base.master_worker import MasterWorkerEngine
 from fluidpy.engines.base.models import parse_model
 from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.ufs import (
+from fluidpy.engines.masterworker import secrets
+from fluidpy.engines.masterworker.cache_system import MOUNT_TIMEOUT, Workloads
+from fluidpy.engines.masterworker.engine import MasterWorkerEngine
+from fluidpy.engines.masterworker.exec import PodExec, PodTarget
+from fluidpy.engines.masterworker.ufs import (
     UNDER_FS_ROOT,
     UfsMount,
     dataset_mounts,

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from fluidpy.api.v1alpha1.alluxio import AlluxioCompTemplateSpec, AlluxioRuntime
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
-from fluidpy.engines.base.cache_system import DEFAULT_WORKERS, Workloads
-from fluidpy.engines.base.layout import FUSE, MASTER, WORKER, Layout
-from fluidpy.engines.base.rendering import (
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.masterworker.cache_system import DEFAULT_WORKERS, Workloads
+from fluidpy.engines.masterworker.layout import FUSE, MASTER, WORKER, Layout
+from fluidpy.engines.masterworker.rendering import (
     Obj,
     cache_directory,
     container_ports,
@@ -43,8 +44,7 @@ from fluidpy.engines.base.rendering import (
     worker_affinity,
     worker_labels,
 )
-from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.ufs import UNDER_FS_ROOT, is_native, mount_path
+from fluidpy.engines.masterworker.ufs import UNDER_FS_ROOT, is_native, mount_path
 
 APP = "alluxio"
 FUSE_DIRECTORY = "alluxio-fuse"

@@ -5,15 +5,17 @@ from __future__ import annotations
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.api.v1alpha1.jindo import JindoRuntime
-from fluidpy.engines.base.cache_system import MOUNT_TIMEOUT, Workloads
 from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.errors import ValidationError
-from fluidpy.engines.base.exec import PodExec, PodTarget
-from fluidpy.engines.base.master_worker import MasterWorkerEngine
 from fluidpy.engines.base.models import parse_model
 from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.tieredstore import MEMORY
-from fluidpy.engines.base.ufs import (
+from fluidpy.engines.jindo import render as jindo
+from fluidpy.engines.jindo.cli import JindoCLI
+from fluidpy.engines.masterworker.cache_system import MOUNT_TIMEOUT, Workloads
+from fluidpy.engines.masterworker.engine import MasterWorkerEngine
+from fluidpy.engines.masterworker.exec import PodExec, PodTarget
+from fluidpy.engines.masterworker.tieredstore import MEMORY
+from fluidpy.engines.masterworker.ufs import (
     UfsMount,
     dataset_mounts,
     is_native,
@@ -23,8 +25,6 @@ from fluidpy.engines.base.ufs import (
     mount_name,
     mount_path,
 )
-from fluidpy.engines.jindo import render as jindo
-from fluidpy.engines.jindo.cli import JindoCLI
 
 RAFT_MASTERS = 3
 

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from fluidpy.api.v1alpha1.common import Mount
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.api.v1alpha1.jindo import JindoCompTemplateSpec, JindoRuntime
-from fluidpy.engines.base.cache_system import DEFAULT_WORKERS, Workloads
-from fluidpy.engines.base.layout import FUSE, MASTER, WORKER, Layout
-from fluidpy.engines.base.rendering import (
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.masterworker.cache_system import DEFAULT_WORKERS, Workloads
+from fluidpy.engines.masterworker.layout import FUSE, MASTER, WORKER, Layout
+from fluidpy.engines.masterworker.rendering import (
     Obj,
     cache_directory,
     container_ports,
@@ -47,8 +48,7 @@ from fluidpy.engines.base.rendering import (
     worker_affinity,
     worker_labels,
 )
-from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.ufs import is_native, merged_encrypt_options, merged_options
+from fluidpy.engines.masterworker.ufs import is_native, merged_encrypt_options, merged_options
 
 APP = "jindofs"
 RUNTIME_TYPE = "jindo"

@@ -25,33 +25,34 @@ from typing import Any, ClassVar
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, TieredStore
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.client import GVK
-from fluidpy.engines.base import components, nodes, status, volume
-from fluidpy.engines.base.cache_system import (
+from fluidpy.engines.base import status, volume
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.errors import EngineError
+from fluidpy.engines.base.interfaces import Implement, UFSToUpdate
+from fluidpy.engines.base.models import parse_model
+from fluidpy.engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
+from fluidpy.engines.base.template import TemplateEngine, default_sync_interval
+from fluidpy.engines.base.units import bytes_size, parse_human_bytes, percentage
+from fluidpy.engines.masterworker import components, nodes
+from fluidpy.engines.masterworker.cache_system import (
     DEFAULT_WORKERS,
     CacheCLI,
     CacheUsage,
     UfsUsage,
     Workloads,
 )
-from fluidpy.engines.base.context import ReconcileRequestContext
-from fluidpy.engines.base.errors import EngineError
-from fluidpy.engines.base.exec import (
+from fluidpy.engines.masterworker.exec import (
     ExecError,
     KubernetesExec,
     PodExec,
     PodTarget,
     UnexpectedOutput,
 )
-from fluidpy.engines.base.interfaces import Implement, UFSToUpdate
-from fluidpy.engines.base.layout import Layout
-from fluidpy.engines.base.models import parse_model
-from fluidpy.engines.base.probe import CALCULATING, Outcome, Probe
-from fluidpy.engines.base.rendering import render_hash
-from fluidpy.engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
-from fluidpy.engines.base.template import TemplateEngine, default_sync_interval
-from fluidpy.engines.base.tieredstore import tiered_store_levels
-from fluidpy.engines.base.ufs import UfsMount, dataset_mounts, mount_path, ufs_changes
-from fluidpy.engines.base.units import bytes_size, parse_human_bytes, percentage
+from fluidpy.engines.masterworker.layout import Layout
+from fluidpy.engines.masterworker.probe import CALCULATING, Outcome, Probe
+from fluidpy.engines.masterworker.rendering import render_hash
+from fluidpy.engines.masterworker.tieredstore import tiered_store_levels
+from fluidpy.engines.masterworker.ufs import UfsMount, dataset_mounts, mount_path, ufs_changes
 
 STATEFULSET = GVK("apps", "v1", "StatefulSet")
 DAEMONSET = GVK("apps", "v1", "DaemonSet")
