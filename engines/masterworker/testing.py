@@ -24,7 +24,7 @@ EVENT = GVK("", "v1", "Event")
 
 
 class EnginePackage(Protocol):
-    """An engine package whose CLI transport is a module-level setting (engines.alluxio)."""
+    """Whatever holds the CLI transport of the engines it builds (engines.alluxio.PACKAGE)."""
 
     exec_transport: PodExec | None
 

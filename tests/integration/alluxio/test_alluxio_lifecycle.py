@@ -92,7 +92,7 @@ def transport() -> Iterator[GatedExec]:
     )
     previous = os.environ.get("FLUID_SYNC_RETRY_DURATION")
     os.environ["FLUID_SYNC_RETRY_DURATION"] = "1"
-    with exec_transport(alluxio, double):
+    with exec_transport(alluxio.PACKAGE, double):
         yield double
     if previous is None:
         os.environ.pop("FLUID_SYNC_RETRY_DURATION")

@@ -58,7 +58,7 @@ def transport() -> Iterator[RecordedExec]:
     )
     previous = os.environ.get("FLUID_SYNC_RETRY_DURATION")
     os.environ["FLUID_SYNC_RETRY_DURATION"] = "1"
-    with exec_transport(jindo, double):
+    with exec_transport(jindo.PACKAGE, double):
         yield double
     if previous is None:
         os.environ.pop("FLUID_SYNC_RETRY_DURATION")

@@ -14,7 +14,7 @@ import yaml
 
 from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
-from fluidpy.engines.alluxio.render import Images, render
+from fluidpy.engines.alluxio.render import IMAGES, render
 from fluidpy.engines.base.runtime_info import RuntimeInfo
 from fluidpy.engines.masterworker.cache_system import Workloads
 from fluidpy.engines.masterworker.rendering import RENDER_HASH_ANNOTATION
@@ -70,7 +70,7 @@ def rendered(
         info,
         owner={**OWNER, "name": name},
         mount_root="/runtime-mnt",
-        images=Images(),
+        images=IMAGES,
     )
 
 
