@@ -329,11 +329,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="--runtime-workers (default 3)")
     parser.add_argument("--writers", type=int, default=8, help="creating threads (default 8)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
-    args = parser.parse_args()
+    on_cluster("fluidpy-bench-cacheruntime", bench, parser.parse_args())
+
+
+def on_cluster(
+    name: str, bench: Callable[[Path, argparse.Namespace], None], args: argparse.Namespace
+) -> None:
+    """Run `bench` on the cluster of --kubeconfig, or on a new local control plane of
+    --nodes fake nodes."""
     if args.kubeconfig is not None:
         bench(args.kubeconfig, args)
         return
-    cluster = LocalCluster(name="fluidpy-bench-cacheruntime", nodes=args.nodes)
+    cluster = LocalCluster(name=name, nodes=args.nodes)
     print(f"starting a local control plane with {args.nodes} fake nodes ...")
     cluster.start()
     try:

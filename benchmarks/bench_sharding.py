@@ -38,6 +38,7 @@ from bench_cacheruntime import (
     create_pairs,
     free_port,
     make_namespace,
+    on_cluster,
     peak_rss_mib,
     ready,
     runtime_class,
@@ -181,17 +182,7 @@ def main() -> None:
     parser.add_argument("--kubeconfig", type=Path, help="use this cluster instead of a new one")
     parser.add_argument("--nodes", type=int, default=10, help="fake nodes (default 10)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
-    args = parser.parse_args()
-    if args.kubeconfig is not None:
-        bench(args.kubeconfig, args)
-        return
-    cluster = LocalCluster(name="fluidpy-bench-sharding", nodes=args.nodes)
-    print(f"starting a local control plane with {args.nodes} fake nodes ...")
-    cluster.start()
-    try:
-        bench(cluster.kubeconfig, args)
-    finally:
-        cluster.stop()
+    on_cluster("fluidpy-bench-sharding", bench, parser.parse_args())
 
 
 if __name__ == "__main__":
