@@ -57,6 +57,8 @@ class _Seen:
     at: float
     duration: float
     holder: str
+    was_held: bool
+    """Seen held by its shard at least once: a shard Lease, not a stranger's of a like name."""
 
 
 class Membership:
@@ -87,8 +89,9 @@ class Membership:
             version = str(metadata.get("resourceVersion") or "")
             before = self._seen.get(shard)
             at = before.at if before is not None and before.version == version else now
+            held = record.holder_identity == shard or (before is not None and before.was_held)
             current[shard] = _Seen(
-                version, at, float(record.lease_duration_seconds), record.holder_identity
+                version, at, float(record.lease_duration_seconds), record.holder_identity, held
             )
         self._seen = current
         alive = frozenset(
@@ -102,11 +105,14 @@ class Membership:
 
     def dead_leases(self, grace: float) -> list[tuple[str, str]]:
         """(Lease name, resourceVersion) of shards not alive for `grace` seconds beyond their
-        Lease's duration, or released: safe to delete, as their ids never come back."""
+        Lease's duration, or released: safe to delete, as their ids never come back. Only Leases
+        once seen held by their shard qualify, so another program's Lease that happens to be
+        named like one is never touched."""
         now = self._clock()
         return [
             (shard_lease_name(self.ring, shard), seen.version)
             for shard, seen in self._seen.items()
-            if shard not in self._alive
+            if seen.was_held
+            and shard not in self._alive
             and (seen.holder != shard or now >= seen.at + seen.duration + grace)
         ]

@@ -42,12 +42,16 @@ def test_a_released_lease_is_a_leave_at_once() -> None:
     assert membership.dead_leases(grace=60) == [("ring-a", "2")]
 
 
-def test_other_leases_and_foreign_holders_do_not_count() -> None:
-    membership = Membership("ring", clock=Clock())
+def test_other_leases_and_foreign_holders_do_not_count_and_are_never_deleted() -> None:
+    clock = Clock()
+    membership = Membership("ring", clock=clock)
     change = membership.observe(
         [lease("ring.sharder", "a", "1"), lease("other-a", "a", "1"), lease("ring-b", "x", "1")]
     )
     assert not change.alive
+    clock.now += 1000
+    membership.observe([lease("ring-b", "", "2")])
+    assert membership.dead_leases(grace=0) == []
 
 
 def test_dead_leases_wait_for_the_grace_period_after_expiry() -> None:
