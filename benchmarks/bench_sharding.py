@@ -9,7 +9,8 @@ namespace (1 replica: the plain manager, no sharding; more: `--shards`), started
 sharded, all members of the ring) before the clock starts. The pairs are created by 8 threads and
 the clock stops when every Dataset is Bound (and, sharded, every object carries the label of
 the shard the ring names). Printed per replica: CPU seconds (user + system) during the run,
-peak RSS (VmHWM) and objects owned; and the spread across shards against even.
+RSS when ready and idle, at the end and at its peak (VmHWM), and groups owned; and the spread
+across shards against even.
 
 The machine is shared and has two cores: the control plane, kwok and every replica compete for
 them, so more replicas cannot make the time shorter here; what sharding buys on this machine is
@@ -97,6 +98,13 @@ def replica(
                 process.wait()
 
 
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def shard_of(obj: dict[str, Any]) -> str | None:
     return (obj["metadata"].get("labels") or {}).get(shard_label(RING))
 
@@ -123,6 +131,7 @@ def run_one(
         ]
         if replicas > 1:
             wait_until(lambda: any(ring_size(log) == replicas for log in logs), "the ring", 120)
+        rss_idle = [rss_mib(p.pid) for p in processes]
         cpu_before = [cpu_seconds(p.pid) for p in processes]
         started = time.monotonic()
         create_pairs(client, namespace, count, args.topology, 8)
@@ -135,14 +144,19 @@ def run_one(
         wait_until(done, f"{count} Datasets Bound", args.timeout)
         elapsed = time.monotonic() - started
         cpu = [cpu_seconds(p.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
-        rss = [peak_rss_mib(p.pid) for p in processes]
-    spread = Counter(shard_of(d) for d in client.list(DATASET_GVK, namespace))
+        rss = [(peak_rss_mib(p.pid), rss_mib(p.pid)) for p in processes]
+        # Before the replicas stop: each one that stops hands its groups to the others.
+        spread = Counter(shard_of(d) for d in client.list(DATASET_GVK, namespace))
     print(f"\n{count} pairs, {replicas} replica(s){' (sharded)' if replicas > 1 else ''}")
     print(f"  all Bound{' and placed' if replicas > 1 else ''} after: {elapsed:8.1f} s")
-    for shard_id, used, peak in zip(ids, cpu, rss, strict=True):
+    for shard_id, used, idle, (peak, now) in zip(ids, cpu, rss_idle, rss, strict=True):
         owned = f", {spread[shard_id]} groups" if shard_id else ""
-        print(f"  {shard_id or 'manager'}: CPU {used:6.1f} s, peak RSS {peak:6.1f} MiB{owned}")
-    print(f"  total CPU {sum(cpu):.1f} s, mean peak RSS {sum(rss) / len(rss):.1f} MiB")
+        print(
+            f"  {shard_id or 'manager'}: CPU {used:6.1f} s, RSS {idle:5.1f} MiB ready and "
+            f"idle, {now:5.1f} MiB at the end, peak {peak:5.1f} MiB{owned}"
+        )
+    mean_peak = sum(peak for peak, _ in rss) / len(rss)
+    print(f"  total CPU {sum(cpu):.1f} s, mean peak RSS {mean_peak:.1f} MiB")
     if replicas > 1:
         even = count / replicas
         worst = max(abs(spread[s] - even) / even for s in ids if s)

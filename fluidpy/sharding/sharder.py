@@ -120,6 +120,7 @@ class Sharder:
         self._drain_marked: dict[tuple[GVK, str, str], float] = {}
         self._informers: list[tuple[GVK, int | None, SharedInformer]] = []
         self._queue: WorkQueue[Request] | None = None
+        self._reported: set[str] = set()
         self._log = get_logger(LOGGER, ring=ring.name, sharder=identity)
 
     # Election ------------------------------------------------------------------------------
@@ -249,9 +250,12 @@ class Sharder:
         for _, rank, informer in self._informers:
             if rank is not None:
                 counts.update(labels_of(obj).get(label, "") for obj in informer.list())
-        gauge = metrics.SHARD_OBJECTS
+        gauge, ring = metrics.SHARD_OBJECTS, self._ring_config.name
+        for shard in self._reported - counts.keys():
+            gauge.remove(ring, shard)  # a shard that left and holds nothing any more
         for shard, count in counts.items():
-            gauge.labels(self._ring_config.name, shard).set(count)
+            gauge.labels(ring, shard).set(count)
+        self._reported = set(counts)
 
     def _delete_dead_leases(self, ctx: Context) -> None:
         grace = DEAD_LEASE_GRACE_FACTOR * self._timing.lease_duration

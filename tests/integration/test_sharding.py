@@ -77,7 +77,7 @@ class ShardProcess:
         self.id = shard_id
         self.log_path = tmp / f"{shard_id}.log"
         self.ended: datetime | None = None
-        self.health = free_port()
+        self.health, self.metrics = free_port(), free_port()
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
@@ -89,7 +89,7 @@ class ShardProcess:
                 f"--namespace={NAMESPACE}",
                 f"--leader-election-namespace={NAMESPACE}",
                 "--controllers=dataset,cacheruntime",
-                "--metrics-bind-address=0",
+                f"--metrics-bind-address=127.0.0.1:{self.metrics}",
                 f"--health-probe-bind-address=127.0.0.1:{self.health}",
                 "--kube-api-qps=200",
                 "--kube-api-burst=400",
@@ -109,6 +109,14 @@ class ShardProcess:
                 return bool(response.status == 200)
         except OSError:
             return False
+
+    def metric(self, sample: str) -> float | None:
+        url = f"http://127.0.0.1:{self.metrics}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith(sample + " "):
+                    return float(line.rsplit(" ", 1)[1])
+        return None
 
     def records(self) -> list[dict[str, Any]]:
         lines = self.log_path.read_text().splitlines()
@@ -383,6 +391,14 @@ def test_groups_spread_move_on_death_join_and_leave_and_never_have_two_owners(
             shards[shard].stop()
             members.remove(shard)
     wait_for(lambda: world.settled(members), "placement on the last shard", timeout=WAIT)
+    survivor = shards[last]
+    owned = f'fluidpy_shard_objects{{ring="{RING}",shard="{last}"}}'
+    wait_for(
+        lambda: survivor.metric(owned) == 2 * RUNTIMES,
+        "the sharder's count of shard-d's Datasets and runtimes",
+        timeout=WAIT,
+    )
+    assert survivor.metric(f'fluidpy_ring_shards{{ring="{RING}"}}') == 1
 
     intervals = ownership_intervals(shards)
     moved = [g for g, spans in intervals.items() if len({shard for *_, shard, _ in spans}) > 1]
