@@ -21,7 +21,7 @@ import yaml
 from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass, Dataset
 from fluidpy.client import GVK, parse_label_selector
 from fluidpy.context import Context
-from fluidpy.engines.base import ReconcileRequestContext
+from fluidpy.engines.base import EngineOptions, ReconcileRequestContext
 from fluidpy.engines.cacheruntime.plan import Plan, make_plan
 
 SAMPLES = Path(__file__).resolve().parents[4] / "config" / "samples" / "cacheruntime"
@@ -209,7 +209,7 @@ def context(
         recorder=Recorder(),  # type: ignore[arg-type]
         log=structlog.get_logger("test"),
         finalizer_name="cache-runtime-controller-finalizer",
-        mount_root=mount_root,
+        options=EngineOptions(mount_root=mount_root),
     )
 
 

@@ -8,6 +8,8 @@ their status, as the StatefulSet controller would.
 from __future__ import annotations
 
 import copy
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +18,15 @@ import structlog
 
 from fluidpy.client import GVK, parse_label_selector
 from fluidpy.context import Context
-from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.context import EngineOptions, ReconcileRequestContext
 from fluidpy.engines.base.errors import EngineError
 from fluidpy.engines.base.template import TemplateEngine
 from fluidpy.engines.jindo.engine import JindoEngine
 from fluidpy.engines.masterworker.engine import build_engine
 from fluidpy.engines.masterworker.exec import RecordedExec
 from fluidpy.testing import wait_for
+from fluidpy_cli.main import build_parser
+from fluidpy_cli.manager import engine_options
 
 OUTPUTS = Path(__file__).resolve().parents[1] / "jindo" / "outputs"
 NS = "team"
@@ -31,6 +35,10 @@ NODE = GVK("", "v1", "Node")
 POD = GVK("", "v1", "Pod")
 REPORT = ("jindocache", "-report")
 CLUSTER_SCOPED = {"Node", "PersistentVolume"}
+
+
+SLOW_STEPS_EVERY_PASS = EngineOptions(sync_interval=0)
+"""Every pass may run the slow steps and start the probes."""
 
 
 class FakeClient:
@@ -109,7 +117,13 @@ class Recorder:
 class Cluster:
     """A runtime, its Dataset and the objects around them, handed to the engine pass by pass."""
 
-    def __init__(self, runtime_spec: dict[str, Any], exec_replies: dict[tuple[str, ...], Any]):
+    def __init__(
+        self,
+        runtime_spec: dict[str, Any],
+        exec_replies: dict[tuple[str, ...], Any],
+        options: EngineOptions = SLOW_STEPS_EVERY_PASS,
+    ):
+        self.options = options
         self.client = FakeClient()
         self.recorder = Recorder()
         self.exec = RecordedExec(exec_replies)
@@ -148,6 +162,7 @@ class Cluster:
             recorder=self.recorder,  # type: ignore[arg-type]
             log=structlog.get_logger(),
             finalizer_name="jindo-runtime-controller-finalizer",
+            options=self.options,
         )
 
     def engine(self) -> TemplateEngine:
@@ -186,10 +201,7 @@ def recorded(name: str) -> str:
     return (OUTPUTS / name).read_text()
 
 
-@pytest.fixture
-def cluster(monkeypatch: pytest.MonkeyPatch) -> Cluster:
-    """Every pass may run the slow steps (FLUID_SYNC_RETRY_DURATION=0)."""
-    monkeypatch.setenv("FLUID_SYNC_RETRY_DURATION", "0")
+def new_cluster(options: EngineOptions = SLOW_STEPS_EVERY_PASS) -> Cluster:
     return Cluster(
         copy.deepcopy(SPEC),
         {
@@ -199,7 +211,13 @@ def cluster(monkeypatch: pytest.MonkeyPatch) -> Cluster:
             ("jindo", "fs", "-count", "jindo:///bucketa"): recorded("count-bucketa.txt"),
             ("timeout", "60", "jindocache", "-formatCache"): "",
         },
+        options,
     )
+
+
+@pytest.fixture
+def cluster() -> Cluster:
+    return new_cluster()
 
 
 def synced_until(cluster: Cluster, engine: TemplateEngine, test: Any, what: str) -> None:
@@ -359,3 +377,33 @@ def test_a_dataset_mount_added_later_is_mounted_and_recounted(cluster: Cluster) 
     assert cluster.dataset["status"]["phase"] == "Bound"
     assert cluster.dataset["status"]["fileNum"] == "[Calculating]"
     synced_until(cluster, engine, lambda s: s.get("fileNum") == "18", "the recount")
+
+
+def test_two_managers_with_different_mount_roots_in_one_process_each_keep_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MOUNT_ROOT", "/from-env")
+    roots = ["/mnt/a", "/mnt/b"]
+    options = [
+        engine_options(build_parser().parse_args(["manager", "--mount-root", root]))
+        for root in roots
+    ]
+    clusters = [new_cluster(replace(o, sync_interval=0)) for o in options]
+    engines = [cluster.engine() for cluster in clusters]
+    for cluster, engine in zip(clusters, engines, strict=True):
+        bind(cluster, engine)
+        cluster.run("create_volume", engine)
+
+    for cluster, root in zip(clusters, roots, strict=True):
+        pv = cluster.client.objects[("PersistentVolume", "", f"{NS}-demo")]
+        fuse = cluster.client.objects[("DaemonSet", NS, "demo-fuse")]
+        host_paths = [
+            v["hostPath"]["path"]
+            for v in fuse["spec"]["template"]["spec"]["volumes"]
+            if "hostPath" in v
+        ]
+        assert pv["spec"]["csi"]["volumeAttributes"]["fluid_path"] == (
+            f"{root}/jindo/{NS}/demo/jindofs-fuse"
+        )
+        assert f"{root}/jindo/{NS}/demo" in host_paths
+    assert os.environ["MOUNT_ROOT"] == "/from-env"

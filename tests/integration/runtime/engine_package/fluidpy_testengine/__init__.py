@@ -193,4 +193,4 @@ class TestEngine(Implement):
 
 
 def build(engine_id: str, ctx: ReconcileRequestContext) -> TemplateEngine:
-    return TemplateEngine(TestEngine(ctx), engine_id)
+    return TemplateEngine(TestEngine, engine_id)
