@@ -16,16 +16,15 @@ from fluidpy_cli.manager import build_manager
 pytestmark = pytest.mark.integration
 
 
-def manager_for(monkeypatch: pytest.MonkeyPatch, cluster: LocalCluster, *flags: str) -> Manager:
-    monkeypatch.setenv("MOUNT_ROOT", "/runtime-mnt")  # build_manager sets it; restored after
+def manager_for(cluster: LocalCluster, *flags: str) -> Manager:
     args = build_parser().parse_args(["manager", "--leader-election-namespace=ns", *flags])
-    return build_manager(args, cluster.api_client())
+    return build_manager(args, cluster.api_client)
 
 
 def test_a_shard_elects_itself_on_its_own_lease_and_caches_only_its_objects(
-    monkeypatch: pytest.MonkeyPatch, cluster: LocalCluster, crds: list[str]
+    cluster: LocalCluster, crds: list[str]
 ) -> None:
-    manager = manager_for(monkeypatch, cluster, "--shards", "--shard-id=s1")
+    manager = manager_for(cluster, "--shards", "--shard-id=s1")
     options = manager.options
     assert options.leader_election
     assert (options.leader_election_id, options.leader_election_identity) == ("fluidpy-s1", "s1")
@@ -34,10 +33,8 @@ def test_a_shard_elects_itself_on_its_own_lease_and_caches_only_its_objects(
     assert manager.cache.informer_for(PVC).label_selector is None
 
 
-def test_without_shards_the_manager_is_unchanged(
-    monkeypatch: pytest.MonkeyPatch, cluster: LocalCluster, crds: list[str]
-) -> None:
-    manager = manager_for(monkeypatch, cluster)
+def test_without_shards_the_manager_is_unchanged(cluster: LocalCluster, crds: list[str]) -> None:
+    manager = manager_for(cluster)
     assert not manager.options.leader_election
     assert manager.options.leader_election_id == "fluidpy.data.fluid.io"
     assert manager.cache.informer_for(DATASET).label_selector is None
