@@ -173,11 +173,26 @@ def manager_process(
         f"--runtime-workers={args.workers}",
         "--resync-period=0",
     ]
+    with running(command, health, log, 120) as process:
+        yield process, metrics
+
+
+@contextmanager
+def running(
+    command: list[str], health: int, log: Path, timeout: float
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A manager process logging to `log`, yielded once its /readyz (on port `health`) answers
+    within `timeout` seconds; stopped with SIGTERM (SIGKILL after 60 s) afterwards."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
-            wait_until(lambda: ready(health), "the manager's /readyz", 120, process)
-            yield process, metrics
+            wait_until(lambda: ready(health), f"{command[1]} /readyz", timeout, process)
+            yield process
         finally:
             process.send_signal(signal.SIGTERM)
             try:

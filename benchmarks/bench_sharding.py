@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,7 +39,7 @@ from bench_cacheruntime import (
     make_namespace,
     on_cluster,
     peak_rss_mib,
-    ready,
+    running,
     runtime_class,
     wait_until,
 )
@@ -79,23 +77,8 @@ def replica(
             f"--shard-id={shard_id}",
             f"--leader-election-namespace={namespace}",
         ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            wait_until(lambda: ready(health), f"{shard_id or 'manager'} /readyz", 180, process)
-            yield process
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running(command, health, log, 180) as process:
+        yield process
 
 
 def rss_mib(pid: int) -> float:
