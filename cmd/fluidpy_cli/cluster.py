@@ -20,12 +20,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import urlsplit
 
 import yaml
 
-from fluidpy.testing import BinariesNotFound, find_binaries
-from fluidpy.testing._binaries import cache_root
 from fluidpy_cli.crds import ManifestError, read_crds
 
 DEFAULT_NAME = "fluidpy"
@@ -39,8 +38,22 @@ class ClusterCommandError(Exception):
     """A failure to report as one line, without a traceback."""
 
 
+def testing_kit() -> ModuleType:
+    """Where fluidpy.testing keeps and finds its binaries, imported on use: the kit needs the
+    `testing` extra, which a plain install (the one `fluidpy manager` runs from) lacks."""
+    try:
+        from fluidpy.testing import _binaries
+    except ModuleNotFoundError as error:
+        raise ClusterCommandError(
+            f"the local control plane needs fluidpy's testing extra ({error.name} is not "
+            "installed): pip install 'fluidpy[testing]'"
+        ) from None
+    return _binaries
+
+
 def clusters_root() -> Path:
-    return cache_root() / "clusters"
+    root: Path = testing_kit().cache_root() / "clusters"
+    return root
 
 
 def cluster_dir(name: str) -> Path:
@@ -66,10 +79,11 @@ def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
             f'cluster "{name}" already exists; delete it first: '
             f"fluidpy cluster delete --name {name}"
         )
+    kit = testing_kit()
     try:
-        find_binaries()
+        kit.find_binaries()
         found = read_crds(crds)
-    except (BinariesNotFound, ManifestError) as error:
+    except (kit.BinariesNotFound, ManifestError) as error:
         raise ClusterCommandError(str(error)) from None
     for note in found.notes:
         print(f"note: {note}", file=sys.stderr)
