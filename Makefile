@@ -10,13 +10,15 @@ DEV_CLUSTER ?= fluidpy-dev-$(shell printf '%s' '$(CURDIR)' | cksum | awk '{ prin
 .PHONY: dev test check lint typecheck crds crds-check cluster-binaries unit integration e2e bench image clean-cluster
 
 # A virtual environment with the project and its test tools, refreshed when pyproject.toml changes.
+# setuptools tells every editable install, as a warning, that folders named like the package may
+# shadow it; here they are the package, so that one notice is silenced.
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or newer" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: fluidpy needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version)" >&2; exit 1; }
 	@echo "[setup] installing Python dependencies into $(VENV), about a minute (once, and again when pyproject.toml changes)"
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
 # The control plane binaries, built once into a cache outside the repository. build.sh prints
