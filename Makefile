@@ -15,7 +15,7 @@ DEV_CLUSTER ?= fluidpy-dev-$(shell printf '%s' '$(CURDIR)' | cksum | awk '{ prin
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or newer" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: fluidpy needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version)" >&2; exit 1; }
-	@echo "[setup] installing Python dependencies into $(VENV), about a minute (once, and again when pyproject.toml changes)"
+	@echo "[setup] installing Python dependencies into $(VENV), a minute or two (once, and again when pyproject.toml changes)"
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e '.[test]'
