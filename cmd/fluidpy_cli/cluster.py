@@ -144,7 +144,8 @@ class ClusterInfo:
 
     name: str
     state: str
-    """running (its API server answers), starting, or stopped (files left behind)."""
+    """running (its API server accepts connections), starting, unreachable (its supervisor
+    runs but the API server does not answer), or stopped (files left behind)."""
     server: str
     kubeconfig: str
 
@@ -161,7 +162,7 @@ def describe(name: str) -> ClusterInfo:
     elif not ready:
         state = "starting"
     else:
-        state = "running" if _listening(server) else "stopped"
+        state = "running" if _listening(server) else "unreachable"
     return ClusterInfo(name, state, server, kubeconfig_path)
 
 

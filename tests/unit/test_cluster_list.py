@@ -41,6 +41,12 @@ def dead_pid() -> int:
     return int(child.stdout)
 
 
+def closed_port_address() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"https://127.0.0.1:{sock.getsockname()[1]}"
+
+
 def make_cluster(root: Path, name: str, pid: int, server: str | None) -> None:
     directory = root / name
     directory.mkdir(parents=True)
@@ -56,12 +62,14 @@ def test_each_cluster_is_listed_with_its_state(clusters: Path, api_server: str) 
     make_cluster(clusters, "up", os.getpid(), api_server)
     make_cluster(clusters, "booting", os.getpid(), None)
     make_cluster(clusters, "gone", dead_pid(), api_server)
+    make_cluster(clusters, "silent", os.getpid(), closed_port_address())
 
     listed = {info.name: info for info in cluster.list_clusters()}
 
     assert {name: info.state for name, info in listed.items()} == {
         "booting": "starting",
         "gone": "stopped",
+        "silent": "unreachable",
         "up": "running",
     }
     assert listed["up"].server == api_server
