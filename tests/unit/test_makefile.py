@@ -4,6 +4,7 @@ on one machine never share a cluster; DEV_CLUSTER overrides the name for both.""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -45,3 +46,26 @@ def test_clean_cluster_deletes_the_cluster_make_dev_uses() -> None:
 def test_dev_cluster_overrides_the_name_for_both() -> None:
     assert dev_cluster(REPO, "DEV_CLUSTER=mine") == "mine"
     assert "cluster delete --name mine" in planned("clean-cluster", REPO, "DEV_CLUSTER=mine")
+
+
+def test_make_image_without_a_container_engine_says_what_to_install(tmp_path: Path) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("sed",):  # what the recipe needs besides the shell's builtins
+        found = shutil.which(tool)
+        assert found, tool
+        (tools / tool).symlink_to(found)
+    make = shutil.which("make")
+    assert make
+
+    result = subprocess.run(
+        [make, "image"],
+        cwd=REPO,
+        env={"PATH": str(tools)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "error: no container engine found; install docker, podman or buildah" in result.stderr
