@@ -26,7 +26,8 @@ from fluidpy.controllers.kinds import (
     RuntimeMapper,
 )
 from fluidpy.controllers.runtime import RuntimeReconciler, RuntimeReconcilerOptions
-from fluidpy.engines.base.volume import PVC, claims_of_pod
+from fluidpy.engines.base.ownership import CONFLICTS
+from fluidpy.engines.base.volume import PV, PVC, claims_of_pod
 from fluidpy.engines.factory import EngineFactory, default_factory
 from fluidpy.manager import Manager
 from fluidpy.workqueue import RateLimiter
@@ -85,6 +86,10 @@ def setup_runtime_controller(
     builder.watches(PVC, request_for_object)
     for gvk, mapper in kind.secondary_watches():
         builder.watches(gvk, _requests(mapper))
+    for gvk in (*kind.owned, PVC, PV):
+        # An object of a name the runtime needs that is not its own: its change or deletion
+        # wakes the runtime waiting on it (NameConflict).
+        builder.watches(gvk, _requests(CONFLICTS.mapper(gvk, kind.gvk.kind)))
     builder.with_options(
         max_concurrent_reconciles=options.workers, rate_limiter=options.new_rate_limiter()
     ).complete(reconciler)

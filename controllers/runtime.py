@@ -3,8 +3,11 @@
 A pass is a short list of named phases, each of which either lets the pass continue or says why
 it stops; status is written once, at the end, whatever happened:
 
-    check_name -> delete (when being deleted) -> find_dataset -> adopt -> check_binding
+    check_name -> delete (when being deleted) -> find_dataset -> check_binding -> adopt
     -> validate -> setup -> create_volume -> sync
+
+A runtime touches only what it controls (engines.base.ownership): binding is checked before the
+runtime writes anything, so a runtime refused a Dataset leaves no trace to clean up.
 
 Nothing is retried on a timer that an event can replace: the Dataset, every owned workload and
 the engines' secondary objects are watched, so a missing Dataset or class, or a pod that still
@@ -111,6 +114,7 @@ class RuntimeReconciler:
         runtime = self.client.get(self.kind.gvk, request.name, request.namespace, ctx=ctx)
         if runtime is None:
             self.engines.forget(request.namespace, request.name)
+            CONFLICTS.forget_runtime(self.kind.gvk.kind, request.namespace, request.name)
             return None
         dataset = self.client.get(DATASET, request.name, request.namespace, ctx=ctx)
         rctx = ReconcileRequestContext(
@@ -151,7 +155,7 @@ class RuntimeReconciler:
         if not self._guard(rctx, engine.setup, rctx):
             self._report(rctx, False, "SettingUp", "The runtime is being set up.", event=False)
             return None
-        self._guard(rctx, engine.create_volume, rctx)
+        self._create_volume(rctx, engine, unbound)
         sync_after = self._guard(rctx, engine.sync, rctx)
         self._report(
             rctx, True, "Ready", "The runtime is ready and bound to its dataset.", event=False
@@ -232,8 +236,12 @@ class RuntimeReconciler:
             rctx.runtime["metadata"] = updated["metadata"]
 
     def _check_binding(self, rctx: ReconcileRequestContext) -> None:
+        """Before anything is written: a runtime refused here gets no finalizer, owner
+        reference or label, creates nothing, and so its deletion has nothing to undo."""
         assert rctx.dataset is not None
-        other = bound_to_other_runtime(rctx.dataset, rctx.name, rctx.namespace, rctx.category)
+        other = bound_to_other_runtime(
+            rctx.dataset, rctx.name, rctx.namespace, rctx.category, self.kind.runtime_type
+        )
         if other is None:
             return
         self._report(
@@ -245,6 +253,18 @@ class RuntimeReconciler:
             "runtime first, or give this runtime its own Dataset",
         )
         raise _Stop()
+
+    def _create_volume(
+        self, rctx: ReconcileRequestContext, engine: Engine, before_setup: dict[str, Any] | None
+    ) -> None:
+        """The Dataset is Bound only once its PV and PVC exist and are this runtime's: when
+        they cannot be made (a name conflict, say), the binding setup just made is undone."""
+        try:
+            self._guard(rctx, engine.create_volume, rctx)
+        except BaseException:
+            if (before_setup or {}).get("phase") != DATASET_BOUND:
+                rctx.dataset_status = before_setup
+            raise
 
     def _engine(self, rctx: ReconcileRequestContext) -> Engine:
         try:
@@ -312,10 +332,11 @@ class RuntimeReconciler:
 
     def _bound_to_us(self, rctx: ReconcileRequestContext) -> bool:
         assert rctx.dataset is not None
-        runtimes = (rctx.dataset.get("status") or {}).get("runtimes") or []
-        return not runtimes or any(
-            r.get("name") == rctx.name and r.get("namespace", rctx.namespace) == rctx.namespace
-            for r in runtimes
+        return (
+            bound_to_other_runtime(
+                rctx.dataset, rctx.name, rctx.namespace, rctx.category, self.kind.runtime_type
+            )
+            is None
         )
 
     # Status ----------------------------------------------------------------------------

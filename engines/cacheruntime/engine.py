@@ -29,6 +29,7 @@ from fluidpy.engines.base import (
     UFSToUpdate,
     WaitingFor,
 )
+from fluidpy.engines.base.ownership import check_name_free, serves_dataset
 from fluidpy.engines.base.runtime_info import owner_dataset_uid, placement_of
 from fluidpy.engines.base.status import (
     DATASET_BOUND,
@@ -236,6 +237,8 @@ class CacheRuntimeEngine(Implement):
         text = config_text(runtime_config(plan, pod_configs(pods)))
         desired = render_config_map(plan, text)
         live = ctx.client.get(CONFIGMAP, plan.config_map, plan.namespace, ctx=ctx.ctx)
+        if live is not None:
+            check_name_free(CONFIGMAP, desired, live)
         self.config_writer.submit(ctx.client, desired, live, ctx.ctx)
 
     def _converge_component(self, state: _Pass, component: ComponentPlan) -> bool:
@@ -370,6 +373,7 @@ class CacheRuntimeEngine(Implement):
             entry.get("name") == ctx.name
             and entry.get("namespace", ctx.namespace) == ctx.namespace
             and entry.get("category") == ctx.category
+            and entry.get("type", RUNTIME_TYPE) == RUNTIME_TYPE
             for entry in (ctx.dataset_status or {}).get("runtimes") or []
         )
 
@@ -525,6 +529,8 @@ class CacheRuntimeEngine(Implement):
         ctx = self.ctx
         self.config_writer.cancel()
         self._dependents.forget(ctx.namespace, ctx.name)
+        if not serves_dataset(ctx, RUNTIME_TYPE):
+            return  # the Dataset's clients are another runtime's: its FUSE label stays
         label = self._info(ctx).fuse_label
         for node in ctx.client.list(NODE, label_selector=f"{label}=true", ctx=ctx.ctx):
             ctx.client.patch(

@@ -289,12 +289,11 @@ def test_a_claim_of_the_same_name_made_by_someone_else_is_reported_not_overwritt
     client.create(runtime(namespace, "taken"))
 
     event = wait_for(
-        lambda: warning_with(client, namespace, "taken", "ErrorProcessRuntime"),
+        lambda: warning_with(client, namespace, "taken", "NameConflict"),
         "an event about the foreign claim",
     )
-    assert (
-        f"PersistentVolumeClaim {namespace}/taken exists but was not created by Fluid"
-        in (event["message"])
+    assert event["message"].startswith(
+        f"PersistentVolumeClaim {namespace}/taken already exists and is not this runtime's"
     )
     claim = client.get(PVC, "taken", namespace)
     assert claim is not None

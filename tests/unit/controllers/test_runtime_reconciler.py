@@ -295,6 +295,40 @@ def test_a_dataset_bound_to_another_runtime_is_refused_naming_it() -> None:
     assert harness.engine.calls == []
 
 
+def test_a_refused_runtime_gets_no_finalizer_owner_or_label_and_its_deletion_touches_nothing() -> (
+    None
+):
+    harness = Harness()
+    harness.dataset["status"]["runtimes"] = [
+        {"name": "demo", "namespace": "ns", "category": "Accelerate", "type": "alluxio"}
+    ]
+
+    harness.reconcile()
+    harness.runtime["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    harness.reconcile()
+
+    assert harness.ready_condition()["reason"] == "DatasetBoundToOtherRuntime"
+    metadata = harness.runtime["metadata"]
+    assert not {"finalizers", "ownerReferences", "labels"} & set(metadata)
+    assert "labels" not in harness.dataset["metadata"]
+    assert harness.engine.calls == []
+    assert harness.dataset["status"]["runtimes"][0]["type"] == "alluxio"
+
+
+def test_the_binding_is_undone_when_the_volume_cannot_be_made() -> None:
+    harness = Harness()
+    harness.engine.raises["create_volume"] = WaitingFor(
+        "PersistentVolumeClaim ns/demo already exists and is not this runtime's",
+        reason="NameConflict",
+    )
+
+    harness.reconcile()
+
+    assert harness.ready_condition()["reason"] == "NameConflict"
+    assert harness.dataset["status"]["phase"] == "NotBound"
+    assert not harness.dataset["status"].get("runtimes")
+
+
 @pytest.mark.parametrize(
     ("error", "reason"),
     [
