@@ -36,8 +36,15 @@ from fluidpy.engines.base import (
     ValidationError,
     WaitingFor,
 )
+from fluidpy.engines.base.limits import DEFAULT_MAX_COMPONENT_REPLICAS, check_replicas
+from fluidpy.engines.base.ownership import CONFLICTS
 from fluidpy.engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
-from fluidpy.engines.base.status import bound_to_other_runtime, reset_dataset_status, set_condition
+from fluidpy.engines.base.status import (
+    DATASET_BOUND,
+    bound_to_other_runtime,
+    reset_dataset_status,
+    set_condition,
+)
 from fluidpy.engines.factory import EngineFactory, UnknownRuntimeType, default_factory
 from fluidpy.events import EventRecorder
 from fluidpy.patch import merge_patch
@@ -63,6 +70,9 @@ class RuntimeReconcilerOptions:
     resync_period: float = 90.0
     """Seconds between reconciles of a healthy runtime (upstream's default, also read from
     FLUID_RUNTIME_RECONCILE_DURATION); a safety net for anything no event reports. 0 disables."""
+    max_component_replicas: int = DEFAULT_MAX_COMPONENT_REPLICAS
+    """Replicas one component may ask for (engines.base.limits says why 1000); more is refused
+    with a condition before anything is rendered."""
 
 
 class EngineCache:
@@ -148,10 +158,12 @@ class RuntimeReconciler:
             self._delete(rctx)
             return None
         self._find_dataset(rctx)
-        self._adopt(rctx)
         self._check_binding(rctx)
+        self._adopt(rctx)
         engine = self._engine(rctx)
+        self._guard(rctx, check_replicas, rctx.spec, self.options.max_component_replicas)
         self._guard(rctx, engine.validate, rctx)
+        unbound = copy.deepcopy(rctx.dataset_status)
         if not self._guard(rctx, engine.setup, rctx):
             self._report(rctx, False, "SettingUp", "The runtime is being set up.", event=False)
             return None

@@ -28,6 +28,7 @@ from fluidpy.controllers import (
     setup_runtime_controller,
 )
 from fluidpy.engines.base.context import DEFAULT_MOUNT_ROOT
+from fluidpy.engines.base.limits import DEFAULT_MAX_COMPONENT_REPLICAS
 from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
 from fluidpy.workqueue import (
     BucketRateLimiter,
@@ -122,6 +123,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "90s, or FLUID_RUNTIME_RECONCILE_DURATION; 0 disables)",
     )
     parser.add_argument(
+        "--max-component-replicas",
+        type=int,
+        default=DEFAULT_MAX_COMPONENT_REPLICAS,
+        help="refuse a runtime component asking for more replicas than this, with a condition "
+        f"(default {DEFAULT_MAX_COMPONENT_REPLICAS}: above any real cache cluster, below what "
+        "floods a control plane with pods)",
+    )
+    parser.add_argument(
         "--mount-root",
         default=os.environ.get("MOUNT_ROOT") or DEFAULT_MOUNT_ROOT,
         help="FUSE mount root on the nodes (default $MOUNT_ROOT or /runtime-mnt)",
@@ -192,7 +201,9 @@ def build_manager(args: argparse.Namespace, api_client: Any) -> Manager:
             ),
             BucketRateLimiter(args.workqueue_qps, args.workqueue_burst),
         ),
-        runtime=RuntimeReconcilerOptions(resync_period=args.resync_period),
+        runtime=RuntimeReconcilerOptions(
+            resync_period=args.resync_period, max_component_replicas=args.max_component_replicas
+        ),
     )
     for kind in kinds:
         setup_runtime_controller(manager, kind, options)

@@ -54,6 +54,7 @@ from fluidpy.engines.cacheruntime.naming import (
     SERVICE,
     WORKLOAD_KINDS,
     Component,
+    selector_labels,
     target_path,
 )
 from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan, make_plan, secret_options
@@ -69,6 +70,7 @@ from fluidpy.engines.cacheruntime.render.status import (
     component_state,
     master_ready,
     runtime_phase,
+    unschedulable,
     workers_ready,
 )
 from fluidpy.engines.cacheruntime.render.topology import pod_configs
@@ -321,6 +323,19 @@ class CacheRuntimeEngine(Implement):
             workload = None
         return component_state(workload, component.replicas)
 
+    def _unschedulable(
+        self, state: _Pass, component: ComponentPlan, current: ComponentState
+    ) -> str:
+        """Why pods are missing, when the scheduler says (read only while some are)."""
+        if current.ready >= current.desired:
+            return ""
+        ctx = self.ctx
+        selector = ",".join(
+            f"{k}={v}" for k, v in selector_labels(ctx.name, component.component).items()
+        )
+        pods = ctx.client.list(POD, state.plan.namespace, label_selector=selector, ctx=ctx.ctx)
+        return unschedulable(pods)
+
     def _update_status(self, state: _Pass) -> tuple[ComponentState | None, ComponentState | None]:
         """Write every component's status and the runtime's phase; returns (master, workers)."""
         status = self.ctx.runtime_status
@@ -339,7 +354,8 @@ class CacheRuntimeEngine(Implement):
                 CONDITION_OF[name],
                 _gate_open(name, current),
                 f"{current.phase}",
-                f"{current.ready} of {current.desired} {name} pods are ready",
+                f"{current.ready} of {current.desired} {name} pods are ready"
+                + self._unschedulable(state, component, current),
             )
         master, workers = states["master"], states["worker"]
         status["phase"] = runtime_phase(master, workers)

@@ -99,3 +99,19 @@ def runtime_phase(master: ComponentState | None, workers: ComponentState | None)
     if workers is not None and workers.phase == PARTIAL_READY:
         return PARTIAL_READY
     return READY
+
+
+def unschedulable(pods: list[dict[str, Any]]) -> str:
+    """The scheduler's word on pods it could not place (PodScheduled=False), as one clause for
+    a component's condition; "" when every pod is placed."""
+    stuck = []
+    for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
+        for condition in (pod.get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+                why = condition.get("message") or condition.get("reason") or "no reason given"
+                stuck.append(f"pod {pod['metadata']['name']} cannot be scheduled: {why}")
+    if not stuck:
+        return ""
+    shown = "; ".join(stuck[:3])
+    more = f" (and {len(stuck) - 3} more)" if len(stuck) > 3 else ""
+    return f"; {shown}{more}"

@@ -11,6 +11,7 @@ from fluidpy.engines.cacheruntime.render.status import (
     component_state,
     master_ready,
     runtime_phase,
+    unschedulable,
     workers_ready,
 )
 
@@ -117,3 +118,30 @@ def test_a_missing_component_never_closes_a_gate() -> None:
 )
 def test_the_runtime_phase(master: ComponentState, workers: ComponentState, phase: str) -> None:
     assert runtime_phase(master, workers) == phase
+
+
+def test_pods_the_scheduler_cannot_place_are_named_with_its_reason() -> None:
+    stuck = {
+        "metadata": {"name": "demo-worker-0"},
+        "status": {
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": "0/3 nodes are available: 3 node(s) didn't match Pod's node "
+                    "affinity/selector.",
+                }
+            ]
+        },
+    }
+    placed = {
+        "metadata": {"name": "demo-worker-1"},
+        "status": {"conditions": [{"type": "PodScheduled", "status": "True"}]},
+    }
+
+    assert unschedulable([placed, stuck]) == (
+        "; pod demo-worker-0 cannot be scheduled: 0/3 nodes are available: 3 node(s) didn't "
+        "match Pod's node affinity/selector."
+    )
+    assert unschedulable([placed]) == ""
