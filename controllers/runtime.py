@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 
 from fluidpy.api.v1alpha1.base import is_dns1035_label
-from fluidpy.client import Client, Conflict
+from fluidpy.client import Client, Conflict, NotFound
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers.kinds import DATASET, RuntimeKind
@@ -150,6 +150,12 @@ class RuntimeReconciler:
             # Someone wrote the runtime or its Dataset since the cache showed them to us: not a
             # failure, just a pass to redo from fresher state (with backoff, without an error).
             rctx.log.debug("write conflict; reconciling again", error=str(error))
+            return Result(requeue=True)
+        except NotFound as error:
+            # An object went while the pass worked from the cache's older view (most often the
+            # runtime itself, just after its finalizer came off): expected, and its deletion
+            # event brings the next pass anyway.
+            rctx.log.debug("an object went during the pass; reconciling again", error=str(error))
             return Result(requeue=True)
 
     def _run_phases(self, rctx: ReconcileRequestContext) -> Result | None:
@@ -295,7 +301,7 @@ class RuntimeReconciler:
         except WaitingFor as error:
             self._report(rctx, False, error.reason, error.message, event=error.warning)
             raise _Stop() from None
-        except Conflict:
+        except (Conflict, NotFound):
             raise
         except Exception as error:
             reason = error.reason if isinstance(error, EngineError) else "ErrorProcessRuntime"
@@ -323,6 +329,7 @@ class RuntimeReconciler:
         self.engines.forget(rctx.namespace, rctx.name)
         if rctx.dataset_status is not None and rctx.dataset is not None and self._bound_to_us(rctx):
             reset_dataset_status(rctx.dataset_status)
+        rctx.runtime_status = copy.deepcopy(rctx.runtime.get("status") or {})  # about to go
         self._write_status(rctx)
         finalizers = [f for f in metadata.get("finalizers") or [] if f != self.kind.finalizer]
         self.client.patch(
@@ -372,7 +379,11 @@ class RuntimeReconciler:
     def _write_status(self, rctx: ReconcileRequestContext) -> None:
         """One merge patch per object, and only for what changed in this pass."""
         runtime_patch = merge_patch(rctx.runtime.get("status") or {}, rctx.runtime_status)
-        if runtime_patch and not rctx.runtime["metadata"].get("deletionTimestamp"):
+        held = self.kind.finalizer in (rctx.runtime["metadata"].get("finalizers") or [])
+        deleting = bool(rctx.runtime["metadata"].get("deletionTimestamp"))
+        if runtime_patch and (held or not deleting):
+            # While our finalizer holds a runtime being deleted, its conditions say what the
+            # deletion waits for (VolumeInUse, VolumeDeleting); after that it is gone.
             # Conditional on the version this pass read, as for the Dataset: a pass that started
             # from a stale cache must not replace newer conditions; it is retried instead.
             written = self.client.patch_status(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fluidpy.client import GVK, Conflict
+from fluidpy.client import GVK, Conflict, NotFound
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers import RuntimeReconcilerOptions
@@ -441,3 +441,13 @@ def test_a_dataset_id_too_long_for_a_label_value_falls_back_to_the_datasets_uid(
 
     assert harness.runtime["metadata"]["labels"]["fluid.io/dataset-id"] == f"uid-{long_name}"
     assert harness.dataset["metadata"]["labels"]["fluid.io/dataset-id"] == f"uid-{long_name}"
+
+
+def test_an_object_gone_during_the_pass_is_expected_not_a_failure() -> None:
+    harness = Harness()
+    harness.engine.raises["sync"] = NotFound(404, "NotFound", 'statefulsets "demo" not found')
+
+    assert harness.reconcile() == Result(requeue=True)
+
+    assert [e for e in harness.recorder.events if e[0] == "Warning"] == []
+    assert "ErrorProcessRuntime" not in str(harness.runtime.get("status"))
