@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from fluidpy.client.errors import Gone, NotFound
 from fluidpy.client.gvk import GVK
 from fluidpy.client.mapping import RESTMapper, RESTMapping, resource_path
-from fluidpy.client.transport import Query, Transport
+from fluidpy.client.transport import Query, Transport, WriteFence
 from fluidpy.client.watch import WatchStream
 from fluidpy.context import Context
 
@@ -110,6 +110,12 @@ class Client:
             return self
         derived = copy.copy(self)
         derived._cache = cache
+        return derived
+
+    def with_write_fence(self, fence: WriteFence) -> Client:
+        """This client, refusing (WriteFenced, nothing sent) every write `fence` denies."""
+        derived = copy.copy(self)
+        derived._transport = self._transport.fenced(fence)
         return derived
 
     def mapping(self, gvk: GVK, *, ctx: Context | None = None) -> RESTMapping:

@@ -8,8 +8,10 @@ come back as plain dicts, which is about a hundred times cheaper than building a
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,13 +20,27 @@ import urllib3
 from fluidpy.client.errors import TransportError, error_from_response
 from fluidpy.client.ratelimit import TokenBucket
 from fluidpy.context import Context, ContextError, DeadlineExceeded
+from fluidpy.log import get_logger
 from fluidpy.metrics.rest import NO_RESPONSE, REST_CLIENT_REQUESTS
+
+log = get_logger("fluidpy.client.transport")
 
 Query = Sequence[tuple[str, str]]
 
 # Connecting is quick or hopeless: a loopback or in-cluster API server accepts within
 # milliseconds, and ten seconds covers a congested node without hiding an outage for long.
 CONNECT_TIMEOUT = 10.0
+
+
+WriteFence = Callable[[], bool]
+"""Whether this process may write now (a leader: only while its lease is proven valid)."""
+
+
+class WriteFenced(ContextError):
+    """A write was refused before it was sent: the process could not prove it still leads."""
+
+    def __init__(self) -> None:
+        super().__init__("not sent: this process cannot prove its leader lease is still valid")
 
 
 class Transport:
@@ -40,6 +56,13 @@ class Transport:
         self.host = urlsplit(self._base).netloc
         self._bucket = TokenBucket(qps, burst) if qps > 0 else None
         self.request_timeout = request_timeout
+        self.write_fence: WriteFence | None = None
+
+    def fenced(self, fence: WriteFence) -> Transport:
+        """This transport (same pool, limits and credentials) refusing writes `fence` denies."""
+        derived = copy.copy(self)
+        derived.write_fence = fence
+        return derived
 
     def request(
         self,
@@ -121,6 +144,12 @@ class Transport:
             self._bucket.wait(ctx)
         if ctx is not None:
             ctx.check()
+        writing = method != "GET"
+        if writing and self.write_fence is not None and not self.write_fence():
+            # Checked after the rate limiter's wait, as late as possible before the send.
+            log.debug("api write fenced", method=method, path=path)
+            raise WriteFenced()
+        sent = time.time()
         params = list(query)
         headers: dict[str, str] = {"Accept": "application/json"}
         headers.update(self.api_client.default_headers)
@@ -137,6 +166,15 @@ class Transport:
             REST_CLIENT_REQUESTS.labels(NO_RESPONSE, method, self.host).inc()
             raise self._failure(method, path, error, ctx) from error
         REST_CLIENT_REQUESTS.labels(str(response.status), method, self.host).inc()
+        if writing:
+            log.debug(
+                "api write",
+                method=method,
+                path=path,
+                status=response.status,
+                sent=sent,
+                answered=time.time(),
+            )
         return response
 
     @staticmethod
