@@ -18,7 +18,7 @@ import prometheus_client
 import structlog
 
 from fluidpy import log as fluid_log
-from fluidpy.client.config import KubeconfigError, load_api_client
+from fluidpy.client.config import KubeconfigError, describe_credentials, load_api_client
 from fluidpy.controllers import (
     BUILTIN_KINDS,
     ControllerOptions,
@@ -35,6 +35,7 @@ from fluidpy.workqueue import (
     ItemExponentialFailureRateLimiter,
     MaxOfRateLimiter,
 )
+from fluidpy_cli.apiserver import wait_for_api_server
 
 ALL_CONTROLLERS = ["dataset", *BUILTIN_KINDS]
 
@@ -219,10 +220,14 @@ def run(args: argparse.Namespace) -> int:
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     try:
         selected_kinds(selected_controllers(args), args.engine)
-        manager = build_manager(args, load_api_client(args.kubeconfig))
+        api_client = load_api_client(args.kubeconfig)
     except (UsageError, KubeconfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    wait_for_api_server(
+        api_client, describe_credentials(args.kubeconfig), args.health_probe_bind_address
+    )
+    manager = build_manager(args, api_client)
     try:
         manager.run()
     except LeaderElectionLostError as error:
