@@ -36,7 +36,11 @@ from fluidpy.engines.base import (
     ValidationError,
     WaitingFor,
 )
-from fluidpy.engines.base.limits import DEFAULT_MAX_COMPONENT_REPLICAS, check_replicas
+from fluidpy.engines.base.limits import (
+    DEFAULT_MAX_COMPONENT_REPLICAS,
+    check_dataset_has_mounts,
+    check_replicas,
+)
 from fluidpy.engines.base.ownership import CONFLICTS
 from fluidpy.engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
 from fluidpy.engines.base.status import (
@@ -168,6 +172,7 @@ class RuntimeReconciler:
         self._adopt(rctx)
         engine = self._engine(rctx)
         self._guard(rctx, check_replicas, rctx.spec, self.options.max_component_replicas)
+        self._guard(rctx, check_dataset_has_mounts, rctx.dataset)
         self._guard(rctx, engine.validate, rctx)
         unbound = copy.deepcopy(rctx.dataset_status)
         if not self._guard(rctx, engine.setup, rctx):

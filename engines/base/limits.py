@@ -1,4 +1,5 @@
-"""Bounds on what one runtime may ask the cluster for, checked before anything is rendered.
+"""Bounds on what one runtime may ask the cluster for, and specs no engine can serve, checked
+before anything is rendered.
 
 The CRDs allow any int32 replica count, and a StatefulSet with a million replicas makes the
 controller manager create pods until the cluster falls over. Every engine's components sit at
@@ -49,3 +50,17 @@ def check_replicas(spec: Mapping[str, Any], limit: int) -> None:
                 "nothing is created until then",
                 reason="ReplicasOverLimit",
             )
+
+
+def check_dataset_has_mounts(dataset: Mapping[str, Any]) -> None:
+    """A cache of nothing: upstream's CRD accepts a Dataset without mounts (some runtimes, such
+    as Vineyard, bring their own data), so the API server cannot refuse it, but no runtime
+    fluidpy serves can do anything with one."""
+    if (dataset.get("spec") or {}).get("mounts"):
+        return
+    metadata = dataset.get("metadata") or {}
+    raise ValidationError(
+        f"Dataset {metadata.get('namespace')}/{metadata.get('name')} spec.mounts",
+        "is empty, so there is nothing to cache",
+        "add at least one mount (name and mountPoint such as s3://bucket/dir)",
+    )

@@ -185,7 +185,7 @@ class Harness:
                 "apiVersion": "data.fluid.io/v1alpha1",
                 "kind": "Dataset",
                 "metadata": {"name": self.name, "namespace": "ns"},
-                "spec": {},
+                "spec": {"mounts": [{"name": "data", "mountPoint": "s3://bucket/data"}]},
                 "status": {"phase": "NotBound", "conditions": []},
             }
         )
