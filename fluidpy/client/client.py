@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from fluidpy.client.errors import Gone, NotFound
 from fluidpy.client.gvk import GVK
 from fluidpy.client.mapping import RESTMapper, RESTMapping, resource_path
-from fluidpy.client.transport import Query, Transport, WriteFence
+from fluidpy.client.transport import (
+    METADATA_OBJECT,
+    METADATA_ONLY,
+    Query,
+    Transport,
+    WriteFence,
+)
 from fluidpy.client.watch import WatchStream
 from fluidpy.context import Context
 
@@ -110,6 +116,13 @@ class Client:
             return self
         derived = copy.copy(self)
         derived._cache = cache
+        return derived
+
+    def metadata_only(self) -> Client:
+        """This client reading objects as their metadata alone (PartialObjectMetadata): what an
+        informer needs to know that objects exist and when they change, and nothing more."""
+        derived = copy.copy(self)
+        derived._transport = self._transport.accepting(METADATA_ONLY, METADATA_OBJECT)
         return derived
 
     def with_write_fence(self, fence: WriteFence) -> Client:

@@ -32,6 +32,16 @@ Query = Sequence[tuple[str, str]]
 CONNECT_TIMEOUT = 10.0
 
 
+JSON = "application/json"
+METADATA_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+METADATA_ONLY = (
+    f"application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,{METADATA_OBJECT}"
+)
+"""Objects as their metadata alone (PartialObjectMetadata), for lists and single objects: the
+API server never sends the rest, so a Secret's values never reach the process. A watch asks
+for METADATA_OBJECT alone (its events carry single objects; offered the list type first, the
+API server streams nothing)."""
+
 WriteFence = Callable[[], bool]
 """Whether this process may write now (a leader: only while its lease is proven valid)."""
 
@@ -57,11 +67,20 @@ class Transport:
         self._bucket = TokenBucket(qps, burst) if qps > 0 else None
         self.request_timeout = request_timeout
         self.write_fence: WriteFence | None = None
+        self.accept = JSON
+        self.stream_accept = JSON
 
     def fenced(self, fence: WriteFence) -> Transport:
         """This transport (same pool, limits and credentials) refusing writes `fence` denies."""
         derived = copy.copy(self)
         derived.write_fence = fence
+        return derived
+
+    def accepting(self, accept: str, stream_accept: str) -> Transport:
+        """This transport asking for answers (`accept`) and watch events (`stream_accept`) in
+        another representation (see METADATA_ONLY)."""
+        derived = copy.copy(self)
+        derived.accept, derived.stream_accept = accept, stream_accept
         return derived
 
     def request(
@@ -84,6 +103,7 @@ class Transport:
             content_type=content_type,
             ctx=ctx,
             timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT, timeout), read=timeout),
+            accept=self.accept,
         )
         try:
             data = response.data
@@ -109,6 +129,7 @@ class Transport:
             query=query,
             ctx=ctx,
             timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT, timeout), read=read_timeout),
+            accept=self.stream_accept,
         )
         if response.status >= 400:
             try:
@@ -139,6 +160,7 @@ class Transport:
         content_type: str | None = None,
         ctx: Context | None,
         timeout: urllib3.Timeout,
+        accept: str,
     ) -> urllib3.BaseHTTPResponse:
         if self._bucket is not None:
             self._bucket.wait(ctx)
@@ -151,7 +173,7 @@ class Transport:
             raise WriteFenced()
         sent = time.time()
         params = list(query)
-        headers: dict[str, str] = {"Accept": "application/json"}
+        headers: dict[str, str] = {"Accept": accept}
         headers.update(self.api_client.default_headers)
         if content_type is not None:
             headers["Content-Type"] = content_type
