@@ -50,6 +50,11 @@ class ControllerOptions:
     share one). None: the default per-key 5 ms..1000 s backoff with an overall 10 qps / 100
     bucket."""
 
+    reconcile_timeout: float = 120.0
+    """Seconds one reconcile may take before its Context is cancelled (every API call and exec
+    inside it ends with it): no single runtime holds a worker for long, whatever hangs. Twice
+    the API server's own 60 s request timeout, so a slow but answering call still completes."""
+
     def new_rate_limiter(self) -> RateLimiter | None:
         return self.rate_limiter() if self.rate_limiter else None
 
@@ -91,7 +96,9 @@ def setup_runtime_controller(
         # wakes the runtime waiting on it (NameConflict).
         builder.watches(gvk, _requests(CONFLICTS.mapper(gvk, kind.gvk.kind)))
     builder.with_options(
-        max_concurrent_reconciles=options.workers, rate_limiter=options.new_rate_limiter()
+        max_concurrent_reconciles=options.workers,
+        rate_limiter=options.new_rate_limiter(),
+        reconcile_timeout=options.reconcile_timeout,
     ).complete(reconciler)
     return reconciler
 

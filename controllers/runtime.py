@@ -3,11 +3,12 @@
 A pass is a short list of named phases, each of which either lets the pass continue or says why
 it stops; status is written once, at the end, whatever happened:
 
-    check_name -> delete (when being deleted) -> find_dataset -> check_binding -> adopt
-    -> validate -> setup -> create_volume -> sync
+    check_name -> delete (when being deleted) -> find_dataset -> check_binding -> validate
+    -> adopt -> setup -> create_volume -> sync
 
 A runtime touches only what it controls (engines.base.ownership): binding is checked before the
-runtime writes anything, so a runtime refused a Dataset leaves no trace to clean up.
+runtime writes anything, and so is validation: a runtime refused a Dataset, or whose spec cannot
+work, leaves no trace to clean up and costs no more than its condition and its event.
 
 Nothing is retried on a timer that an event can replace: the Dataset, every owned workload and
 the engines' secondary objects are watched, so a missing Dataset or class, or a pod that still
@@ -169,11 +170,9 @@ class RuntimeReconciler:
             return None
         self._find_dataset(rctx)
         self._check_binding(rctx)
-        self._adopt(rctx)
         engine = self._engine(rctx)
-        self._guard(rctx, check_replicas, rctx.spec, self.options.max_component_replicas)
-        self._guard(rctx, check_dataset_has_mounts, rctx.dataset)
-        self._guard(rctx, engine.validate, rctx)
+        self._validate(rctx, engine)
+        self._adopt(rctx)
         unbound = copy.deepcopy(rctx.dataset_status)
         if not self._guard(rctx, engine.setup, rctx):
             self._report(rctx, False, "SettingUp", "The runtime is being set up.", event=False)
@@ -276,6 +275,14 @@ class RuntimeReconciler:
             "runtime first, or give this runtime its own Dataset",
         )
         raise _Stop()
+
+    def _validate(self, rctx: ReconcileRequestContext, engine: Engine) -> None:
+        """Before anything is written: a spec that cannot work costs its condition, its event
+        and nothing else (no finalizer, no labels), and waits for a change of what it depends
+        on, so bad input takes no share of the API that good runtimes need."""
+        self._guard(rctx, check_replicas, rctx.spec, self.options.max_component_replicas)
+        self._guard(rctx, check_dataset_has_mounts, rctx.dataset)
+        self._guard(rctx, engine.validate, rctx)
 
     def _create_volume(
         self, rctx: ReconcileRequestContext, engine: Engine, before_setup: dict[str, Any] | None

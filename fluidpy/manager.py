@@ -152,7 +152,9 @@ class Manager:
         self.probes = HealthProbes()
         self.probes.healthz.add("ping", ping)
         self.probes.readyz.add("informers-synced", self._check_synced)
-        self._events = EventBroadcaster(ClientEventSink(self.client))
+        # Events have their own rate limit, as controller-runtime's recorder has its own
+        # client: a burst of Warning events (bad input) never delays reconciles' requests.
+        self._events = EventBroadcaster(ClientEventSink(self.client.with_own_rate_limit()))
         self._lock = threading.Lock()
         self._controllers: dict[str, tuple[Controller, bool]] = {}
         self._runnables: list[tuple[Runnable, bool, str]] = []

@@ -118,6 +118,12 @@ class Client:
         derived._cache = cache
         return derived
 
+    def with_own_rate_limit(self) -> Client:
+        """This client with a client-side rate limit of its own (same qps and burst)."""
+        derived = copy.copy(self)
+        derived._transport = self._transport.with_own_rate_limit()
+        return derived
+
     def metadata_only(self) -> Client:
         """This client reading objects as their metadata alone (PartialObjectMetadata): what an
         informer needs to know that objects exist and when they change, and nothing more."""

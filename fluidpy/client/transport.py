@@ -70,6 +70,14 @@ class Transport:
         self.accept = JSON
         self.stream_accept = JSON
 
+    def with_own_rate_limit(self) -> Transport:
+        """This transport (same pool and credentials) with a token bucket of its own, of the
+        same size: for traffic that must not queue behind, or hold up, the rest."""
+        derived = copy.copy(self)
+        if self._bucket is not None:
+            derived._bucket = TokenBucket(self._bucket.qps, self._bucket.burst)
+        return derived
+
     def fenced(self, fence: WriteFence) -> Transport:
         """This transport (same pool, limits and credentials) refusing writes `fence` denies."""
         derived = copy.copy(self)

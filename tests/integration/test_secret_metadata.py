@@ -15,34 +15,28 @@ from fluidpy.testing import LocalCluster, wait_for
 pytestmark = pytest.mark.integration
 
 
+def secret(name: str, namespace: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+        "type": "Opaque",
+        "stringData": {"token": "s3cr3t"},
+    }
+
+
 def test_the_cache_holds_secrets_as_metadata_received_without_their_values(
     cluster: LocalCluster, api_client: Any, namespace: str
 ) -> None:
     client = Client(api_client, qps=0)
-    client.create(
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "listed", "namespace": namespace},
-            "type": "Opaque",
-            "stringData": {"token": "s3cr3t"},
-        }
-    )
+    client.create(secret("listed", namespace))
     cache = Cache(client, namespaces=[namespace])
     ctx, cancel = Context.background().with_cancel()
     try:
         cache.informer_for(SECRET)
         cache.start(ctx)
         assert cache.wait_for_cache_sync(ctx)
-        client.create(
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": {"name": "watched", "namespace": namespace},
-                "type": "Opaque",
-                "stringData": {"token": "s3cr3t"},
-            }
-        )
+        client.create(secret("watched", namespace))
         watched = wait_for(
             lambda: cache.get(SECRET, "watched", namespace), "the watched Secret", timeout=60
         )
@@ -50,12 +44,12 @@ def test_the_cache_holds_secrets_as_metadata_received_without_their_values(
     finally:
         cancel()
 
-    for secret in (listed, watched):
-        assert secret is not None
-        assert (secret["apiVersion"], secret["kind"]) == ("v1", "Secret")
-        assert secret["metadata"]["uid"]
+    for cached in (listed, watched):
+        assert cached is not None
+        assert (cached["apiVersion"], cached["kind"]) == ("v1", "Secret")
+        assert cached["metadata"]["uid"]
         # `type` is not metadata: only a PartialObjectMetadata answer lacks it, so neither the
         # list nor the watch carried the Secret's body (nor, with it, its values).
-        assert "type" not in secret
-        assert "data" not in secret and "stringData" not in secret
-        assert "s3cr3t" not in repr(secret) and "czNjcjN0" not in repr(secret)
+        assert "type" not in cached
+        assert "data" not in cached and "stringData" not in cached
+        assert "s3cr3t" not in repr(cached) and "czNjcjN0" not in repr(cached)

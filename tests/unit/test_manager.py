@@ -49,6 +49,9 @@ class FakeClient:
     def with_write_fence(self, fence: object) -> FakeClient:
         return self
 
+    def with_own_rate_limit(self) -> FakeClient:
+        return self
+
     def mapping(self, gvk: GVK, *, ctx: Context | None = None) -> RESTMapping:
         return RESTMapping(gvk, gvk.kind.lower() + "s", gvk.kind != "Node")
 

@@ -30,9 +30,7 @@ def test_delete_cleans_up(kube: Any, cluster: LocalCluster) -> None:
     kube.create(*objects.values())
     dataset = kube.wait_bound(NAME)
     kube.eventually(lambda: kube.get(PVC, NAME), "the claim")
-    label = f"fluid.io/f-{kube.namespace}-{NAME}"
-    if len(label) >= 63:
-        label = f"fluid.io/f-{dataset['metadata']['uid']}"
+    label = kube.fuse_label(dataset)
     node = cluster.node_names()[1]
     kube.label_node(node, label)
 

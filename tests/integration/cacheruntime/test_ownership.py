@@ -171,10 +171,11 @@ def test_a_runtime_refused_a_bound_dataset_leaves_the_other_runtimes_things_alon
     objects = kube.sample("masterslave.yaml", class_suffix=True)
     kube.create(*objects.values())
     dataset = kube.wait_bound(NAME)
-    kube.eventually(lambda: kube.get(PVC, NAME), "the claim")
-    label = f"fluid.io/f-{kube.namespace}-{NAME}"
-    if len(label) >= 63:
-        label = f"fluid.io/f-{dataset['metadata']['uid']}"
+    kube.eventually(
+        lambda: (kube.get(PVC, NAME) or {}).get("status", {}).get("phase") == "Bound",
+        "the claim bound to its volume (Kubernetes' own volume controller writes both)",
+    )
+    label = kube.fuse_label(dataset)
     node = cluster.node_names()[1]
     kube.label_node(node, label)
     theirs = [
@@ -191,7 +192,7 @@ def test_a_runtime_refused_a_bound_dataset_leaves_the_other_runtimes_things_alon
     }
     kube.create(refused)
 
-    condition = wait_alluxio_condition(kube, "DatasetBoundToOtherRuntime")
+    condition = kube.wait_condition(NAME, "DatasetBoundToOtherRuntime", ALLUXIO_GVK)
 
     assert f"cache runtime {kube.namespace}/{NAME}" in condition["message"]
     metadata = kube.must(ALLUXIO_GVK, NAME)["metadata"]
@@ -231,15 +232,3 @@ def test_a_cache_runtime_is_refused_a_dataset_bound_to_an_alluxio_runtime_of_its
     assert kube.get(CONFIGMAP, f"fluid-runtime-config-{NAME}") is None
     assert kube.get(STATEFULSET, f"{NAME}-master") is None
     assert kube.must(DATASET_GVK, NAME)["status"]["runtimes"] == [entry]
-
-
-def wait_alluxio_condition(kube: Any, reason: str) -> dict[str, Any]:
-    def found() -> dict[str, Any] | None:
-        runtime = kube.get(ALLUXIO_GVK, NAME)
-        for condition in ((runtime or {}).get("status") or {}).get("conditions") or []:
-            if condition["type"] == "Ready" and condition.get("reason") == reason:
-                return dict(condition)
-        return None
-
-    condition: dict[str, Any] = kube.eventually(found, f"AlluxioRuntime Ready {reason}")
-    return condition

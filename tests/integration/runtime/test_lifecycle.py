@@ -260,6 +260,11 @@ def test_an_engine_that_raises_is_reported_and_other_runtimes_carry_on(
         f"an event for the failure in {method}",
     )
     assert f"injected failure in {method}" in event["message"]
+    # Events go out on their own rate limit, so the event may be seen before the status write.
+    wait_for(
+        lambda: "status" in (client.get(RUNTIME, "broken", namespace) or {}),
+        "the broken runtime's status",
+    )
     assert condition(client.get(RUNTIME, "broken", namespace))["status"] == "False"
     wait_for(lambda: bound(client, namespace, "healthy"), "the healthy runtime to bind")
 

@@ -451,3 +451,17 @@ def test_an_object_gone_during_the_pass_is_expected_not_a_failure() -> None:
 
     assert [e for e in harness.recorder.events if e[0] == "Warning"] == []
     assert "ErrorProcessRuntime" not in str(harness.runtime.get("status"))
+
+
+def test_a_spec_that_cannot_work_costs_its_condition_and_event_and_no_other_write() -> None:
+    harness = Harness()
+    harness.engine.raises["validate"] = ValidationError(
+        "spec.worker.replicas", "must not be negative", "set it to 0 or more"
+    )
+
+    harness.reconcile()
+
+    assert [w[0] for w in harness.client.writes] == ["patch_status"]
+    assert "finalizers" not in harness.runtime["metadata"]
+    assert "labels" not in harness.dataset["metadata"]
+    assert harness.recorder.events[0][:2] == ("Warning", "ErrorValidateSpecFields")
