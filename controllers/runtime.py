@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -33,6 +33,7 @@ from fluidpy.controllers.kinds import DATASET, RuntimeKind
 from fluidpy.engines.base import (
     Engine,
     EngineError,
+    EngineOptions,
     ReconcileRequestContext,
     ValidationError,
     WaitingFor,
@@ -78,6 +79,8 @@ class RuntimeReconcilerOptions:
     max_component_replicas: int = DEFAULT_MAX_COMPONENT_REPLICAS
     """Replicas one component may ask for (engines.base.limits says why 1000); more is refused
     with a condition before anything is rendered."""
+    engine: EngineOptions = field(default_factory=EngineOptions)
+    """What every engine pass is handed (mount root, sync interval): the manager's settings."""
 
 
 class EngineCache:
@@ -143,6 +146,7 @@ class RuntimeReconciler:
             recorder=self.recorder,
             log=log.bind(kind=self.kind.gvk.kind),
             finalizer_name=self.kind.finalizer,
+            options=self.options.engine,
         )
         try:
             try:
