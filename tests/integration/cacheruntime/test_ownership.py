@@ -178,12 +178,12 @@ def test_a_runtime_refused_a_bound_dataset_leaves_the_other_runtimes_things_alon
     label = kube.fuse_label(dataset)
     node = cluster.node_names()[1]
     kube.label_node(node, label)
-    theirs = [
-        (PVC, NAME),
-        (PV, f"{kube.namespace}-{NAME}"),
-        (CONFIGMAP, f"fluid-runtime-config-{NAME}"),
-    ]
+    theirs = [(PVC, NAME), (PV, f"{kube.namespace}-{NAME}")]
     before = {name: unchanged_part(kube.must(gvk, name)) for gvk, name in theirs}
+    # The bound runtime keeps rewriting its own config (the FUSE pod the label brings gets an
+    # IP): what must not change is whose it is.
+    config_map = f"fluid-runtime-config-{NAME}"
+    config_owners = kube.must(CONFIGMAP, config_map)["metadata"]["ownerReferences"]
     refused = {
         "apiVersion": ALLUXIO_GVK.api_version,
         "kind": "AlluxioRuntime",
@@ -206,6 +206,7 @@ def test_a_runtime_refused_a_bound_dataset_leaves_the_other_runtimes_things_alon
     # A refused runtime never gets a finalizer: nothing runs on its deletion at all.
     for gvk, name in theirs:
         assert unchanged_part(kube.must(gvk, name)) == before[name], f"{gvk.kind} {name} changed"
+    assert kube.must(CONFIGMAP, config_map)["metadata"]["ownerReferences"] == config_owners
     assert kube.must(NODE, node)["metadata"]["labels"].get(label) == "true"
     assert kube.must(DATASET_GVK, NAME)["status"]["phase"] == "Bound"
 
