@@ -270,6 +270,10 @@ def test_the_persistent_volume_and_claim(seed: dict[str, Any]) -> None:
             else f"fluid.io/s-{seed['dataset']['metadata']['uid']}"
         ): "true",
         "fluid.io/dataset-id": f"{ns}-{NAME}",
+        "fluid.io/owner-runtime-kind": "CacheRuntime",
+        "fluid.io/owner-runtime-namespace": ns,
+        "fluid.io/owner-runtime-name": NAME,
+        "fluid.io/owner-runtime-uid": seed["runtime"]["metadata"]["uid"],
     }
 
     pv = kube.eventually(lambda: kube.get(PV, f"{ns}-{NAME}"), "the PersistentVolume")
