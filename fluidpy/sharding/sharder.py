@@ -107,6 +107,7 @@ class Sharder:
         namespaces: tuple[str, ...] | None = None,
     ) -> None:
         self._client = client.live
+        self._writer = self._client
         self._ring_config = ring
         self._identity = identity
         self._lease_namespace = lease_namespace
@@ -141,6 +142,7 @@ class Sharder:
         elector = LeaderElector(
             LeaderElectionConfig(
                 lease_name=self._lease_name,
+                lease_namespace=self._lease_namespace,
                 identity=self._identity,
                 lease_duration=timing.lease_duration,
                 renew_deadline=timing.renew_deadline,
@@ -150,6 +152,9 @@ class Sharder:
             on_started_leading=started,
             on_stopped_leading=stop_leading,
         )
+        # Fenced like a manager's leader: once the sharder cannot prove its Lease is still its
+        # own, its label writes are refused before they leave the process.
+        self._writer = self._client.with_write_fence(elector.lease_valid)
         try:
             elector.run(ctx)
         finally:
@@ -261,7 +266,7 @@ class Sharder:
         grace = DEAD_LEASE_GRACE_FACTOR * self._timing.lease_duration
         for name, version in self._membership.dead_leases(grace):
             try:
-                self._client.delete(
+                self._writer.delete(
                     LEASE_GVK,
                     name,
                     self._lease_namespace,
@@ -308,7 +313,7 @@ class Sharder:
         else:
             labels = {shard_label(ring): action.shard, drain_label(ring): None}
         try:
-            self._client.patch(
+            self._writer.patch(
                 ref.gvk,
                 ref.name,
                 ref.namespace or None,
