@@ -254,7 +254,15 @@ def world(cluster: LocalCluster, crds: list[str]) -> Iterator[World]:
                 "client": {
                     "workloadType": {"apiVersion": "apps/v1", "kind": "DaemonSet"},
                     "podTemplateSpec": {
-                        "spec": {"containers": [{"name": "client", "image": "busybox:1.36"}]}
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "client",
+                                    "image": "busybox:1.36",
+                                    "securityContext": {"privileged": True},
+                                }
+                            ]
+                        }
                     },
                 }
             },
