@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test check lint typecheck crds crds-check cluster-binaries unit integration e2e bench clean-cluster
+.PHONY: dev test check lint typecheck crds crds-check cluster-binaries realnode unit integration e2e bench clean-cluster
 
 # A virtual environment with the project and its test tools, refreshed when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -19,12 +19,18 @@ $(STAMP): pyproject.toml
 cluster-binaries:
 	@hack/localcluster/build.sh >/dev/null
 
+# What the real node needs (tests/realnode, `fluidpy cluster create --real-node`): packages from
+# the distribution and containerd built from the Go module proxy. Does nothing on a host that
+# cannot run a real node (not Linux, not root, no overlay or FUSE); the test run says so once.
+realnode: $(STAMP)
+	@hack/realnode/setup.sh $(BIN)/python
+
 ## dev: local control plane, CRDs, manager and samples, with the runtime coming up
 dev: $(STAMP) cluster-binaries
 	$(BIN)/python hack/dev.py
 
 ## test: every check and every test (what CI runs)
-test: $(STAMP) cluster-binaries check
+test: $(STAMP) cluster-binaries realnode check
 	$(BIN)/pytest tests
 
 check: lint typecheck crds-check

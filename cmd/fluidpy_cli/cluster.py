@@ -20,6 +20,7 @@ from pathlib import Path
 
 from fluidpy.testing import BinariesNotFound, find_binaries
 from fluidpy.testing._binaries import cache_root
+from fluidpy.testing.realnode import RealNodeUnavailable, find_realnode_binaries, sweep_cluster
 
 DEFAULT_NAME = "fluidpy"
 START_TIMEOUT = 300.0
@@ -46,7 +47,7 @@ def _supervisor_pid(directory: Path) -> int | None:
     return pid
 
 
-def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
+def create(name: str, nodes: int, crds: Sequence[Path] = (), real_node: bool = False) -> Path:
     directory = cluster_dir(name)
     if _supervisor_pid(directory) is not None:
         raise ClusterCommandError(
@@ -54,8 +55,10 @@ def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
             f"fluidpy cluster delete --name {name}"
         )
     try:
-        find_binaries()
-    except BinariesNotFound as error:
+        binaries = find_binaries()
+        if real_node:
+            find_realnode_binaries(binaries.directory)
+    except (BinariesNotFound, RealNodeUnavailable) as error:
         raise ClusterCommandError(str(error)) from None
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
@@ -73,6 +76,7 @@ def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
                 "--dir",
                 str(directory),
                 *[f"--crds={path.resolve()}" for path in crds],
+                *(["--real-node"] if real_node else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -80,7 +84,8 @@ def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
             start_new_session=True,
         )
     (directory / "supervisor.pid").write_text(str(supervisor.pid))
-    print(f'Creating cluster "{name}" with {nodes} fake nodes ...', file=sys.stderr)
+    real = " and a real node" if real_node else ""
+    print(f'Creating cluster "{name}" with {nodes} fake nodes{real} ...', file=sys.stderr)
     shown = 0
     deadline = time.monotonic() + START_TIMEOUT
     while not (directory / "ready").exists():
@@ -122,6 +127,8 @@ def delete(name: str) -> None:
             time.sleep(0.1)
         if _supervisor_pid(directory) is not None:
             os.killpg(pid, signal.SIGKILL)
+    # A real node whose supervisor had to be killed leaves containers, mounts and cgroups.
+    sweep_cluster(directory)
     if directory.exists():
         shutil.rmtree(directory)
         print(f'Deleted cluster "{name}".', file=sys.stderr)
@@ -150,13 +157,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                 help="CRD manifests (a file, or a directory of *.yaml) to install before the "
                 "controller manager starts, so garbage collection knows their kinds at once",
             )
+            sub.add_argument(
+                "--real-node",
+                action="store_true",
+                help="also run a real node (kubelet, containerd, runc) for hostNetwork pods; "
+                "Linux and root only, after `make realnode` (default: off)",
+            )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "create":
-            print(create(args.name, args.nodes, args.crds))
+            print(create(args.name, args.nodes, args.crds, args.real_node))
         elif args.action == "kubeconfig":
             print(kubeconfig(args.name))
         else:
