@@ -2,7 +2,11 @@
 # Multi-stage: the build stage makes a wheel and installs it with its dependencies into a
 # virtual environment; the runtime stage copies only that environment onto a slim Python base.
 
-FROM python:3.12-slim AS build
+# BASE_IMAGE: any image with Python >= 3.11 and its venv module (default: the public slim image).
+# Machines without a registry pass a locally built Debian with Python: make image-local.
+ARG BASE_IMAGE=python:3.12-slim
+
+FROM ${BASE_IMAGE} AS build
 WORKDIR /src
 RUN python -m venv /opt/fluidpy
 COPY pyproject.toml README.md ./
@@ -14,7 +18,7 @@ COPY cmd ./cmd
 RUN /opt/fluidpy/bin/pip install --no-cache-dir --upgrade pip \
  && /opt/fluidpy/bin/pip install --no-cache-dir .
 
-FROM python:3.12-slim
+FROM ${BASE_IMAGE}
 COPY --from=build /opt/fluidpy /opt/fluidpy
 # A fixed non-root user (65532, distroless's "nonroot"), matching runAsUser in config/manager.
 RUN groupadd --gid 65532 nonroot && useradd --uid 65532 --gid 65532 --no-create-home nonroot

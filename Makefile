@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test check lint typecheck crds crds-check cluster-binaries realnode unit integration e2e bench clean-cluster
+.PHONY: dev test check lint typecheck crds crds-check cluster-binaries realnode image-local unit integration e2e bench clean-cluster
 
 # A virtual environment with the project and its test tools, refreshed when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -24,6 +24,11 @@ cluster-binaries:
 # cannot run a real node (not Linux, not root, no overlay or FUSE); the test run says so once.
 realnode: $(STAMP)
 	@hack/realnode/setup.sh $(BIN)/python
+
+## image-local: the manager's image built with buildah FROM a local Debian base, no registry
+## (an OCI archive in ~/.cache/fluidpy/realnode that a real node imports; prints its path)
+image-local: $(STAMP) realnode
+	@hack/realnode/image.sh $(BIN)/python
 
 ## dev: local control plane, CRDs, manager and samples, with the runtime coming up
 dev: $(STAMP) cluster-binaries

@@ -18,10 +18,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from fluidpy.testing import BinariesNotFound, find_binaries
-from fluidpy.testing._binaries import cache_root
-from fluidpy.testing.realnode import RealNodeUnavailable, find_realnode_binaries, sweep_cluster
-
 DEFAULT_NAME = "fluidpy"
 START_TIMEOUT = 300.0
 STOP_TIMEOUT = 30.0
@@ -32,6 +28,9 @@ class ClusterCommandError(Exception):
 
 
 def cluster_dir(name: str) -> Path:
+    # The testing kit needs the `testing` extra, which the manager's image lacks: imported on use.
+    from fluidpy.testing._binaries import cache_root
+
     return cache_root() / "clusters" / name
 
 
@@ -54,6 +53,9 @@ def create(name: str, nodes: int, crds: Sequence[Path] = (), real_node: bool = F
             f'cluster "{name}" already exists; delete it first: '
             f"fluidpy cluster delete --name {name}"
         )
+    from fluidpy.testing import BinariesNotFound, find_binaries
+    from fluidpy.testing.realnode import RealNodeUnavailable, find_realnode_binaries
+
     try:
         binaries = find_binaries()
         if real_node:
@@ -127,6 +129,8 @@ def delete(name: str) -> None:
             time.sleep(0.1)
         if _supervisor_pid(directory) is not None:
             os.killpg(pid, signal.SIGKILL)
+    from fluidpy.testing.realnode import sweep_cluster
+
     # A real node whose supervisor had to be killed leaves containers, mounts and cgroups.
     sweep_cluster(directory)
     if directory.exists():

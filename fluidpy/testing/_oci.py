@@ -29,11 +29,17 @@ def _descriptor(media_type: str, blob: bytes) -> dict[str, object]:
 
 
 def _layer(
-    files: Mapping[str, Path], symlinks: Mapping[str, str], directories: Sequence[str]
+    rootfs: Path | None,
+    files: Mapping[str, Path],
+    symlinks: Mapping[str, str],
+    directories: Sequence[str],
 ) -> tuple[bytes, str]:
     """The gzipped layer and the digest of its uncompressed tar (the image config's diff_id)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        if rootfs is not None:
+            for child in sorted(rootfs.iterdir()):
+                tar.add(str(child), arcname=child.name)
         for name in sorted(directories):
             info = tarfile.TarInfo(name.strip("/"))
             info.type = tarfile.DIRTYPE
@@ -60,17 +66,18 @@ def _layer(
 def write_image(
     archive: Path,
     reference: str,
-    files: Mapping[str, Path],
+    files: Mapping[str, Path] | None = None,
     *,
+    rootfs: Path | None = None,
     symlinks: Mapping[str, str] | None = None,
     directories: Sequence[str] = (),
     entrypoint: Sequence[str] = (),
     command: Sequence[str] = (),
 ) -> Path:
-    """Write an OCI image-layout tar of one layer holding `files` (path in the image -> file on
-    this host), `symlinks` (path -> target) and empty `directories`, tagged `reference`
-    (e.g. localhost/pause:local)."""
-    layer, diff_id = _layer(files, symlinks or {}, directories)
+    """Write an OCI image-layout tar of one layer tagged `reference` (e.g. localhost/pause:local)
+    holding a whole `rootfs` directory, or `files` (path in the image -> file on this host),
+    `symlinks` (path -> target) and empty `directories`."""
+    layer, diff_id = _layer(rootfs, files or {}, symlinks or {}, directories)
     config = json.dumps(
         {
             "architecture": "amd64",
@@ -81,6 +88,9 @@ def write_image(
                 "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
             },
             "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+            # One history entry per layer: buildah refuses an image whose history and layers
+            # do not match.
+            "history": [{"created_by": "fluidpy.testing._oci"}],
         },
         sort_keys=True,
     ).encode()

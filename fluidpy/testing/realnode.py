@@ -99,6 +99,11 @@ class RealNodeBinaries:
         return self.containerd_dir / name
 
 
+def containerd_binaries() -> Path:
+    """Where hack/realnode/build.sh installs containerd, its shim, ctr and pause."""
+    return cache_root() / "realnode" / "current" / "bin"
+
+
 def find_realnode_binaries(control_plane_dir: Path) -> RealNodeBinaries:
     """The real node's binaries, or RealNodeUnavailable naming everything missing and the fix."""
     missing = host_limitations()
@@ -107,7 +112,7 @@ def find_realnode_binaries(control_plane_dir: Path) -> RealNodeBinaries:
         missing.append(
             f"a kubelet in {control_plane_dir} (rebuild the control plane: make cluster-binaries)"
         )
-    containerd_dir = cache_root() / "realnode" / "current" / "bin"
+    containerd_dir = containerd_binaries()
     if not (containerd_dir.parent / "complete").is_file():
         missing.append("containerd v2 built from the Go module proxy (make realnode)")
     runc, busybox = shutil.which("runc"), shutil.which("busybox")
@@ -202,6 +207,30 @@ def sweep_cluster(cluster_directory: Path) -> None:
     directory = cluster_directory / NODE_DIRECTORY
     if directory.exists():
         sweep(directory, _cgroup_root(directory), _containerd_socket(directory))
+
+
+def ctr(binary: Path, directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run containerd's `ctr` against the node in `directory`, in the CRI's namespace."""
+    return subprocess.run(
+        [
+            str(binary),
+            f"--address={_containerd_socket(directory)}",
+            f"--namespace={CRI_NAMESPACE}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def import_image(ctr_binary: Path, directory: Path, archive: Path) -> None:
+    """Import an OCI image archive into the node in `directory`; pods then run it with
+    `imagePullPolicy: Never`, no registry involved."""
+    result = ctr(ctr_binary, directory, "images", "import", "--local", str(archive))
+    if result.returncode != 0:
+        raise RuntimeError(f"importing {archive} failed: {result.stderr.strip()}")
 
 
 class RealNode:
@@ -452,25 +481,10 @@ state = "{c / "state"}"
             return bool(reply.status == 200)
 
     def ctr(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run containerd's `ctr` against this node, in the CRI's namespace."""
-        return subprocess.run(
-            [
-                str(self.binaries.containerd("ctr")),
-                f"--address={self.containerd_socket}",
-                f"--namespace={CRI_NAMESPACE}",
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        return ctr(self.binaries.containerd("ctr"), self.dir, *args)
 
     def import_image(self, archive: Path) -> None:
-        """Import an OCI or Docker image archive; the kubelet then runs it without pulling."""
-        result = self.ctr("images", "import", "--local", str(archive))
-        if result.returncode != 0:
-            raise RuntimeError(f"importing {archive} failed: {result.stderr.strip()}")
+        import_image(self.binaries.containerd("ctr"), self.dir, archive)
 
     def _import_base_images(self) -> None:
         images = self.dir / "images"

@@ -7,14 +7,12 @@ import socket
 import ssl
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from typing import Any
 
 from fluidpy.testing import wait_for
 from fluidpy.testing.localcluster import LocalCluster
 from fluidpy.testing.realnode import BUSYBOX_IMAGE, NODE_LABEL, NODE_NAME, host_address
-
-PodSpec = Callable[[dict[str, Any]], dict[str, Any]]
+from fluidpy.testing.realnode_pods import on_real_node
 
 
 def pod_ready(cluster: LocalCluster, namespace: str, name: str) -> dict[str, Any] | None:
@@ -55,7 +53,7 @@ def test_the_kubelet_listens_on_loopback_and_refuses_anonymous_clients(
 
 
 def test_a_pod_runs_with_its_volumes_and_answers_logs_and_exec(
-    real_cluster: LocalCluster, real_namespace: str, kubectl: Any, on_real_node: PodSpec
+    real_cluster: LocalCluster, real_namespace: str, kubectl: Any
 ) -> None:
     real_cluster.request(
         "POST",
