@@ -31,8 +31,14 @@ image-local: $(STAMP) realnode
 	@hack/realnode/image.sh $(BIN)/python
 
 ## dev: local control plane, CRDs, manager and samples, with the runtime coming up
+## (REAL_NODE=1: on a real node, the manager as a pod and democache serving a file through FUSE)
+ifdef REAL_NODE
+dev: $(STAMP) cluster-binaries realnode
+	$(BIN)/python hack/dev_realnode.py
+else
 dev: $(STAMP) cluster-binaries
 	$(BIN)/python hack/dev.py
+endif
 
 ## test: every check and every test (what CI runs)
 test: $(STAMP) cluster-binaries realnode check
