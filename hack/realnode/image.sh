@@ -26,7 +26,8 @@ ignored=$( { sed -n 's#^\([^#!*][^*]*\)/\?$#^\1(/|$)#p' "$context/.dockerignore"
 key=$( { echo "$reference $base"; cd "$context"; git ls-files --cached --others --exclude-standard \
          | grep -Ev "${ignored:-^$}" | tr '\n' '\0' | xargs -0 sha256sum 2>/dev/null || true; } \
        | sha256sum | cut -c1-16)
-out="$cache/image-$key.tar"
+name=$(printf '%s' "$reference" | tr -c 'A-Za-z0-9.-' '_')
+out="$cache/image-$name-$key.tar"
 if [ -f "$out" ]; then
   say "reusing $out"
   echo "$out"
@@ -52,5 +53,8 @@ say "building $reference FROM $base_ref with buildah (pip downloads the dependen
   --build-arg "BASE_IMAGE=$base_ref" -t "$reference" -f "$context/Dockerfile" "$context" >&2
 "${buildah[@]}" push --quiet "$reference" "oci-archive:$out.partial:$reference" >&2
 mv "$out.partial" "$out"
+# Keep one archive per image, and no layers only older builds used.
+find "$cache" -maxdepth 1 -name "image-$name-*.tar" ! -path "$out" -delete
+"${buildah[@]}" rmi --prune >/dev/null 2>&1 || true
 say "built in $(( $(date +%s) - started )) s: $out ($(du -h "$out" | cut -f1))"
 echo "$out"

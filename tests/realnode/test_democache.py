@@ -162,9 +162,11 @@ def test_an_application_reads_a_file_through_the_cache(
     assert "hello through the cache" in first
     # The master finds the workers in its runtime.json, which follows their pods' IPs.
     after_first = wait_for(
-        lambda: (figures := summary(kubectl, real_namespace))
-        and int(figures["cached"]) >= len(payload)
-        and figures,
+        lambda: (
+            (figures := summary(kubectl, real_namespace))
+            and int(figures["cached"]) >= len(payload)
+            and figures
+        ),
         "the workers' cached bytes in reportSummary",
     )
 
