@@ -266,7 +266,6 @@ class RealNode:
             ],
             directory / "kubelet.log",
         )
-        self._shared_mount = False
 
     @property
     def containerd_socket(self) -> Path:
@@ -472,7 +471,6 @@ state = "{c / "state"}"
         if not _mount_points_under(self.dir):
             subprocess.run(["mount", "--bind", str(self.dir), str(self.dir)], check=True)
         subprocess.run(["mount", "--make-rshared", str(self.dir)], check=True)
-        self._shared_mount = True
 
     def _containerd_ready(self) -> bool:
         return self.ctr("version").returncode == 0
@@ -521,7 +519,6 @@ state = "{c / "state"}"
                 self.ctr("tasks", "delete", "--force", *tasks)
         self.containerd.stop()
         sweep(self.dir, self.cgroup_root, self.containerd_socket)
-        self._shared_mount = False
 
 
 def sweep(directory: Path, cgroup_root: str, containerd_socket: Path) -> None:
