@@ -1,10 +1,12 @@
-# The fluidpy controller manager. Build: docker build -t fluidpy/controller-manager:0.1.0 .
-# Multi-stage: the build stage makes a wheel and installs it with its dependencies into a
-# virtual environment; the runtime stage copies only that environment onto a slim Python base.
-
-# BASE_IMAGE: any image with Python >= 3.11 and its venv module (default: the public slim image).
-# Machines without a registry pass a locally built Debian with Python: make image-local.
-ARG BASE_IMAGE=python:3.12-slim
+# The fluidpy controller manager: make image (docker, podman or buildah), or
+#   docker build -t fluidpy/controller-manager:0.1.0 .
+# Multi-stage: the build stage installs the package with its runtime dependencies only (no
+# extras: no pytest, no cryptography) into a virtual environment; the final stage copies that
+# environment onto the same slim base.
+#
+# BASE_IMAGE is pinned to a full Python version so a rebuild gets the same interpreter; override
+# it to build on a base of your own: docker build --build-arg BASE_IMAGE=my/python:3.12 .
+ARG BASE_IMAGE=docker.io/library/python:3.12.8-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
 WORKDIR /src
@@ -15,8 +17,7 @@ COPY api ./api
 COPY engines ./engines
 COPY controllers ./controllers
 COPY cmd ./cmd
-RUN /opt/fluidpy/bin/pip install --no-cache-dir --upgrade pip \
- && /opt/fluidpy/bin/pip install --no-cache-dir .
+RUN /opt/fluidpy/bin/pip install --no-cache-dir .
 
 FROM ${BASE_IMAGE}
 COPY --from=build /opt/fluidpy /opt/fluidpy
@@ -28,6 +29,8 @@ USER 65532:65532
 ENV PATH=/opt/fluidpy/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
+# Metrics on 8080, probes on 8081. No HEALTHCHECK: Kubernetes ignores it; the Deployment in
+# config/manager probes /healthz (liveness) and /readyz (readiness) on 8081 instead.
 EXPOSE 8080 8081
 ENTRYPOINT ["fluidpy"]
 CMD ["manager", "--leader-elect"]
