@@ -188,7 +188,7 @@ def _argument(argv: list[str], flag: str) -> str | None:
     return argv[argv.index(flag) + 1] if flag in argv[:-1] else None
 
 
-def _cgroup_root(directory: Path) -> str:
+def cgroup_root_of(directory: Path) -> str:
     """The node's cgroup root: derived from its directory, so it is unique on the host and a
     later sweep finds it again."""
     return "fluidpy-" + hashlib.sha256(str(directory).encode()).hexdigest()[:10]
@@ -206,7 +206,7 @@ def sweep_cluster(cluster_directory: Path) -> None:
     """sweep() the real node of the cluster in `cluster_directory`, if it ever had one."""
     directory = cluster_directory / NODE_DIRECTORY
     if directory.exists():
-        sweep(directory, _cgroup_root(directory), _containerd_socket(directory))
+        sweep(directory, cgroup_root_of(directory), _containerd_socket(directory))
 
 
 def ctr(binary: Path, directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -243,7 +243,7 @@ class RealNode:
         self.server = server
         self.pki = pki
         self.binaries = binaries
-        self.cgroup_root = _cgroup_root(directory)
+        self.cgroup_root = cgroup_root_of(directory)
         self.kubelet_port = _free_port()
         self.healthz_port = _free_port()
         self.address = host_address()

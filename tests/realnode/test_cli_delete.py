@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 
 from fluidpy.testing import wait_for
-from fluidpy.testing.realnode import BUSYBOX_IMAGE, NODE_LABEL, SHIM_SOCKETS
+from fluidpy.testing.realnode import (
+    BUSYBOX_IMAGE,
+    NODE_DIRECTORY,
+    NODE_LABEL,
+    SHIM_SOCKETS,
+    cgroup_root_of,
+)
 from fluidpy_cli.cluster import cluster_dir
 
 
@@ -123,8 +129,8 @@ def test_delete_after_a_real_node_run_leaves_nothing_behind() -> None:
         )
         sockets = wait_for(lambda: shim_sockets(directory), "the pod's shim")
         assert all(s.exists() for s in sockets)
-        cgroup_roots = sorted({p.name for p in Path("/sys/fs/cgroup").glob("*/fluidpy-*")})
-        ours = [r for r in cgroup_roots if list(Path("/sys/fs/cgroup").glob(f"*/{r}/kubepods*"))]
+        cgroup_root = cgroup_root_of(directory / NODE_DIRECTORY)
+        assert list(Path("/sys/fs/cgroup").glob(f"*/{cgroup_root}/kubepods*"))
         assert mounts_under(directory)
     finally:
         deleted = fluidpy("cluster", "delete", "--name", name)
@@ -134,6 +140,6 @@ def test_delete_after_a_real_node_run_leaves_nothing_behind() -> None:
     assert not [pid for pid in ready["processes"].values() if Path(f"/proc/{pid}").exists()]
     assert mounts_under(directory) == []
     assert [s for s in sockets if s.exists()] == []
-    assert ours and cgroups_left(ours) == []
+    assert cgroups_left([cgroup_root]) == []
     assert not list(Path("/sys/fs/cgroup").glob("*/kubepods*"))
     assert not directory.exists()
