@@ -27,8 +27,9 @@ cluster-binaries:
 	@hack/localcluster/build.sh >/dev/null
 
 # What the real node needs (tests/realnode, `fluidpy cluster create --real-node`): packages from
-# the distribution and containerd built from the Go module proxy. Does nothing on a host that
-# cannot run a real node (not Linux, not root, no overlay or FUSE); the test run says so once.
+# the distribution, containerd built from the Go module proxy, and the images its tests run, all
+# cached. Does nothing on a host that cannot run a real node (not Linux, not root, no overlay or
+# FUSE); the test run says so once.
 realnode: $(STAMP)
 	@hack/realnode/setup.sh $(BIN)/python
 

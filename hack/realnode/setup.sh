@@ -2,7 +2,8 @@
 # Everything a real node needs, on a host that can run one (Linux, root, overlay and FUSE in the
 # kernel): runc, the CNI loopback plugin, busybox, fuse3, buildah and debootstrap from the
 # distribution (apt-get, only when one is missing), then containerd v2 built from the Go module
-# proxy (build.sh, cached). On any other host it does nothing: the test run says, once, what the
+# proxy (build.sh), the Debian base image and the manager's and democache's images (image.sh),
+# all cached. On any other host it does nothing: the test run says, once, what the
 # host lacks and runs everything else.
 #
 # Usage: setup.sh PYTHON   (the project's virtual environment's python, for the host checks)
@@ -40,3 +41,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 "$here/build.sh" >/dev/null
+# The images tests/realnode and `make dev REAL_NODE=1` run, built here so that no test spends its
+# time limit on them (each is cached on its inputs: a later run takes seconds).
+repo=$(cd "$here/../.." && pwd)
+"$here/image.sh" "$python" >/dev/null
+"$here/image.sh" "$python" "$repo/examples/democache" localhost/democache:dev >/dev/null
