@@ -49,7 +49,7 @@ if [ -f "$bundle" ]; then
   trust=(--volume "$bundle:$bundle:ro" --volume "$cache/pip.conf:/etc/pip.conf:ro")
 fi
 say "building $reference FROM $base_ref with buildah (pip downloads the dependencies)"
-"${buildah[@]}" bud --quiet --isolation chroot --pull=never --layers "${trust[@]}" \
+"${buildah[@]}" bud --quiet --isolation chroot --pull=never --layers --force-rm "${trust[@]}" \
   --build-arg "BASE_IMAGE=$base_ref" -t "$reference" -f "$context/Dockerfile" "$context" >&2
 "${buildah[@]}" push --quiet "$reference" "oci-archive:$out.partial:$reference" >&2
 mv "$out.partial" "$out"
