@@ -173,11 +173,26 @@ def manager_process(
         f"--runtime-workers={args.workers}",
         "--resync-period=0",
     ]
+    with running(command, health, log, 120) as process:
+        yield process, metrics
+
+
+@contextmanager
+def running(
+    command: list[str], health: int, log: Path, timeout: float
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A manager process logging to `log`, yielded once its /readyz (on port `health`) answers
+    within `timeout` seconds; stopped with SIGTERM (SIGKILL after 60 s) afterwards."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
-            wait_until(lambda: ready(health), "the manager's /readyz", 120, process)
-            yield process, metrics
+            wait_until(lambda: ready(health), f"{command[1]} /readyz", timeout, process)
+            yield process
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -329,11 +344,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="--runtime-workers (default 3)")
     parser.add_argument("--writers", type=int, default=8, help="creating threads (default 8)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
-    args = parser.parse_args()
+    on_cluster("fluidpy-bench-cacheruntime", bench, parser.parse_args())
+
+
+def on_cluster(
+    name: str, bench: Callable[[Path, argparse.Namespace], None], args: argparse.Namespace
+) -> None:
+    """Run `bench` on the cluster of --kubeconfig, or on a new local control plane of
+    --nodes fake nodes."""
     if args.kubeconfig is not None:
         bench(args.kubeconfig, args)
         return
-    cluster = LocalCluster(name="fluidpy-bench-cacheruntime", nodes=args.nodes)
+    cluster = LocalCluster(name=name, nodes=args.nodes)
     print(f"starting a local control plane with {args.nodes} fake nodes ...")
     cluster.start()
     try:

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fluidpy.client import GVK
 from fluidpy.controller import (
     AnnotationsChanged,
     GenerationChanged,
     LabelsChanged,
     ObjectPredicate,
+    Reconciler,
     Request,
     request_for_object,
 )
@@ -59,6 +61,12 @@ class ControllerOptions:
         return self.rate_limiter() if self.rate_limiter else None
 
     runtime: RuntimeReconcilerOptions = field(default_factory=RuntimeReconcilerOptions)
+    wrap: Callable[[GVK, Reconciler], Reconciler] | None = None
+    """Wraps each controller's reconciler, given its primary kind; None (the default) runs the
+    reconcilers as they are. Sharding uses it for its drain gate (fluidpy.sharding.Shard.gate)."""
+
+    def wrapped(self, gvk: GVK, reconciler: Reconciler) -> Reconciler:
+        return self.wrap(gvk, reconciler) if self.wrap is not None else reconciler
 
 
 def _requests(mapper: RuntimeMapper) -> Any:
@@ -99,7 +107,7 @@ def setup_runtime_controller(
         max_concurrent_reconciles=options.workers,
         rate_limiter=options.new_rate_limiter(),
         reconcile_timeout=options.reconcile_timeout,
-    ).complete(reconciler)
+    ).complete(options.wrapped(kind.gvk, reconciler))
     return reconciler
 
 
@@ -115,7 +123,7 @@ def setup_dataset_controller(
         .with_options(
             max_concurrent_reconciles=options.workers, rate_limiter=options.new_rate_limiter()
         )
-        .complete(reconciler)
+        .complete(options.wrapped(DATASET, reconciler))
     )
     return reconciler
 

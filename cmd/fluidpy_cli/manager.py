@@ -28,11 +28,13 @@ from fluidpy.controllers import (
     setup_dataset_controller,
     setup_runtime_controller,
 )
+from fluidpy.controllers.sharding import fluid_ring
 from fluidpy.durations import DurationError, duration_from_env, parse_duration
 from fluidpy.engines.base.context import DEFAULT_MOUNT_ROOT, DEFAULT_SYNC_INTERVAL, EngineOptions
 from fluidpy.engines.base.limits import DEFAULT_MAX_COMPONENT_REPLICAS
 from fluidpy.engines.factory import ENTRY_POINT_GROUP, default_factory
 from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
+from fluidpy.sharding import Shard
 from fluidpy.workqueue import (
     BucketRateLimiter,
     ItemExponentialFailureRateLimiter,
@@ -121,6 +123,25 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--leader-election-id",
         default="fluidpy.data.fluid.io",
         help="name of the Lease replicas elect a leader on (default fluidpy.data.fluid.io)",
+    )
+    parser.add_argument(
+        "--shards",
+        action="store_true",
+        help="run as one shard of a ring: every replica reconciles its share of the Datasets "
+        "and runtimes, one replica (elected on --leader-election-id) assigns them; implies "
+        "a Lease per replica (default off: one leader does all the work)",
+    )
+    parser.add_argument(
+        "--ring",
+        default="fluidpy",
+        help="the ring's name, in shard labels and Lease names (default fluidpy)",
+    )
+    parser.add_argument(
+        "--shard-id",
+        default=None,
+        help="this replica's shard id (default: host name plus a random suffix, new for every "
+        "process). A fixed id is for tests and benchmarks: never start a second process with "
+        "an id whose previous process may have died less than a Lease duration ago",
     )
     parser.add_argument(
         "--leader-election-namespace",
@@ -265,20 +286,24 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
         engine=engine_options(args),
         max_component_replicas=args.max_component_replicas,
     )
-    manager = Manager(
-        connect(),
-        ManagerOptions(
-            leader_election=args.leader_elect,
-            leader_election_id=args.leader_election_id,
-            leader_election_namespace=args.leader_election_namespace,
-            health_probe_bind_address=args.health_probe_bind_address,
-            metrics_bind_address=args.metrics_bind_address,
-            graceful_shutdown_timeout=args.graceful_shutdown_timeout,
-            namespaces=tuple(args.namespaces) or None,
-            qps=args.kube_api_qps,
-            burst=args.kube_api_burst,
-        ),
+    manager_options = ManagerOptions(
+        leader_election=args.leader_elect,
+        leader_election_id=args.leader_election_id,
+        leader_election_namespace=args.leader_election_namespace,
+        health_probe_bind_address=args.health_probe_bind_address,
+        metrics_bind_address=args.metrics_bind_address,
+        graceful_shutdown_timeout=args.graceful_shutdown_timeout,
+        namespaces=tuple(args.namespaces) or None,
+        qps=args.kube_api_qps,
+        burst=args.kube_api_burst,
     )
+    shard: Shard | None = None
+    if args.shards:
+        ring = fluid_ring(args.ring, kinds)
+        shard = Shard(connect(), manager_options, ring, shard_id=args.shard_id)
+        manager = shard.manager
+    else:
+        manager = Manager(connect(), manager_options)
     options = ControllerOptions(
         workers=args.runtime_workers,
         rate_limiter=lambda: MaxOfRateLimiter(
@@ -288,6 +313,7 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
             BucketRateLimiter(args.workqueue_qps, args.workqueue_burst),
         ),
         runtime=runtime_options,
+        wrap=shard.gate if shard is not None else None,
     )
     for kind in kinds:
         setup_runtime_controller(manager, kind, options)
