@@ -19,6 +19,7 @@ import structlog
 
 from fluidpy import log as fluid_log
 from fluidpy.client.config import KubeconfigError, load_api_client
+from fluidpy.client.flowcontrol import RateLimit, client_rate_limit, serves_flowcontrol
 from fluidpy.controllers import (
     BUILTIN_KINDS,
     ControllerOptions,
@@ -108,8 +109,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=3,
         help="concurrent reconciles per controller (default 3, as upstream)",
     )
-    parser.add_argument("--kube-api-qps", type=float, default=20.0, help="default 20")
-    parser.add_argument("--kube-api-burst", type=int, default=30, help="default 30")
+    parser.add_argument(
+        "--kube-api-qps",
+        type=float,
+        default=None,
+        help="client-side limit on API requests per second (default: none when the API server "
+        "has API Priority and Fairness, i.e. serves flowcontrol.apiserver.k8s.io, which queues "
+        "requests fairly itself; else 20, Fluid's setting). Giving this or --kube-api-burst "
+        "turns the limit on; 0 or less turns it off",
+    )
+    parser.add_argument(
+        "--kube-api-burst",
+        type=int,
+        default=None,
+        help="requests allowed at once above --kube-api-qps (default 30 whenever a limit applies)",
+    )
     parser.add_argument("--workqueue-default-sync-backoff", type=duration, default="5ms")
     parser.add_argument("--workqueue-max-sync-backoff", type=duration, default="1000s")
     parser.add_argument("--workqueue-qps", type=float, default=10.0)
@@ -166,10 +180,24 @@ def selected_controllers(args: argparse.Namespace) -> list[str]:
     return controllers
 
 
+def api_rate_limit(args: argparse.Namespace, api_client: Any) -> RateLimit:
+    """The flags' limit, else none against a server with APF (asked once, here), else 20/30."""
+    limit = client_rate_limit(
+        args.kube_api_qps, args.kube_api_burst, lambda: serves_flowcontrol(api_client)
+    )
+    structlog.get_logger("fluidpy.manager").info(
+        "client-side API rate limit",
+        qps=limit.qps if limit.limited else "off",
+        burst=limit.burst if limit.limited else "off",
+    )
+    return limit
+
+
 def build_manager(args: argparse.Namespace, api_client: Any) -> Manager:
     controllers = selected_controllers(args)
     kinds = selected_kinds(controllers, args.engine)
     os.environ["MOUNT_ROOT"] = args.mount_root
+    rate_limit = api_rate_limit(args, api_client)
     manager = Manager(
         api_client,
         ManagerOptions(
@@ -180,8 +208,8 @@ def build_manager(args: argparse.Namespace, api_client: Any) -> Manager:
             metrics_bind_address=args.metrics_bind_address,
             graceful_shutdown_timeout=args.graceful_shutdown_timeout,
             namespaces=tuple(args.namespaces) or None,
-            qps=args.kube_api_qps,
-            burst=args.kube_api_burst,
+            qps=rate_limit.qps,
+            burst=rate_limit.burst,
         ),
     )
     options = ControllerOptions(

@@ -41,6 +41,10 @@ class Transport:
         self._bucket = TokenBucket(qps, burst) if qps > 0 else None
         self.request_timeout = request_timeout
 
+    @property
+    def bucket(self) -> TokenBucket | None:
+        return self._bucket
+
     def request(
         self,
         method: str,
