@@ -128,8 +128,12 @@ def apiserver_requests(client: Client) -> Counter[Cell]:
 
 def _other_clients(verb: str, resource: str, subresource: str) -> bool:
     """Cells the manager never produces: workload status (their controllers), volume binding
-    (the PV controller reads the volume and updates both objects), node heartbeats (kwok)."""
+    (the PV controller reads the volume and updates both objects), owner checks (the garbage
+    collector reads Datasets and runtimes named in owner references; the manager reads from its
+    cache, and its own count below would show a GET), node heartbeats (kwok)."""
     if subresource == "status" and resource not in ("datasets", "cacheruntimes"):
+        return True
+    if resource in ("datasets", "cacheruntimes") and verb == "GET":
         return True
     if resource in ("persistentvolumes", "persistentvolumeclaims") and verb in ("PUT", "GET"):
         return True

@@ -62,6 +62,26 @@ def _requests(mapper: RuntimeMapper) -> Any:
     return to_requests
 
 
+def runtime_named_like_dataset(manager: Manager, kind: RuntimeKind) -> Any:
+    """Map a Dataset to the runtime of `kind` with its name (a runtime serves the Dataset of
+    its name), and to nothing when the cache holds no such runtime: a Dataset event wakes the
+    controller of the kind that serves it, not every runtime controller of the process. A
+    runtime created after its Dataset is woken by its own creation, and reads the Dataset then.
+    """
+    cache = manager.cache
+
+    def to_requests(dataset: dict[str, Any]) -> list[Request]:
+        requests = request_for_object(dataset)
+        return [
+            r
+            for r in requests
+            if not cache.serves(kind.gvk, r.namespace)
+            or cache.get(kind.gvk, r.name, r.namespace) is not None
+        ]
+
+    return to_requests
+
+
 def setup_runtime_controller(
     manager: Manager,
     kind: RuntimeKind,
@@ -80,7 +100,7 @@ def setup_runtime_controller(
     builder = manager.controller(kind.controller_name).for_(kind.gvk, predicates=[RUNTIME_CHANGED])
     for owned in kind.owned:
         builder.owns(owned)
-    builder.watches(DATASET, request_for_object)
+    builder.watches(DATASET, runtime_named_like_dataset(manager, kind))
     builder.watches(POD, _requests(claims_of_pod))
     builder.watches(PVC, request_for_object)
     for gvk, mapper in kind.secondary_watches():
@@ -118,6 +138,7 @@ __all__ = [
     "RuntimeKind",
     "RuntimeReconciler",
     "RuntimeReconcilerOptions",
+    "runtime_named_like_dataset",
     "setup_dataset_controller",
     "setup_runtime_controller",
 ]
