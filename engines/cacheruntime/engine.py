@@ -321,14 +321,18 @@ class CacheRuntimeEngine(Implement):
     def _update_status(self, state: _Pass) -> tuple[ComponentState | None, ComponentState | None]:
         """Write every component's status and the runtime's phase; returns (master, workers)."""
         status = self.ctx.runtime_status
-        states: dict[Component, ComponentState | None] = {}
-        for component in state.plan.components.values():
-            current = self._component_state(state, component)
-            states[component.component] = current
-            name = component.component
+        states: dict[Component, ComponentState | None] = {
+            c.component: self._component_state(state, c) for c in state.plan.components.values()
+        }
+        gates_open = master_ready(states["master"]) and workers_ready(states["worker"])
+        for name, current in states.items():
             if current is None:
                 status.pop(name, None)
                 remove_condition(status, CONDITION_OF[name])
+                continue
+            if _recorded_stands(
+                status.get(name), current, waits=name == "client" and not gates_open
+            ):
                 continue
             status[name] = current.as_status()
             set_condition(
@@ -552,6 +556,23 @@ class CacheRuntimeEngine(Implement):
     def total_file_nums(self) -> int:
         """0: no UFS metadata for a YAML-defined cache system."""
         return 0
+
+
+def _recorded_stands(
+    recorded: dict[str, Any] | None, current: ComponentState, *, waits: bool
+) -> bool:
+    """Whether a component's recorded status may stay as written: its counts are written with
+    a change of its phase or of its desired replicas, not on every pod that starts. `waits`: the
+    client's progress is written once the master and workers are ready (it gates nothing, and
+    its DaemonSet settles between their changes, which would cost a status write of its own)."""
+    if not recorded:
+        return False
+    if waits:
+        return True
+    return (recorded.get("phase"), recorded.get("desiredReplicas")) == (
+        current.phase,
+        current.desired,
+    )
 
 
 def _gate_open(component: str, state: ComponentState) -> bool:
