@@ -70,7 +70,7 @@ from fluidpy.engines.cacheruntime.render.status import (
     runtime_phase,
     workers_ready,
 )
-from fluidpy.engines.cacheruntime.render.topology import pod_configs
+from fluidpy.engines.cacheruntime.render.topology import pod_configs, topology_complete
 from fluidpy.engines.cacheruntime.render.workloads import render_workload
 from fluidpy.engines.cacheruntime.validation import (
     check_class,
@@ -233,10 +233,12 @@ class CacheRuntimeEngine(Implement):
         pods = ctx.client.list(
             POD, plan.namespace, label_selector=f"{NAME_LABEL}={plan.name}", ctx=ctx.ctx
         )
-        text = config_text(runtime_config(plan, pod_configs(pods)))
-        desired = render_config_map(plan, text)
+        topology = pod_configs(pods)
+        desired = render_config_map(plan, config_text(runtime_config(plan, topology)))
         live = ctx.client.get(CONFIGMAP, plan.config_map, plan.namespace, ctx=ctx.ctx)
-        self.config_writer.submit(ctx.client, desired, live, ctx.ctx)
+        wanted: dict[str, int | None] = {c.component: c.replicas for c in plan.enabled()}
+        complete = topology_complete(topology, wanted)
+        self.config_writer.submit(ctx.client, desired, live, ctx.ctx, complete=complete)
 
     def _converge_component(self, state: _Pass, component: ComponentPlan) -> bool:
         """Apply the component's workload and Service, remove what it no longer has; True when

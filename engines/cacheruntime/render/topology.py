@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fluidpy.engines.cacheruntime.naming import COMPONENT_LABEL, COMPONENTS
@@ -39,3 +39,17 @@ def pod_configs(pods: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]
     for entries in found.values():
         entries.sort(key=lambda entry: _natural(entry["podName"]))
     return found
+
+
+def topology_complete(
+    configs: Mapping[str, list[dict[str, str]]], wanted: Mapping[str, int | None]
+) -> bool:
+    """Whether every pod listed has its IP and every component with a known number of pods
+    (`wanted`: replicas by component, None for a DaemonSet's) lists that many."""
+    for component, entries in configs.items():
+        if any(not entry["podIP"] for entry in entries):
+            return False
+        count = wanted.get(component)
+        if count is not None and len(entries) < count:
+            return False
+    return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fluidpy.engines.cacheruntime.render.topology import pod_configs
+from fluidpy.engines.cacheruntime.render.topology import pod_configs, topology_complete
 
 
 def pod(name: str, component: str | None, ip: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -50,3 +50,12 @@ def test_pods_on_their_way_out_or_of_no_component_are_left_out() -> None:
     ]
 
     assert pod_configs(pods) == {"master": [], "worker": [], "client": []}
+
+
+def test_a_topology_is_complete_when_every_wanted_pod_is_listed_with_its_ip() -> None:
+    pods = [pod("d-master-0", "master", "10.0.0.1"), pod("d-worker-0", "worker", "10.0.0.2")]
+    wanted: dict[str, int | None] = {"master": 1, "worker": 1, "client": None}
+
+    assert topology_complete(pod_configs(pods), wanted)
+    assert not topology_complete(pod_configs(pods[:1]), wanted)  # no worker pod yet
+    assert not topology_complete(pod_configs([*pods, pod("d-client-x", "client")]), wanted)
