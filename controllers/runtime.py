@@ -190,21 +190,12 @@ class RuntimeReconciler:
         raise _Stop()
 
     def _adopt(self, rctx: ReconcileRequestContext) -> None:
-        """Owner reference from the Dataset, dataset-id labels and the finalizer, in one write
-        to each object (and none when all are already there)."""
+        """Owner reference from the Dataset, the dataset-id label and the finalizer, in one
+        write (none when all are there). The Dataset's own label is its controller's, which
+        writes it with its finalizer: labelling it here too would race that into two writes."""
         dataset = rctx.dataset
         assert dataset is not None
         label = dataset_id(rctx.namespace, rctx.name, dataset["metadata"]["uid"])
-        if (dataset["metadata"].get("labels") or {}).get(DATASET_ID_LABEL) != label:
-            labelled = self.client.patch(
-                DATASET,
-                rctx.name,
-                rctx.namespace,
-                {"metadata": {"labels": {DATASET_ID_LABEL: label}}},
-                ctx=rctx.ctx,
-            )
-            # The status write at the end of the pass is conditional on this version.
-            dataset["metadata"] = labelled["metadata"]
         metadata = rctx.runtime["metadata"]
         owners = list(metadata.get("ownerReferences") or [])
         uid = dataset["metadata"]["uid"]

@@ -126,3 +126,16 @@ def test_a_dataset_whose_runtime_exists_is_left_for_the_runtime_to_bind() -> Non
     assert reconcile(api) is None
 
     assert [verb for verb, _ in api.writes] == ["patch"]
+
+
+def test_a_dataset_id_too_long_for_a_label_value_falls_back_to_the_datasets_uid() -> None:
+    api = MemoryApi()
+    long_name = "d" * 60
+    obj = dataset(age=60)
+    obj["metadata"]["name"] = long_name
+    api.put(obj)
+
+    DatasetReconciler(api, Recorder()).reconcile(Context.background(), Request("ns", long_name))  # type: ignore[arg-type]
+
+    [(_, patch)] = [w for w in api.writes if w[0] == "patch"]
+    assert patch["metadata"]["labels"] == {"fluid.io/dataset-id": "u-1"}

@@ -239,7 +239,7 @@ def test_adoption_writes_owner_label_and_finalizer_once() -> None:
     harness.client.writes.clear()
     harness.reconcile()
 
-    assert metadata_writes == [("patch", "Dataset", "demo"), ("patch", "JindoRuntime", "demo")]
+    assert metadata_writes == [("patch", "JindoRuntime", "demo")]
     runtime = harness.runtime["metadata"]
     assert runtime["finalizers"] == ["jindo-runtime-controller-finalizer"]
     assert runtime["ownerReferences"][0]["kind"] == "Dataset"
@@ -406,4 +406,3 @@ def test_a_dataset_id_too_long_for_a_label_value_falls_back_to_the_datasets_uid(
     harness.reconcile()
 
     assert harness.runtime["metadata"]["labels"]["fluid.io/dataset-id"] == f"uid-{long_name}"
-    assert harness.dataset["metadata"]["labels"]["fluid.io/dataset-id"] == f"uid-{long_name}"
