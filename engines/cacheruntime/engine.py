@@ -564,16 +564,21 @@ def _recorded_stands(
     recorded: dict[str, Any] | None, current: ComponentState, *, waits: bool
 ) -> bool:
     """Whether a component's recorded status may stay as written: its counts are written with
-    a change of its phase or of its desired replicas, not on every pod that starts. `waits`: the
-    client's progress is written once the master and workers are ready (it gates nothing, and
-    its DaemonSet settles between their changes, which would cost a status write of its own)."""
+    a change of its phase or of its desired replicas, and when the ready count reaches the
+    desired one (the end of a scale-down, which keeps the phase), not on every pod that starts
+    or stops. `waits`: the client's progress is written once the master and workers are ready
+    (it gates nothing, and its DaemonSet settles between their changes, which would cost a
+    status write of its own)."""
     if not recorded:
         return False
     if waits:
         return True
-    return (recorded.get("phase"), recorded.get("desiredReplicas")) == (
+    desired = recorded.get("desiredReplicas")
+    settled = recorded.get("readyReplicas") == desired
+    return (recorded.get("phase"), desired, settled) == (
         current.phase,
         current.desired,
+        current.ready == current.desired,
     )
 
 

@@ -208,6 +208,22 @@ def test_a_pod_becoming_ready_without_a_phase_change_is_no_status_change(
     assert harness.obj("CacheRuntime", "demofs")["status"] == before
 
 
+def test_the_end_of_a_scale_down_is_written_though_the_phase_stays_ready(
+    harness: Harness,
+) -> None:
+    harness.bring_up()
+    harness.ready("worker", 2)
+    harness.reconcile()
+    harness.obj("CacheRuntime", "demofs")["spec"]["worker"]["replicas"] = 1
+    harness.reconcile()
+    harness.ready("worker", 1)
+
+    harness.reconcile()
+
+    worker = harness.obj("CacheRuntime", "demofs")["status"]["worker"]
+    assert worker == {"phase": "Ready", "desiredReplicas": 1, "readyReplicas": 1}
+
+
 def test_the_clients_progress_is_written_once_master_and_workers_are_ready(
     harness: Harness,
 ) -> None:
