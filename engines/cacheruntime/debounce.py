@@ -5,9 +5,10 @@ at once when the config has been quiet for `min_interval`; changes arriving soon
 merged into one write when the interval ends. A 100-pod rollout over ten seconds thus costs
 about five writes, while a single change still reaches the pods immediately.
 
-A topology still filling in (a pod without its IP yet, fewer pods than replicas) is held
-longer, up to `incomplete_interval`: pods usually get their IPs within seconds of each other, so
-the config is written once with all of them instead of once per component as each appears. The
+A topology still filling in (a pod without its IP yet, a component with fewer pods than
+replicas) is held longer, up to `incomplete_interval`: a component's pods usually get their IPs
+within seconds of each other, so the config is written once with all of them instead of once per
+pod as each appears. The
 config must exist before any pod can start (it is a volume), so a missing one is written at once
 whatever it lists; and a topology that stays incomplete (a pod that cannot be scheduled) still
 reaches the others after `incomplete_interval`.
@@ -41,8 +42,8 @@ DEFAULT_WRITE_INTERVAL = 2.0
 pod within a couple of seconds, long enough to fold a burst of pod events into one write."""
 INCOMPLETE_WRITE_INTERVAL = 10.0
 """Seconds an incomplete topology is held at most: pod IPs come within seconds of scheduling,
-so a wait this long folds a whole set-up into one write, and a pod that never gets one delays
-what the others learn by no more than this."""
+so a wait this long folds a component's pods into one write, and a pod that never gets one
+delays what the others learn by no more than this."""
 WRITE_TIMEOUT = 30.0
 """Bound on one held write; it is retried after the interval if it fails."""
 
