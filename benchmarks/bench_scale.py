@@ -36,6 +36,7 @@ import argparse
 import json
 import re
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -193,6 +194,7 @@ def fluidpy_run(
     ):
         rss_ready = _rss_mib(process.pid)
         before, own_before = apiserver_requests(client), scrape(port)
+        passes_before = reconciles(port)
         cpu_before = cpu_seconds(process.pid)
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=args.writers) as writers:
@@ -206,6 +208,7 @@ def fluidpy_run(
         elapsed = time.monotonic() - started
         time.sleep(2.0)  # writes of passes still running when the last Dataset was Bound
         after, own_after = apiserver_requests(client), scrape(port)
+        passes = reconciles(port) - passes_before
         cpu = cpu_seconds(process.pid) - cpu_before
         rss_peak = peak_rss_mib(process.pid)
         idle_figures = _idle(process.pid, idle) if idle > 0 else None
@@ -217,12 +220,26 @@ def fluidpy_run(
         "elapsed": elapsed,
         "requests": +requests,
         "own": {m: v for m, v in own.items() if v},
+        "reconciles": passes,
         "cpu": cpu,
         "rss_ready": rss_ready,
         "rss_peak": rss_peak,
         "idle": idle_figures,
         "log": log,
     }
+
+
+def reconciles(port: int) -> Counter[tuple[str, str]]:
+    """controller_runtime_reconcile_total of the manager, by controller and result."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    totals: Counter[tuple[str, str]] = Counter()
+    for line in text.splitlines():
+        if line.startswith("controller_runtime_reconcile_total{"):
+            labels, value = line.rsplit(" ", 1)
+            found = dict(LABEL.findall(labels))
+            totals[(found["controller"], found["result"])] += int(float(value))
+    return totals
 
 
 def _plural(obj: dict[str, Any]) -> str:
@@ -436,6 +453,13 @@ def report(
         f"    the manager's own count: {sum(own.values()) / count:.2f} per runtime ("
         + ", ".join(f"{m} {v / count:.2f}" for m, v in sorted(own.items()))
         + "; events and list/watch included)"
+    )
+    print(
+        "  reconciles per runtime:         "
+        + ", ".join(
+            f"{controller} {result} {value / count:.2f}"
+            for (controller, result), value in sorted(ours["reconciles"].items())
+        )
     )
     print(
         f"  manager CPU:                    {ours['cpu']:8.2f} s "

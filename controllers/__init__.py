@@ -62,19 +62,19 @@ def _requests(mapper: RuntimeMapper) -> Any:
     return to_requests
 
 
-def runtime_named_like_dataset(manager: Manager, kind: RuntimeKind) -> Any:
-    """Map a Dataset to the runtime of `kind` with its name (a runtime serves the Dataset of
-    its name), and to nothing when the cache holds no such runtime: a Dataset event wakes the
-    controller of the kind that serves it, not every runtime controller of the process. A
-    runtime created after its Dataset is woken by its own creation, and reads the Dataset then.
+def runtimes_of_kind(manager: Manager, kind: RuntimeKind, map_fn: Any) -> Any:
+    """`map_fn` (object -> requests named like the Dataset concerned), keeping only the requests
+    for which the cache holds a runtime of `kind`: a Dataset, PVC or application pod event wakes
+    the controller of the kind that serves that Dataset, not every runtime controller of the
+    process. A runtime created after its Dataset is woken by its own creation and reads the
+    Dataset then; until a kind's cache has synced, every request is kept.
     """
     cache = manager.cache
 
-    def to_requests(dataset: dict[str, Any]) -> list[Request]:
-        requests = request_for_object(dataset)
+    def to_requests(obj: dict[str, Any]) -> list[Request]:
         return [
             r
-            for r in requests
+            for r in map_fn(obj)
             if not cache.serves(kind.gvk, r.namespace)
             or cache.get(kind.gvk, r.name, r.namespace) is not None
         ]
@@ -100,9 +100,9 @@ def setup_runtime_controller(
     builder = manager.controller(kind.controller_name).for_(kind.gvk, predicates=[RUNTIME_CHANGED])
     for owned in kind.owned:
         builder.owns(owned)
-    builder.watches(DATASET, runtime_named_like_dataset(manager, kind))
-    builder.watches(POD, _requests(claims_of_pod))
-    builder.watches(PVC, request_for_object)
+    builder.watches(DATASET, runtimes_of_kind(manager, kind, request_for_object))
+    builder.watches(POD, runtimes_of_kind(manager, kind, _requests(claims_of_pod)))
+    builder.watches(PVC, runtimes_of_kind(manager, kind, request_for_object))
     for gvk, mapper in kind.secondary_watches():
         builder.watches(gvk, _requests(mapper))
     builder.with_options(
@@ -138,7 +138,7 @@ __all__ = [
     "RuntimeKind",
     "RuntimeReconciler",
     "RuntimeReconcilerOptions",
-    "runtime_named_like_dataset",
+    "runtimes_of_kind",
     "setup_dataset_controller",
     "setup_runtime_controller",
 ]

@@ -1,12 +1,13 @@
-"""A Dataset event wakes only the runtime controller whose kind has a runtime of its name."""
+"""A Dataset, PVC or application pod event wakes only the runtime controller whose kind has a
+runtime named like the Dataset concerned."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fluidpy.client import GVK
-from fluidpy.controller import Request
-from fluidpy.controllers import ALLUXIO_RUNTIME, CACHE_RUNTIME, runtime_named_like_dataset
+from fluidpy.controller import Request, request_for_object
+from fluidpy.controllers import ALLUXIO_RUNTIME, CACHE_RUNTIME, runtimes_of_kind
 
 DATASET = {"kind": "Dataset", "metadata": {"name": "demo", "namespace": "ns"}}
 
@@ -31,11 +32,16 @@ class Manager:
 def test_only_the_kind_with_a_runtime_of_the_datasets_name_is_woken() -> None:
     manager: Any = Manager(Cache({"CacheRuntime": ["demo"], "AlluxioRuntime": ["other"]}))
 
-    assert runtime_named_like_dataset(manager, CACHE_RUNTIME)(DATASET) == [Request("ns", "demo")]
-    assert runtime_named_like_dataset(manager, ALLUXIO_RUNTIME)(DATASET) == []
+    cache_runtimes = runtimes_of_kind(manager, CACHE_RUNTIME, request_for_object)
+    alluxio_runtimes = runtimes_of_kind(manager, ALLUXIO_RUNTIME, request_for_object)
+
+    assert cache_runtimes(DATASET) == [Request("ns", "demo")]
+    assert alluxio_runtimes(DATASET) == []
 
 
 def test_a_kind_whose_cache_is_not_synced_yet_is_woken_to_be_safe() -> None:
     manager: Any = Manager(Cache({}, synced=False))
 
-    assert runtime_named_like_dataset(manager, ALLUXIO_RUNTIME)(DATASET) == [Request("ns", "demo")]
+    alluxio_runtimes = runtimes_of_kind(manager, ALLUXIO_RUNTIME, request_for_object)
+
+    assert alluxio_runtimes(DATASET) == [Request("ns", "demo")]
