@@ -45,10 +45,10 @@ from pathlib import Path
 from typing import Any
 
 from bench_cacheruntime import (
-    MIB,
     cpu_seconds,
     make_namespace,
     manager_process,
+    memory_mib,
     pair,
     peak_rss_mib,
     runtime_class,
@@ -247,10 +247,7 @@ def _plural(obj: dict[str, Any]) -> str:
 
 
 def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024 / float(MIB)
-    return float("nan")
+    return memory_mib(pid, "VmRSS")
 
 
 def _idle(pid: int, seconds: float) -> dict[str, float]:
