@@ -8,10 +8,9 @@ about five writes, while a single change still reaches the pods immediately.
 A topology still filling in (a pod without its IP yet, a component with fewer pods than
 replicas) is held longer, up to `incomplete_interval`: a component's pods usually get their IPs
 within seconds of each other, so the config is written once with all of them instead of once per
-pod as each appears. The
-config must exist before any pod can start (it is a volume), so a missing one is written at once
-whatever it lists; and a topology that stays incomplete (a pod that cannot be scheduled) still
-reaches the others after `incomplete_interval`.
+pod as each appears. The config must exist before any pod can start (it is a volume), so a
+missing one is written at once whatever it lists; and a topology that stays incomplete (a pod
+that cannot be scheduled) still reaches the others after `incomplete_interval`.
 
 The held write is sent by a timer, not by a later reconcile: nothing else may wake the runtime
 (the last pod of a rollout got its IP, and all is quiet), and the pods may be waiting for
