@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 
 from fluidpy.api.v1alpha1.base import is_dns1035_label
-from fluidpy.client import GVK, Client
+from fluidpy.client import GVK, Client, Conflict, NotFound
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers.kinds import BUILTIN_KINDS, DATASET
@@ -54,6 +54,15 @@ class DatasetReconciler:
         self.runtime_kinds = tuple(runtime_kinds)
 
     def reconcile(self, ctx: Context, request: Request) -> Result | None:
+        try:
+            return self._reconcile(ctx, request)
+        except (Conflict, NotFound) as error:
+            # The runtime wrote the Dataset, or it went, since the cache showed it: expected, a
+            # pass to redo from fresher state (with backoff), not an error.
+            log.debug("stale Dataset; reconciling again", error=str(error))
+            return Result(requeue=True)
+
+    def _reconcile(self, ctx: Context, request: Request) -> Result | None:
         dataset = self.client.get(DATASET, request.name, request.namespace, ctx=ctx)
         if dataset is None:
             return None

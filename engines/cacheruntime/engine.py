@@ -28,6 +28,7 @@ from fluidpy.engines.base import (
     RuntimeInfo,
     WaitingFor,
 )
+from fluidpy.engines.base.ownership import check_name_free, serves_dataset
 from fluidpy.engines.base.runtime_info import owner_dataset_uid, placement_of
 from fluidpy.engines.base.status import (
     DATASET_BOUND,
@@ -52,6 +53,7 @@ from fluidpy.engines.cacheruntime.naming import (
     SERVICE,
     WORKLOAD_KINDS,
     Component,
+    selector_labels,
     target_path,
 )
 from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan, make_plan, secret_options
@@ -67,6 +69,7 @@ from fluidpy.engines.cacheruntime.render.status import (
     component_state,
     master_ready,
     runtime_phase,
+    unschedulable,
     workers_ready,
 )
 from fluidpy.engines.cacheruntime.render.topology import pod_configs, topology_complete
@@ -227,6 +230,8 @@ class CacheRuntimeEngine(Engine):
         topology = pod_configs(pods)
         desired = render_config_map(plan, config_text(runtime_config(plan, topology)))
         live = ctx.client.get(CONFIGMAP, plan.config_map, plan.namespace, ctx=ctx.ctx)
+        if live is not None:
+            check_name_free(CONFIGMAP, desired, live)
         wanted: dict[str, int | None] = {c.component: c.replicas for c in plan.enabled()}
         complete = topology_complete(topology, wanted)
         self.config_writer.submit(ctx.client, desired, live, ctx.ctx, complete=complete)
@@ -311,19 +316,35 @@ class CacheRuntimeEngine(Engine):
             workload = None
         return component_state(workload, component.replicas)
 
+    def _unschedulable(
+        self, state: _Pass, component: ComponentPlan, current: ComponentState
+    ) -> str:
+        """Why pods are missing, when the scheduler says (read only while some are)."""
+        if current.ready >= current.desired:
+            return ""
+        ctx = state.ctx
+        selector = ",".join(
+            f"{k}={v}" for k, v in selector_labels(ctx.name, component.component).items()
+        )
+        pods = ctx.client.list(POD, state.plan.namespace, label_selector=selector, ctx=ctx.ctx)
+        return unschedulable(pods)
+
     def _update_status(self, state: _Pass) -> tuple[ComponentState | None, ComponentState | None]:
         """Write every component's status and the runtime's phase; returns (master, workers)."""
         status = state.ctx.runtime_status
+        components = list(state.plan.components.values())
         states: dict[Component, ComponentState | None] = {
-            c.component: self._component_state(state, c) for c in state.plan.components.values()
+            c.component: self._component_state(state, c) for c in components
         }
         gates_open = master_ready(states["master"]) and workers_ready(states["worker"])
-        for name, current in states.items():
+        for component in components:
+            name, current = component.component, states[component.component]
             if current is None:
                 status.pop(name, None)
                 remove_condition(status, CONDITION_OF[name])
                 continue
-            if _recorded_stands(
+            note = self._unschedulable(state, component, current)
+            if note == _note_of(status, CONDITION_OF[name]) and _recorded_stands(
                 status.get(name), current, waits=name == "client" and not gates_open
             ):
                 continue
@@ -333,7 +354,7 @@ class CacheRuntimeEngine(Engine):
                 CONDITION_OF[name],
                 _gate_open(name, current),
                 f"{current.phase}",
-                f"{current.ready} of {current.desired} {name} pods are ready",
+                f"{current.ready} of {current.desired} {name} pods are ready{note}",
             )
         master, workers = states["master"], states["worker"]
         status["phase"] = runtime_phase(master, workers)
@@ -459,6 +480,8 @@ class CacheRuntimeEngine(Engine):
         self._end_pass()
         self.config_writer.cancel()
         self._dependents.forget(ctx.namespace, ctx.name)
+        if not serves_dataset(ctx, RUNTIME_TYPE):
+            return  # the Dataset's clients are another runtime's: its FUSE label stays
         label = self._info(ctx).fuse_label
         for node in ctx.client.list(NODE, label_selector=f"{label}=true", ctx=ctx.ctx):
             ctx.client.patch(
@@ -476,29 +499,39 @@ def _bound(ctx: ReconcileRequestContext) -> bool:
         entry.get("name") == ctx.name
         and entry.get("namespace", ctx.namespace) == ctx.namespace
         and entry.get("category") == ctx.category
+        and entry.get("type", RUNTIME_TYPE) == RUNTIME_TYPE
         for entry in (ctx.dataset_status or {}).get("runtimes") or []
     )
+
+
+def _note_of(status: dict[str, Any], condition_type: str) -> str:
+    """What a component's recorded condition says after its counts (the scheduler's word)."""
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == condition_type:
+            return str(condition.get("message") or "").partition(" pods are ready")[2]
+    return ""
 
 
 def _recorded_stands(
     recorded: dict[str, Any] | None, current: ComponentState, *, waits: bool
 ) -> bool:
     """Whether a component's recorded status may stay as written: its counts are written with
-    a change of its phase or of its desired replicas, and when the ready count reaches the
-    desired one (the end of a scale-down, which keeps the phase), not on every pod that starts
-    or stops. `waits`: the client's progress is written once the master and workers are ready
-    (it gates nothing, and its DaemonSet settles between their changes, which would cost a
-    status write of its own)."""
+    a change of its phase or of its desired replicas, when the ready count reaches the desired
+    one (the end of a scale-down, which keeps the phase), and when a rollout starts or ends,
+    not on every pod that starts, stops or is updated. `waits`: the client's progress is
+    written once the master and workers are ready (it gates nothing, and its DaemonSet settles
+    between their changes, which would cost a status write of its own)."""
     if not recorded:
         return False
     if waits:
         return True
     desired = recorded.get("desiredReplicas")
     settled = recorded.get("readyReplicas") == desired
-    return (recorded.get("phase"), desired, settled) == (
+    return (recorded.get("phase"), desired, settled, recorded.get("reason")) == (
         current.phase,
         current.desired,
         current.ready == current.desired,
+        current.as_status().get("reason"),
     )
 
 

@@ -1,5 +1,5 @@
 """The Dataset reconciler's writes: one metadata patch, and NotBound only for a Dataset no
-runtime claims, on an in-memory API whose cache holds the runtime kinds."""
+runtime claims; and a stale view (409, 404) is a pass to redo, not an error."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fluidpy.client import GVK
+import pytest
+import structlog.testing
+
+from fluidpy.client import GVK, Conflict, NotFound
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
-from fluidpy.controllers.dataset import FINALIZER, NOT_BOUND_GRACE, DatasetReconciler
+from fluidpy.controllers import DatasetReconciler
+from fluidpy.controllers.dataset import FINALIZER, NOT_BOUND_GRACE
+from fluidpy.testing import FakeClient
 
 CACHE_RUNTIME = GVK("data.fluid.io", "v1alpha1", "CacheRuntime")
 
@@ -139,3 +144,39 @@ def test_a_dataset_id_too_long_for_a_label_value_falls_back_to_the_datasets_uid(
 
     [(_, patch)] = [w for w in api.writes if w[0] == "patch"]
     assert patch["metadata"]["labels"] == {"fluid.io/dataset-id": "u-1"}
+
+
+class NoEvents:
+    def event(self, obj: Any, type_: str, reason: str, message: str) -> None:
+        raise AssertionError(f"no event expected, got {reason}: {message}")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        Conflict(409, "Conflict", 'datasets "demo": the object has been modified'),
+        NotFound(404, "NotFound", 'datasets "demo" not found'),
+    ],
+)
+def test_a_stale_dataset_is_reconciled_again_with_a_debug_line(error: Exception) -> None:
+    client = FakeClient()
+    client.put(
+        {
+            "apiVersion": "data.fluid.io/v1alpha1",
+            "kind": "Dataset",
+            "metadata": {"name": "demo", "namespace": "ns"},
+            "spec": {"mounts": [{"name": "data", "mountPoint": "s3://bucket/data"}]},
+        }
+    )
+
+    def stale(*_: Any, **__: Any) -> Any:
+        raise error
+
+    client.patch = stale  # type: ignore[method-assign]
+    reconciler = DatasetReconciler(client, NoEvents())  # type: ignore[arg-type]
+
+    with structlog.testing.capture_logs() as logs:
+        result = reconciler.reconcile(Context.background(), Request("ns", "demo"))
+
+    assert result == Result(requeue=True)
+    assert [line["log_level"] for line in logs] == ["debug"]

@@ -77,10 +77,15 @@ class Harness:
                 self.namespace,
                 desiredNumberScheduled=ready,
                 numberReady=ready,
+                updatedNumberScheduled=ready,
             )
         else:
             self.client.set_status(
-                workload["kind"], workload["metadata"]["name"], self.namespace, readyReplicas=ready
+                workload["kind"],
+                workload["metadata"]["name"],
+                self.namespace,
+                readyReplicas=ready,
+                updatedReplicas=workload["spec"]["replicas"],
             )
 
     def pod(self, component: str, name: str, ip: str = "") -> None:
@@ -126,7 +131,13 @@ def test_setup_starts_with_the_config_and_the_master_and_waits_for_it(harness: H
     assert harness.config()["master"]["enabled"]
     assert harness.missing("StatefulSet", "demofs-worker")
     status = harness.obj("CacheRuntime", "demofs")["status"]
-    assert status["master"] == {"phase": "NotReady", "desiredReplicas": 2, "readyReplicas": 0}
+    assert status["master"] == {
+        "phase": "NotReady",
+        "desiredReplicas": 2,
+        "readyReplicas": 0,
+        "reason": "Updating",
+        "message": "updated 0/2",
+    }
 
 
 def test_a_ready_master_brings_the_workers_and_the_client(harness: Harness) -> None:
@@ -223,7 +234,7 @@ def test_the_end_of_a_scale_down_is_written_though_the_phase_stays_ready(
     harness.reconcile()
 
     worker = harness.obj("CacheRuntime", "demofs")["status"]["worker"]
-    assert worker == {"phase": "Ready", "desiredReplicas": 1, "readyReplicas": 1}
+    assert (worker["phase"], worker["desiredReplicas"], worker["readyReplicas"]) == ("Ready", 1, 1)
 
 
 def test_the_clients_progress_is_written_once_master_and_workers_are_ready(
