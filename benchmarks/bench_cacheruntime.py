@@ -148,18 +148,24 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def peak_rss_mib(pid: int) -> float:
+def memory_mib(pid: int, field: str) -> float:
+    """A memory figure of /proc/PID/status (VmHWM: peak RSS, VmRSS: current), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024 / MIB
     return float("nan")
 
 
+def peak_rss_mib(pid: int) -> float:
+    return memory_mib(pid, "VmHWM")
+
+
 @contextmanager
 def manager_process(
-    kubeconfig: Path, namespace: str, args: argparse.Namespace, log: Path
+    kubeconfig: Path, namespace: str, flags: list[str], log: Path
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """`fluidpy manager` watching one namespace, ready before this yields (pid, metrics port)."""
+    """`fluidpy manager FLAGS` watching one namespace, ready before this yields (pid, metrics
+    port)."""
     metrics, health = free_port(), free_port()
     command = [
         str(Path(sys.executable).with_name("fluidpy")),
@@ -168,10 +174,7 @@ def manager_process(
         f"--namespace={namespace}",
         f"--metrics-bind-address=127.0.0.1:{metrics}",
         f"--health-probe-bind-address=127.0.0.1:{health}",
-        f"--kube-api-qps={args.manager_qps}",
-        f"--kube-api-burst={args.manager_burst}",
-        f"--runtime-workers={args.workers}",
-        "--resync-period=0",
+        *flags,
     ]
     with running(command, health, log, 120) as process:
         yield process, metrics
@@ -247,7 +250,13 @@ def run_one(
     alone = create_pairs(client, alone_ns, count, topology, args.writers)
 
     log = Path(tempfile.gettempdir()) / f"bench-cacheruntime-{topology}-{count}.log"
-    with manager_process(kubeconfig, managed_ns, args, log) as (process, port):
+    flags = [
+        f"--kube-api-qps={args.manager_qps}",
+        f"--kube-api-burst={args.manager_burst}",
+        f"--runtime-workers={args.workers}",
+        "--resync-period=0",
+    ]
+    with manager_process(kubeconfig, managed_ns, flags, log) as (process, port):
         before, cpu_before = scrape(port), cpu_seconds(process.pid)
         rss_idle = peak_rss_mib(process.pid)
         started = time.monotonic()

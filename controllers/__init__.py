@@ -76,6 +76,26 @@ def _requests(mapper: RuntimeMapper) -> Any:
     return to_requests
 
 
+def runtimes_of_kind(manager: Manager, kind: RuntimeKind, map_fn: Any) -> Any:
+    """`map_fn` (object -> requests named like the Dataset concerned), keeping only the requests
+    for which the cache holds a runtime of `kind`: a Dataset, PVC or application pod event wakes
+    the controller of the kind that serves that Dataset, not every runtime controller of the
+    process. A runtime created after its Dataset is woken by its own creation and reads the
+    Dataset then; until a kind's cache has synced, every request is kept.
+    """
+    cache = manager.cache
+
+    def to_requests(obj: dict[str, Any]) -> list[Request]:
+        return [
+            r
+            for r in map_fn(obj)
+            if not cache.serves(kind.gvk, r.namespace)
+            or cache.get(kind.gvk, r.name, r.namespace) is not None
+        ]
+
+    return to_requests
+
+
 def setup_runtime_controller(
     manager: Manager,
     kind: RuntimeKind,
@@ -94,9 +114,9 @@ def setup_runtime_controller(
     builder = manager.controller(kind.controller_name).for_(kind.gvk, predicates=[RUNTIME_CHANGED])
     for owned in kind.owned:
         builder.owns(owned)
-    builder.watches(DATASET, request_for_object)
-    builder.watches(POD, _requests(claims_of_pod))
-    builder.watches(PVC, request_for_object)
+    builder.watches(DATASET, runtimes_of_kind(manager, kind, request_for_object))
+    builder.watches(POD, runtimes_of_kind(manager, kind, _requests(claims_of_pod)))
+    builder.watches(PVC, runtimes_of_kind(manager, kind, request_for_object))
     for gvk, mapper in kind.secondary_watches():
         builder.watches(gvk, _requests(mapper))
     for gvk in (*kind.owned, PVC, PV):
@@ -138,6 +158,7 @@ __all__ = [
     "RuntimeKind",
     "RuntimeReconciler",
     "RuntimeReconcilerOptions",
+    "runtimes_of_kind",
     "setup_dataset_controller",
     "setup_runtime_controller",
 ]

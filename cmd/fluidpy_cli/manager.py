@@ -20,6 +20,7 @@ import structlog
 
 from fluidpy import log as fluid_log
 from fluidpy.client.config import KubeconfigError, describe_credentials, load_api_client
+from fluidpy.client.flowcontrol import RateLimit, client_rate_limit, serves_flowcontrol
 from fluidpy.controllers import (
     BUILTIN_KINDS,
     ControllerOptions,
@@ -157,14 +158,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--kube-api-qps",
         type=float,
-        default=20.0,
-        help="API requests per second, sustained (default 20, as upstream)",
+        default=None,
+        help="client-side limit on API requests per second (default: none when the API server "
+        "has API Priority and Fairness, i.e. serves flowcontrol.apiserver.k8s.io, which queues "
+        "requests fairly itself; else 20, Fluid's setting). Giving this or --kube-api-burst "
+        "turns the limit on; 0 or less turns it off",
     )
     parser.add_argument(
         "--kube-api-burst",
         type=int,
-        default=30,
-        help="API requests allowed at once above --kube-api-qps (default 30, as upstream)",
+        default=None,
+        help="requests allowed at once above --kube-api-qps (default 30 whenever a limit applies)",
     )
     parser.add_argument(
         "--workqueue-default-sync-backoff",
@@ -276,6 +280,19 @@ def selected_controllers(args: argparse.Namespace) -> list[str]:
     return controllers
 
 
+def api_rate_limit(args: argparse.Namespace, api_client: Any) -> RateLimit:
+    """The flags' limit, else none against a server with APF (asked once, here), else 20/30."""
+    limit = client_rate_limit(
+        args.kube_api_qps, args.kube_api_burst, lambda: serves_flowcontrol(api_client)
+    )
+    structlog.get_logger("fluidpy.manager").info(
+        "client-side API rate limit",
+        qps=limit.qps if limit.limited else "off",
+        burst=limit.burst if limit.limited else "off",
+    )
+    return limit
+
+
 def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manager:
     """The manager the flags describe; every flag and variable is checked before `connect`
     gives the API client, so a bad one is reported without touching the cluster."""
@@ -286,6 +303,8 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
         engine=engine_options(args),
         max_component_replicas=args.max_component_replicas,
     )
+    api_client = connect()
+    rate_limit = api_rate_limit(args, api_client)
     manager_options = ManagerOptions(
         leader_election=args.leader_elect,
         leader_election_id=args.leader_election_id,
@@ -294,16 +313,16 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
         metrics_bind_address=args.metrics_bind_address,
         graceful_shutdown_timeout=args.graceful_shutdown_timeout,
         namespaces=tuple(args.namespaces) or None,
-        qps=args.kube_api_qps,
-        burst=args.kube_api_burst,
+        qps=rate_limit.qps,
+        burst=rate_limit.burst,
     )
     shard: Shard | None = None
     if args.shards:
         ring = fluid_ring(args.ring, kinds)
-        shard = Shard(connect(), manager_options, ring, shard_id=args.shard_id)
+        shard = Shard(api_client, manager_options, ring, shard_id=args.shard_id)
         manager = shard.manager
     else:
-        manager = Manager(connect(), manager_options)
+        manager = Manager(api_client, manager_options)
     options = ControllerOptions(
         workers=args.runtime_workers,
         rate_limiter=lambda: MaxOfRateLimiter(
