@@ -26,6 +26,7 @@ from fluidpy.client import Client, Conflict
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers.kinds import DATASET, RuntimeKind
+from fluidpy.controllers.progress import Milestone, dataset_milestones, runtime_milestones
 from fluidpy.engines.base import (
     Engine,
     EngineError,
@@ -306,9 +307,9 @@ class RuntimeReconciler:
             ctx=rctx.ctx,
         )
         rctx.runtime_status = copy.deepcopy(rctx.runtime.get("status") or {})
-        self.recorder.event(
-            rctx.runtime, NORMAL, "Deleted", "The runtime's cache and volume were cleaned up."
-        )
+        message = "The runtime's cache and volume were cleaned up."
+        rctx.log.info(message, reason="Deleted", on=rctx.runtime["kind"])
+        self.recorder.event(rctx.runtime, NORMAL, "Deleted", message)
 
     def _bound_to_us(self, rctx: ReconcileRequestContext) -> bool:
         assert rctx.dataset is not None
@@ -337,8 +338,11 @@ class RuntimeReconciler:
             self.recorder.event(rctx.runtime, WARNING, reason, message)
 
     def _write_status(self, rctx: ReconcileRequestContext) -> None:
-        """One merge patch per object, and only for what changed in this pass."""
-        runtime_patch = merge_patch(rctx.runtime.get("status") or {}, rctx.runtime_status)
+        """One merge patch per object, and only for what changed in this pass; what the
+        written change means is told as milestones (controllers.progress)."""
+        kind = self.kind.gvk.kind
+        runtime_before = rctx.runtime.get("status") or {}
+        runtime_patch = merge_patch(runtime_before, rctx.runtime_status)
         if runtime_patch and not rctx.runtime["metadata"].get("deletionTimestamp"):
             # Conditional on the version this pass read, as for the Dataset: a pass that started
             # from a stale cache must not replace newer conditions; it is retried instead.
@@ -354,9 +358,13 @@ class RuntimeReconciler:
             )
             rctx.runtime["status"] = written.get("status") or {}
             rctx.runtime_status = copy.deepcopy(rctx.runtime["status"])
+            self._tell(
+                rctx, runtime_milestones(kind, rctx.name, runtime_before, rctx.runtime_status)
+            )
         if rctx.dataset is None or rctx.dataset_status is None:
             return
-        dataset_patch = merge_patch(rctx.dataset.get("status") or {}, rctx.dataset_status)
+        dataset_before = rctx.dataset.get("status") or {}
+        dataset_patch = merge_patch(dataset_before, rctx.dataset_status)
         if dataset_patch:
             written = self.client.patch_status(
                 DATASET,
@@ -370,3 +378,14 @@ class RuntimeReconciler:
             )
             rctx.dataset = written
             rctx.dataset_status = copy.deepcopy(written.get("status") or {})
+            self._tell(
+                rctx, dataset_milestones(kind, rctx.name, dataset_before, rctx.dataset_status)
+            )
+
+    def _tell(self, rctx: ReconcileRequestContext, milestones: list[Milestone]) -> None:
+        """A Normal event and an info line per milestone the status just written records."""
+        for milestone in milestones:
+            target = rctx.dataset if milestone.on_dataset else rctx.runtime
+            assert target is not None
+            rctx.log.info(milestone.message, reason=milestone.reason, on=target["kind"])
+            self.recorder.event(target, NORMAL, milestone.reason, milestone.message)

@@ -3,9 +3,13 @@
 Log collectors in a cluster parse one JSON object per line; a person at a terminal wants aligned,
 coloured text. The choice is made once, at start-up, from where the process runs, and a
 `--log-format` flag overrides it. Values bound with `structlog.contextvars` (the controller binds
-controller, namespace, name and reconcile_id around every reconcile) appear in every line logged
+controller, namespace, name and reconcileID around every reconcile) appear in every line logged
 on that thread, whichever logger wrote it. Records from the standard `logging` module (the
 `kubernetes` client, urllib3) go through the same renderer, so a pod's output stays one format.
+
+JSON lines use controller-runtime's key names, so queries written for Go operators' logs work
+unchanged: the message is `msg` (structlog's `event` is easily confused with a Kubernetes Event),
+and a reconcile is identified by `controller`, `namespace`, `name` and `reconcileID`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from structlog.typing import Processor
 LogFormat = Literal["auto", "json", "console"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MESSAGE_KEY = "msg"
+"""The JSON key of a line's message, as controller-runtime (zap) writes it."""
+RECONCILE_ID_KEY = "reconcileID"
+"""The key of the id that ties together every line of one reconcile, as controller-runtime's."""
 
 
 def detect_format(environ: Mapping[str, str], stream: TextIO) -> Literal["json", "console"]:
@@ -75,7 +83,11 @@ def configure(
     ]
     final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if chosen == "json":
-        final += [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        final += [
+            structlog.processors.dict_tracebacks,
+            structlog.processors.EventRenamer(MESSAGE_KEY),
+            structlog.processors.JSONRenderer(),
+        ]
     else:
         final.append(structlog.dev.ConsoleRenderer(colors=_supports_colour(out)))
 
@@ -108,10 +120,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--log-format",
         choices=LOG_FORMATS,
         default="auto",
-        help="log output format; auto picks json in a pod or when piped, console on a terminal",
+        help="log output format (default auto: json in a pod or when piped, for log collectors; "
+        "console on a terminal, for people)",
     )
     parser.add_argument(
-        "--log-level", choices=LOG_LEVELS, default="info", help="lowest level logged"
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="lowest level logged (default info: what the manager did to which object; debug "
+        "adds a line at the start and end of every reconcile)",
     )
 
 

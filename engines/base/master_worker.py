@@ -182,6 +182,8 @@ class MasterWorkerEngine(Implement):
             if live is not None and render_hash(live) == render_hash(obj):
                 continue
             self.ctx.client.apply(obj, ctx=self.ctx.ctx)
+            if live is None:
+                self.ctx.log.info("created", object=f"{obj['kind']} {obj['metadata']['name']}")
             changed = True
         return changed
 

@@ -28,6 +28,7 @@ DEFAULT_CAPACITY = "100Pi"
 """A Dataset has no size of its own; upstream's default, overridable per Dataset."""
 CAPACITY_ANNOTATION = "pvc.fluid.io/resources.requests.storage"
 DEFAULT_ACCESS_MODES = ("ReadOnlyMany",)
+VOLUME_CREATED = "VolumeCreated"
 
 
 def _access_modes(dataset: dict[str, Any]) -> list[str]:
@@ -127,12 +128,20 @@ def create_volume(
     pv = render_persistent_volume(info, ctx.dataset, fuse_path=fuse_path, mount_type=mount_type)
     _create_unless_ours(ctx, pv, f"PersistentVolume {info.persistent_volume_name}")
     pvc = render_persistent_volume_claim(info, ctx.dataset)
-    _create_unless_ours(ctx, pvc, f"PersistentVolumeClaim {info.namespace}/{info.name}")
+    if _create_unless_ours(ctx, pvc, f"PersistentVolumeClaim {info.namespace}/{info.name}"):
+        message = (
+            f"Created the volume: PersistentVolumeClaim {info.name} on PersistentVolume "
+            f"{info.persistent_volume_name}."
+        )
+        ctx.log.info(message, reason=VOLUME_CREATED, on=ctx.runtime["kind"])
+        ctx.event("Normal", VOLUME_CREATED, message)
 
 
-def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any], what: str) -> None:
+def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any], what: str) -> bool:
+    """True when this call created the object."""
     try:
         ctx.client.create(obj, ctx=ctx.ctx)
+        return True
     except AlreadyExists:
         metadata = obj["metadata"]
         existing = ctx.client.live.get(
@@ -143,6 +152,7 @@ def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any], what:
                 f"{what} exists but was not created by Fluid; delete or rename it so the "
                 "Dataset's volume can be created"
             ) from None
+        return False
 
 
 def pods_using_claim(client: Client, namespace: str, claim: str) -> list[str]:

@@ -23,6 +23,9 @@ from typing import Any
 from fluidpy.client import GVK, Client
 from fluidpy.context import Context
 from fluidpy.engines.cacheruntime.quantity import same_quantity
+from fluidpy.log import get_logger
+
+log = get_logger("fluidpy.engines.cacheruntime")
 
 APPLIED_HASH = "cacheruntime.fluid.io/applied-hash"
 
@@ -103,6 +106,8 @@ class Applier:
         result = client.apply(target, ctx=ctx)
         with self._lock:
             self._written[key] = (digest, _version(live))
+        if live is None:
+            log.info("created", object=f"{gvk.kind} {metadata['name']}")
         return result, True
 
     def forget(self, gvk: GVK, namespace: str, name: str) -> None:

@@ -278,6 +278,7 @@ class CacheRuntimeEngine(Implement):
             "serviceName", ""
         ):
             return False
+        ctx.log.info("replacing", object=f"StatefulSet {name}", because="serviceName changed")
         return self._remove(ctx, gvk, name)
 
     def _remove(self, ctx: ReconcileRequestContext, gvk: GVK, name: str) -> bool:
