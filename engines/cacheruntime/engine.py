@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass
+from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass, DatasetConditionType
+from fluidpy.api.v1alpha1.dataset import NOT_REPORTED_BY_RUNTIME
 from fluidpy.client import GVK, SECRET, Client
 from fluidpy.engines.base import (
     EngineError,
@@ -461,7 +462,20 @@ class CacheRuntimeEngine(Implement):
         )
 
     def update_cache_of_dataset(self) -> None:
-        """No cache figures: a class defines no way to ask its cache system for them."""
+        """No cache figures: a class defines no way to ask its cache system for them, which a
+        Dataset condition (shown in `kubectl get dataset`'s Cache Figures column) says."""
+        status = self.ctx.dataset_status
+        if status is None:
+            return
+        set_condition(
+            status,
+            DatasetConditionType.CACHE_STATES_REPORTED,
+            False,
+            NOT_REPORTED_BY_RUNTIME,
+            "not reported by this runtime: a CacheRuntimeClass defines no way to ask its cache "
+            "system for cache figures, so Cached, Cache Capacity and Cached Percentage stay empty",
+            probe_field="lastUpdateTime",
+        )
 
     def should_sync_dataset_mounts(self) -> bool:
         status = self.ctx.dataset_status
