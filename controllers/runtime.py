@@ -33,6 +33,7 @@ from fluidpy.engines.base import (
     ReconcileRequestContext,
     ValidationError,
     WaitingFor,
+    metrics,
 )
 from fluidpy.engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
 from fluidpy.engines.base.status import bound_to_other_runtime, reset_dataset_status, set_condition
@@ -267,6 +268,9 @@ class RuntimeReconciler:
         except Conflict:
             raise
         except Exception as error:
+            if step.__name__ == "setup":
+                labels = metrics.runtime_labels(self.kind.gvk.kind, rctx.namespace, rctx.name)
+                metrics.RUNTIME_SETUP_ERRORS.labels(*labels).inc()
             reason = error.reason if isinstance(error, EngineError) else "ErrorProcessRuntime"
             self._report(rctx, False, reason, f"{step.__name__}: {error}")
             raise
@@ -310,6 +314,7 @@ class RuntimeReconciler:
         message = "The runtime's cache and volume were cleaned up."
         rctx.log.info(message, reason="Deleted", on=rctx.runtime["kind"])
         self.recorder.event(rctx.runtime, NORMAL, "Deleted", message)
+        metrics.forget(self.kind.gvk.kind, rctx.namespace, rctx.name)
 
     def _bound_to_us(self, rctx: ReconcileRequestContext) -> bool:
         assert rctx.dataset is not None
@@ -341,6 +346,10 @@ class RuntimeReconciler:
         """One merge patch per object, and only for what changed in this pass; what the
         written change means is told as milestones (controllers.progress)."""
         kind = self.kind.gvk.kind
+        if not rctx.runtime["metadata"].get("deletionTimestamp"):
+            metrics.record_runtime_status(kind, rctx.namespace, rctx.name, rctx.runtime_status)
+            if rctx.dataset_status is not None and self._bound_to_us(rctx):
+                metrics.record_dataset_status(rctx.namespace, rctx.name, rctx.dataset_status)
         runtime_before = rctx.runtime.get("status") or {}
         runtime_patch = merge_patch(runtime_before, rctx.runtime_status)
         if runtime_patch and not rctx.runtime["metadata"].get("deletionTimestamp"):
