@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fluidpy_cli import cluster, crds, manager
+from fluidpy_cli import cluster, crds, manager, status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,7 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fluid's dataset cache runtimes on a Python controller framework.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for command in (cluster, crds, manager):
+    for command in (cluster, crds, manager, status):
         command.add_parser(subparsers)
     return parser
 
