@@ -1,11 +1,12 @@
 """How far a runtime and its Dataset have come, read from their status alone.
 
 Two readers share this module: the RuntimeReconciler, which turns the difference between the
-status a pass started from and the status it wrote into milestones (a Normal event and an info
-log line each), and `fluidpy status`, which shows where a runtime stands. Deriving milestones
-from status changes, not from the code paths that cause them, gives every engine the same
-events without an engine having to report them, and a milestone is told exactly once: when the
-status that records it is written.
+status a pass started from and the status it reached into milestones (a Normal event and an
+info log line each), and `fluidpy status`, which shows where a runtime stands. Deriving
+milestones from status changes, not from the code paths that cause them, gives every engine the
+same events without an engine having to report them. A milestone is told once per pass that
+reaches it: at the end of setup or when the status is written; a pass redone after a write
+conflict may tell it again, which the event recorder folds into the same Event (count 2).
 
 Two status shapes exist: the CacheRuntime's (`status.<component>` with phase and replica
 counts) and the Master/Worker runtimes' (upstream's flat `masterPhase`,

@@ -153,6 +153,7 @@ class RuntimeReconciler:
         if not self._guard(rctx, engine.setup, rctx):
             self._report(rctx, False, "SettingUp", "The runtime is being set up.", event=False)
             return None
+        self._tell_runtime_progress(rctx)
         self._guard(rctx, engine.create_volume, rctx)
         sync_after = self._guard(rctx, engine.sync, rctx)
         self._report(
@@ -344,13 +345,15 @@ class RuntimeReconciler:
 
     def _write_status(self, rctx: ReconcileRequestContext) -> None:
         """One merge patch per object, and only for what changed in this pass; what the
-        written change means is told as milestones (controllers.progress)."""
+        written change means is told as milestones (controllers.progress), unless the end of
+        setup told it already."""
         kind = self.kind.gvk.kind
         if not rctx.runtime["metadata"].get("deletionTimestamp"):
             metrics.record_runtime_status(kind, rctx.namespace, rctx.name, rctx.runtime_status)
             if rctx.dataset_status is not None and self._bound_to_us(rctx):
                 metrics.record_dataset_status(rctx.namespace, rctx.name, rctx.dataset_status)
         runtime_before = rctx.runtime.get("status") or {}
+        rctx.told.setdefault("runtime", runtime_before)
         runtime_patch = merge_patch(runtime_before, rctx.runtime_status)
         if runtime_patch and not rctx.runtime["metadata"].get("deletionTimestamp"):
             # Conditional on the version this pass read, as for the Dataset: a pass that started
@@ -367,9 +370,7 @@ class RuntimeReconciler:
             )
             rctx.runtime["status"] = written.get("status") or {}
             rctx.runtime_status = copy.deepcopy(rctx.runtime["status"])
-            self._tell(
-                rctx, runtime_milestones(kind, rctx.name, runtime_before, rctx.runtime_status)
-            )
+            self._tell_runtime_progress(rctx)
         if rctx.dataset is None or rctx.dataset_status is None:
             return
         dataset_before = rctx.dataset.get("status") or {}
@@ -385,14 +386,24 @@ class RuntimeReconciler:
                 },
                 ctx=rctx.ctx,
             )
+            dataset_told = rctx.told.setdefault("dataset", dataset_before)
             rctx.dataset = written
             rctx.dataset_status = copy.deepcopy(written.get("status") or {})
-            self._tell(
-                rctx, dataset_milestones(kind, rctx.name, dataset_before, rctx.dataset_status)
-            )
+            self._tell(rctx, dataset_milestones(kind, rctx.name, dataset_told, rctx.dataset_status))
+            rctx.told["dataset"] = copy.deepcopy(rctx.dataset_status)
+
+    def _tell_runtime_progress(self, rctx: ReconcileRequestContext) -> None:
+        """Tell what the runtime status says since it was last told: at the end of setup, so
+        the story keeps the order of events (components ready, then the volume created), and
+        once written."""
+        told = rctx.told.setdefault("runtime", rctx.runtime.get("status") or {})
+        self._tell(
+            rctx, runtime_milestones(self.kind.gvk.kind, rctx.name, told, rctx.runtime_status)
+        )
+        rctx.told["runtime"] = copy.deepcopy(rctx.runtime_status)
 
     def _tell(self, rctx: ReconcileRequestContext, milestones: list[Milestone]) -> None:
-        """A Normal event and an info line per milestone the status just written records."""
+        """A Normal event and an info line per milestone."""
         for milestone in milestones:
             target = rctx.dataset if milestone.on_dataset else rctx.runtime
             assert target is not None

@@ -287,12 +287,12 @@ def test_each_reconcile_logs_its_start_and_its_result_and_duration_at_debug() ->
 
     out = io.StringIO()
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    handlers, level, config = list(root.handlers), root.level, structlog.get_config()
     log.configure("json", "debug", stream=out, environ={})
     try:
         _, controller = run_until_done(reconcile, requests)
     finally:
-        structlog.reset_defaults()
+        structlog.configure(**config)
         root.handlers[:] = handlers
         root.setLevel(level)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
