@@ -4,8 +4,9 @@ Two readers share this module: the RuntimeReconciler, which turns the difference
 status a pass started from and the status it reached into milestones (a Normal event and an
 info log line each), and `fluidpy status`, which shows where a runtime stands. Deriving
 milestones from status changes, not from the code paths that cause them, gives every engine the
-same events without an engine having to report them. A milestone is told once per pass that
-reaches it: at the end of setup or when the status is written; a pass redone after a write
+same events without an engine having to report them. A milestone is told when the status that
+records it is written, or at the end of the pass that completes setup (so components are ready
+before the volume is created, in the story as in fact); a setup pass redone after a write
 conflict may tell it again, which the event recorder folds into the same Event (count 2).
 
 Two status shapes exist: the CacheRuntime's (`status.<component>` with phase and replica
@@ -20,6 +21,8 @@ from typing import Any
 
 READY = "Ready"
 BOUND = "Bound"
+NOT_BOUND = "NotBound"
+FAILED = "Failed"
 SETTING_UP = "SettingUp"
 """The Ready condition's reason while the engine sets the runtime up (RuntimeReconciler)."""
 
@@ -142,7 +145,8 @@ def runtime_milestones(
 def dataset_milestones(
     kind: str, name: str, before: dict[str, Any], after: dict[str, Any]
 ) -> list[Milestone]:
-    """What a written Dataset status change means to a person following the Dataset."""
+    """What a written Dataset status change means to a person following the Dataset. Failed
+    is not told here: the runtime's Warning says why, and it ends in Bound again."""
     was, now = before.get("phase"), after.get("phase")
     if now == BOUND and was != BOUND:
         return [
@@ -153,13 +157,13 @@ def dataset_milestones(
                 f"PersistentVolumeClaim {name}.",
             )
         ]
-    if was == BOUND and now != BOUND:
+    if was in (BOUND, FAILED) and now in (NOT_BOUND, "", None):
         return [
             Milestone(
                 True,
                 DATASET_UNBOUND,
-                f"{kind} {name} no longer serves the Dataset; it is {now or 'not bound'} and can "
-                "be bound to a new runtime.",
+                f"{kind} {name} no longer serves the Dataset; it is NotBound and can be bound to "
+                "a new runtime.",
             )
         ]
     return []

@@ -26,7 +26,12 @@ from fluidpy.client import Client, Conflict
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers.kinds import DATASET, RuntimeKind
-from fluidpy.controllers.progress import Milestone, dataset_milestones, runtime_milestones
+from fluidpy.controllers.progress import (
+    Milestone,
+    condition,
+    dataset_milestones,
+    runtime_milestones,
+)
 from fluidpy.engines.base import (
     Engine,
     EngineError,
@@ -153,7 +158,9 @@ class RuntimeReconciler:
         if not self._guard(rctx, engine.setup, rctx):
             self._report(rctx, False, "SettingUp", "The runtime is being set up.", event=False)
             return None
-        self._tell_runtime_progress(rctx)
+        if (condition(rctx.runtime.get("status"), READY) or {}).get("status") != "True":
+            # The pass that completes setup: what got ready comes before the volume.
+            self._tell_runtime_progress(rctx)
         self._guard(rctx, engine.create_volume, rctx)
         sync_after = self._guard(rctx, engine.sync, rctx)
         self._report(
@@ -393,9 +400,10 @@ class RuntimeReconciler:
             rctx.told["dataset"] = copy.deepcopy(rctx.dataset_status)
 
     def _tell_runtime_progress(self, rctx: ReconcileRequestContext) -> None:
-        """Tell what the runtime status says since it was last told: at the end of setup, so
-        the story keeps the order of events (components ready, then the volume created), and
-        once written."""
+        """Tell what the runtime status says since it was last told: once written, and at the
+        end of the pass that completes setup, so the story keeps its order (components ready,
+        then the volume created). Only then, because a pass that started from a stale cache
+        tells what it finds before its write is refused."""
         told = rctx.told.setdefault("runtime", rctx.runtime.get("status") or {})
         self._tell(
             rctx, runtime_milestones(self.kind.gvk.kind, rctx.name, told, rctx.runtime_status)

@@ -86,6 +86,7 @@ def configure(
         final += [
             structlog.processors.dict_tracebacks,
             structlog.processors.EventRenamer(MESSAGE_KEY),
+            _leading_keys,
             structlog.processors.JSONRenderer(),
         ]
     else:
@@ -107,6 +108,17 @@ def configure(
     root.addHandler(handler)
     root.setLevel(numeric_level)
     return chosen
+
+
+LEADING_KEYS = ("level", "timestamp", "logger", MESSAGE_KEY, "controller", "namespace", "name")
+"""JSON keys first in every line, in zap's order, so a person reading raw lines finds them."""
+
+
+def _leading_keys(
+    _logger: object, _method: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    leading = {key: event_dict.pop(key) for key in LEADING_KEYS if key in event_dict}
+    return {**leading, **event_dict}
 
 
 def _supports_colour(stream: TextIO) -> bool:

@@ -472,8 +472,8 @@ class CacheRuntimeEngine(Implement):
             DatasetConditionType.CACHE_STATES_REPORTED,
             False,
             NOT_REPORTED_BY_RUNTIME,
-            "not reported by this runtime: a CacheRuntimeClass defines no way to ask its cache "
-            "system for cache figures, so Cached, Cache Capacity and Cached Percentage stay empty",
+            "not reported by this runtime: a CacheRuntimeClass has no way to ask its cache "
+            "system for cache figures",
             probe_field="lastUpdateTime",
         )
 

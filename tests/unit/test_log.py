@@ -51,6 +51,7 @@ def test_json_lines_carry_bound_context_level_and_timestamp() -> None:
     with structlog.contextvars.bound_contextvars(controller="c", reconcileID="r-1"):
         log.get_logger("test").info("reconciled", name="obj")
     line = json.loads(out.getvalue().strip())
+    assert list(line)[:6] == ["level", "timestamp", "logger", "msg", "controller", "name"]
     assert line["msg"] == "reconciled"
     assert line["controller"] == "c" and line["reconcileID"] == "r-1"
     assert line["name"] == "obj" and line["logger"] == "test"

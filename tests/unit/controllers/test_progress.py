@@ -75,6 +75,8 @@ def test_the_dataset_is_told_when_it_is_bound_and_when_it_is_unbound() -> None:
     )
     assert unbound.reason == "DatasetUnbound"
     assert dataset_milestones("CacheRuntime", "demo", {"phase": "Bound"}, {"phase": "Bound"}) == []
+    failed = dataset_milestones("CacheRuntime", "demo", {"phase": "Bound"}, {"phase": "Failed"})
+    assert failed == []  # the runtime's Warning says why; binding again is told as DatasetReady
 
 
 def test_waiting_for_is_the_ready_conditions_reason_until_ready() -> None:
