@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-READY = "Ready"
-BOUND = "Bound"
-NOT_BOUND = "NotBound"
-FAILED = "Failed"
+from fluidpy.engines.base.status import DATASET_BOUND, DATASET_FAILED, DATASET_NOT_BOUND, READY
+
+READY_CONDITION = "Ready"
+"""The runtime's summary condition, which the RuntimeReconciler sets (controllers.runtime)."""
 SETTING_UP = "SettingUp"
 """The Ready condition's reason while the engine sets the runtime up (RuntimeReconciler)."""
 
@@ -115,7 +115,7 @@ def runtime_milestones(
 ) -> list[Milestone]:
     """What a written runtime status change means to a person following the runtime."""
     found: list[Milestone] = []
-    was_ready, is_ready = condition(before, READY), condition(after, READY)
+    was_ready, is_ready = condition(before, READY_CONDITION), condition(after, READY_CONDITION)
     if (is_ready or {}).get("reason") == SETTING_UP and (was_ready or {}).get(
         "reason"
     ) != SETTING_UP:
@@ -148,7 +148,7 @@ def dataset_milestones(
     """What a written Dataset status change means to a person following the Dataset. Failed
     is not told here: the runtime's Warning says why, and it ends in Bound again."""
     was, now = before.get("phase"), after.get("phase")
-    if now == BOUND and was != BOUND:
+    if now == DATASET_BOUND and was != DATASET_BOUND:
         return [
             Milestone(
                 True,
@@ -157,7 +157,7 @@ def dataset_milestones(
                 f"PersistentVolumeClaim {name}.",
             )
         ]
-    if was in (BOUND, FAILED) and now in (NOT_BOUND, "", None):
+    if was in (DATASET_BOUND, DATASET_FAILED) and now in (DATASET_NOT_BOUND, "", None):
         return [
             Milestone(
                 True,
@@ -171,7 +171,7 @@ def dataset_milestones(
 
 def waiting_for(runtime_status: dict[str, Any]) -> str:
     """The Ready condition's reason while the runtime is not ready ("" once it is)."""
-    ready = condition(runtime_status, READY)
+    ready = condition(runtime_status, READY_CONDITION)
     if ready is None:
         return "not reconciled yet"
     if ready.get("status") == "True":

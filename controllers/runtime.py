@@ -27,6 +27,8 @@ from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers.kinds import DATASET, RuntimeKind
 from fluidpy.controllers.progress import (
+    READY_CONDITION,
+    SETTING_UP,
     Milestone,
     condition,
     dataset_milestones,
@@ -48,7 +50,7 @@ from fluidpy.patch import merge_patch
 
 log = structlog.get_logger("fluidpy.controllers.runtime")
 
-READY = "Ready"
+READY = READY_CONDITION
 """The runtime's summary condition: True once bound; otherwise its reason says what blocks it."""
 WARNING = "Warning"
 NORMAL = "Normal"
@@ -156,7 +158,7 @@ class RuntimeReconciler:
         engine = self._engine(rctx)
         self._guard(rctx, engine.validate, rctx)
         if not self._guard(rctx, engine.setup, rctx):
-            self._report(rctx, False, "SettingUp", "The runtime is being set up.", event=False)
+            self._report(rctx, False, SETTING_UP, "The runtime is being set up.", event=False)
             return None
         if (condition(rctx.runtime.get("status"), READY) or {}).get("status") != "True":
             # The pass that completes setup: what got ready comes before the volume.
