@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from fluidpy.engines.alluxio import render as alluxio
@@ -50,7 +53,8 @@ class AlluxioEngine(MasterWorkerEngine):
     renderer = alluxio.AlluxioRenderer
     image_variables = alluxio.IMAGE_VARIABLES
 
-    def make_cli(self, target: PodTarget) -> AlluxioCLI:
+    @classmethod
+    def make_cli(cls, target: PodTarget, latest_spec: Callable[[], dict[str, Any]]) -> AlluxioCLI:
         return AlluxioCLI(target, mount_timeout=MOUNT_TIMEOUT)
 
     def runtime(self) -> AlluxioRuntime:
