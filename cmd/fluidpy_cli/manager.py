@@ -97,17 +97,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=[],
         metavar="KIND=TYPE",
         help="serve a runtime kind with another registered engine type, "
-        "e.g. jindoruntime=myjindo (repeatable)",
+        "e.g. jindoruntime=myjindo (repeatable; default: each kind's built-in engine)",
     )
     parser.add_argument(
         "--metrics-bind-address",
         default=":8080",
-        help='Prometheus /metrics (default :8080; "0" disables)',
+        help='host:port of Prometheus /metrics (default :8080, all interfaces; "0" disables)',
     )
     parser.add_argument(
         "--health-probe-bind-address",
         default=":8081",
-        help='/healthz and /readyz (default :8081; "0" disables)',
+        help='host:port of /healthz and /readyz (default :8081, all interfaces; "0" disables)',
     )
     parser.add_argument(
         "--leader-elect",
@@ -115,37 +115,72 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="elect a leader through a Lease before reconciling (default off; "
         "turn on when running more than one replica)",
     )
-    parser.add_argument("--leader-election-id", default="fluidpy.data.fluid.io")
+    parser.add_argument(
+        "--leader-election-id",
+        default="fluidpy.data.fluid.io",
+        help="name of the Lease replicas elect a leader on (default fluidpy.data.fluid.io)",
+    )
     parser.add_argument(
         "--leader-election-namespace",
         default=None,
-        help="default: the pod's namespace, else fluid-system",
+        help="namespace of the Lease (default: the pod's namespace, else fluid-system)",
     )
     parser.add_argument(
         "--runtime-workers",
         type=int,
         default=3,
-        help="concurrent reconciles per controller (default 3, as upstream)",
+        help="concurrent reconciles (worker threads) per controller (default 3, as upstream)",
     )
-    parser.add_argument("--kube-api-qps", type=float, default=20.0, help="default 20")
-    parser.add_argument("--kube-api-burst", type=int, default=30, help="default 30")
-    parser.add_argument("--workqueue-default-sync-backoff", type=duration, default="5ms")
-    parser.add_argument("--workqueue-max-sync-backoff", type=duration, default="1000s")
-    parser.add_argument("--workqueue-qps", type=float, default=10.0)
-    parser.add_argument("--workqueue-burst", type=int, default=100)
+    parser.add_argument(
+        "--kube-api-qps",
+        type=float,
+        default=20.0,
+        help="API requests per second, sustained (default 20, as upstream)",
+    )
+    parser.add_argument(
+        "--kube-api-burst",
+        type=int,
+        default=30,
+        help="API requests allowed at once above --kube-api-qps (default 30, as upstream)",
+    )
+    parser.add_argument(
+        "--workqueue-default-sync-backoff",
+        type=duration,
+        default="5ms",
+        help="first retry delay of a failed key, doubled on each failure; a duration "
+        "such as 5ms, 2s, 1m (default 5ms, as upstream)",
+    )
+    parser.add_argument(
+        "--workqueue-max-sync-backoff",
+        type=duration,
+        default="1000s",
+        help="longest retry delay of a failed key; a duration (default 1000s, as upstream)",
+    )
+    parser.add_argument(
+        "--workqueue-qps",
+        type=float,
+        default=10.0,
+        help="retries per second across all keys of a controller (default 10, as upstream)",
+    )
+    parser.add_argument(
+        "--workqueue-burst",
+        type=int,
+        default=100,
+        help="retries allowed at once above --workqueue-qps (default 100, as upstream)",
+    )
     parser.add_argument(
         "--resync-period",
         type=duration,
         default=None,
-        help=f"reconcile healthy runtimes this often as a safety net (default "
+        help=f"reconcile healthy runtimes this often as a safety net; a duration (default "
         f"${RESYNC_ENV}, else 90s; 0 disables)",
     )
     parser.add_argument(
         "--sync-interval",
         type=duration,
         default=None,
-        help=f"an engine's slow probes (metadata, cache figures) run at most this often "
-        f"(default ${SYNC_INTERVAL_ENV}, else 5s)",
+        help=f"an engine's slow probes (metadata, cache figures) run at most this often; a "
+        f"duration (default ${SYNC_INTERVAL_ENV}, else 5s)",
     )
     parser.add_argument(
         "--mount-root",
@@ -159,7 +194,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         dest="namespaces",
         help="only watch this namespace (repeatable; default: all namespaces)",
     )
-    parser.add_argument("--graceful-shutdown-timeout", type=duration, default="30s")
+    parser.add_argument(
+        "--graceful-shutdown-timeout",
+        type=duration,
+        default="30s",
+        help="how long queued work may drain after SIGTERM before it is cancelled; a "
+        "duration (default 30s, a pod's default termination grace period)",
+    )
     fluid_log.add_arguments(parser)
     parser.set_defaults(handler=run)
 
