@@ -19,7 +19,7 @@ import prometheus_client
 import structlog
 
 from fluidpy import log as fluid_log
-from fluidpy.client.config import KubeconfigError, load_api_client
+from fluidpy.client.config import KubeconfigError, describe_credentials, load_api_client
 from fluidpy.controllers import (
     BUILTIN_KINDS,
     ControllerOptions,
@@ -30,6 +30,7 @@ from fluidpy.controllers import (
 )
 from fluidpy.durations import DurationError, duration_from_env, parse_duration
 from fluidpy.engines.base.context import DEFAULT_MOUNT_ROOT, DEFAULT_SYNC_INTERVAL, EngineOptions
+from fluidpy.engines.base.limits import DEFAULT_MAX_COMPONENT_REPLICAS
 from fluidpy.engines.factory import ENTRY_POINT_GROUP, default_factory
 from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
 from fluidpy.workqueue import (
@@ -37,6 +38,7 @@ from fluidpy.workqueue import (
     ItemExponentialFailureRateLimiter,
     MaxOfRateLimiter,
 )
+from fluidpy_cli.apiserver import wait_for_api_server
 
 ALL_CONTROLLERS = ["dataset", *BUILTIN_KINDS]
 
@@ -183,6 +185,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         f"duration (default ${SYNC_INTERVAL_ENV}, else 5s)",
     )
     parser.add_argument(
+        "--max-component-replicas",
+        type=int,
+        default=DEFAULT_MAX_COMPONENT_REPLICAS,
+        help="refuse a runtime component asking for more replicas than this, with a condition "
+        f"(default {DEFAULT_MAX_COMPONENT_REPLICAS}: above any real cache cluster, below what "
+        "floods a control plane with pods)",
+    )
+    parser.add_argument(
         "--mount-root",
         default=None,
         help=f"FUSE mount root on the nodes (default ${MOUNT_ROOT_ENV}, else {DEFAULT_MOUNT_ROOT})",
@@ -251,7 +261,9 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
     controllers = selected_controllers(args)
     kinds = selected_kinds(controllers, args.engine)
     runtime_options = RuntimeReconcilerOptions(
-        resync_period=resync_period(args), engine=engine_options(args)
+        resync_period=resync_period(args),
+        engine=engine_options(args),
+        max_component_replicas=args.max_component_replicas,
     )
     manager = Manager(
         connect(),
@@ -287,13 +299,22 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
     return manager
 
 
+def connect(args: argparse.Namespace) -> Any:
+    """The API client, once the API server answers (see fluidpy_cli.apiserver)."""
+    api_client = load_api_client(args.kubeconfig)
+    wait_for_api_server(
+        api_client, describe_credentials(args.kubeconfig), args.health_probe_bind_address
+    )
+    return api_client
+
+
 def run(args: argparse.Namespace) -> int:
     fluid_log.configure_from_args(args)
     # Series exactly as controller-runtime exports them: no extra *_created samples. A process-wide
     # switch, so it is thrown here, in the process we own, not on import of the library.
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     try:
-        manager = build_manager(args, lambda: load_api_client(args.kubeconfig))
+        manager = build_manager(args, lambda: connect(args))
     except (UsageError, KubeconfigError, DurationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
