@@ -136,7 +136,7 @@ class ShardProcess:
         released = [
             r
             for r in self.records()
-            if r.get("event") == "released the lease" and r.get("lease") == f"{RING}-{self.id}"
+            if r.get("msg") == "released the lease" and r.get("lease") == f"{RING}-{self.id}"
         ]
         assert released, f"shard {self.id} did not release its Lease: {self.tail()}"
         self.ended = parse_time(released[-1]["timestamp"])
@@ -299,7 +299,7 @@ def sharder_sees(shards: dict[str, ShardProcess], members: list[str]) -> bool:
         (record["timestamp"], record["shards"])
         for process in shards.values()
         for record in process.records()
-        if record.get("event") == "ring changed; rebalancing"
+        if record.get("msg") == "ring changed; rebalancing"
     ]
     return bool(changes) and sorted(max(changes)[1]) == sorted(members)
 
@@ -314,13 +314,13 @@ def ownership_intervals(
     for process in shards.values():
         open_since: dict[tuple[str, str], tuple[datetime, str]] = {}
         for record in process.records():
-            if record.get("event") not in ("taking over", "released"):
+            if record.get("msg") not in ("taking over", "released"):
                 continue
             key = (record["kind"], record["object"])
             at = parse_time(record["timestamp"])
-            if record["event"] == "taking over":
-                open_since[key] = (at, record.get("reconcile_id", "?"))
-            elif record["event"] == "released" and key in open_since:
+            if record["msg"] == "taking over":
+                open_since[key] = (at, record.get("reconcileID", "?"))
+            elif record["msg"] == "released" and key in open_since:
                 started, reconcile = open_since.pop(key)
                 intervals[key[1]].append((started, at, process.id, reconcile))
         for (_, group), (started, reconcile) in open_since.items():
@@ -419,7 +419,7 @@ def count_events(shards: dict[str, ShardProcess], event: str) -> int:
         1
         for process in shards.values()
         for record in process.records()
-        if record.get("event") == event and record.get("logger") == "fluidpy.sharding"
+        if record.get("msg") == event and record.get("logger") == "fluidpy.sharding"
     )
 
 
