@@ -38,6 +38,7 @@ from fluidpy.api.v1alpha1.cacheruntimeclass import (
     ComponentDependencies,
     ComponentExtraResources,
     ComponentService,
+    DataOperationSpec,
     EncryptOptionDependency,
     ExtraConfigMap,
     ExtraConfigMapMount,
@@ -75,6 +76,19 @@ from fluidpy.api.v1alpha1.common import (
     VersionSpec,
     VolumeType,
 )
+from fluidpy.api.v1alpha1.dataload import (
+    DataLoad,
+    DataLoadPolicy,
+    DataLoadSpec,
+    OperationCondition,
+    OperationKind,
+    OperationPhase,
+    OperationRef,
+    OperationStatus,
+    TargetDataset,
+    TargetPath,
+    WaitingStatus,
+)
 from fluidpy.api.v1alpha1.dataset import (
     ACCELERATE_CATEGORY,
     AccessMode,
@@ -102,6 +116,7 @@ KINDS: tuple[type[Resource], ...] = (
     CacheRuntime,
     AlluxioRuntime,
     JindoRuntime,
+    DataLoad,
 )
 """Every kind of the group, in the order their CRDs are generated and installed."""
 
@@ -134,6 +149,10 @@ __all__ = [
     "ComponentService",
     "ConditionStatus",
     "Data",
+    "DataLoad",
+    "DataLoadPolicy",
+    "DataLoadSpec",
+    "DataOperationSpec",
     "DataRestoreLocation",
     "Dataset",
     "DatasetCondition",
@@ -166,6 +185,11 @@ __all__ = [
     "Mount",
     "NetworkMode",
     "ObjectMeta",
+    "OperationCondition",
+    "OperationKind",
+    "OperationPhase",
+    "OperationRef",
+    "OperationStatus",
     "PlacementMode",
     "PodMetadata",
     "PrinterColumn",
@@ -179,6 +203,8 @@ __all__ = [
     "RuntimeTieredStore",
     "Scale",
     "SecretKeySelector",
+    "TargetDataset",
+    "TargetPath",
     "TieredStore",
     "TieredStoreLevel",
     "TieredStoreMedium",
@@ -186,6 +212,7 @@ __all__ = [
     "User",
     "VersionSpec",
     "VolumeType",
+    "WaitingStatus",
     "WorkloadKind",
     "WorkloadType",
 ]
