@@ -24,6 +24,7 @@ from fluidpy.controllers import (
     ControllerOptions,
     RuntimeKind,
     RuntimeReconcilerOptions,
+    setup_dataload_controller,
     setup_dataset_controller,
     setup_runtime_controller,
 )
@@ -35,7 +36,7 @@ from fluidpy.workqueue import (
     MaxOfRateLimiter,
 )
 
-ALL_CONTROLLERS = ["dataset", *BUILTIN_KINDS]
+ALL_CONTROLLERS = ["dataset", "dataload", *BUILTIN_KINDS]
 
 
 class UsageError(Exception):
@@ -149,7 +150,7 @@ def selected_kinds(controllers: list[str], engines: list[str]) -> list[RuntimeKi
         overrides[kind_name] = engine_type
     kinds: list[RuntimeKind] = []
     for name in controllers:
-        if name == "dataset":
+        if name not in BUILTIN_KINDS:
             continue
         kind = BUILTIN_KINDS[name]
         kinds.append(kind.with_engine(overrides[name]) if name in overrides else kind)
@@ -198,6 +199,8 @@ def build_manager(args: argparse.Namespace, api_client: Any) -> Manager:
         setup_runtime_controller(manager, kind, options)
     if "dataset" in controllers:
         setup_dataset_controller(manager, options)
+    if "dataload" in controllers:
+        setup_dataload_controller(manager, kinds, options)
     return manager
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from fluidpy.engines.alluxio import render as alluxio
 from fluidpy.engines.alluxio.cli import AlluxioCLI
+from fluidpy.engines.alluxio.dataload import loader_pod_spec
 from fluidpy.engines.base import secrets
 from fluidpy.engines.base.cache_system import MOUNT_TIMEOUT, Workloads
 from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.exec import PodExec, PodTarget
 from fluidpy.engines.base.master_worker import MasterWorkerEngine
 from fluidpy.engines.base.models import parse_model
@@ -77,6 +81,12 @@ class AlluxioEngine(MasterWorkerEngine):
 
     def validate_spec(self) -> None:
         self.runtime()
+
+    def data_operation_pod_spec(
+        self, ctx: ReconcileRequestContext, operation: DataOperation
+    ) -> dict[str, Any]:
+        runtime = parse_model(AlluxioRuntime, ctx.runtime, "AlluxioRuntime")
+        return loader_pod_spec(runtime, operation, self.images)
 
     def render(self, info: RuntimeInfo) -> Workloads:
         return alluxio.render(

@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.interfaces import Engine, Implement
 
 BOUND = "Bound"
@@ -121,3 +123,8 @@ class TemplateEngine(Engine):
 
     def shutdown(self, ctx: ReconcileRequestContext) -> None:
         self._use(ctx).shutdown()
+
+    def data_operation_pod_spec(
+        self, ctx: ReconcileRequestContext, operation: DataOperation
+    ) -> dict[str, Any]:
+        return self._use(ctx).data_operation_pod_spec(ctx, operation)

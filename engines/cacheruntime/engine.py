@@ -29,6 +29,7 @@ from fluidpy.engines.base import (
     UFSToUpdate,
     WaitingFor,
 )
+from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.runtime_info import owner_dataset_uid, placement_of
 from fluidpy.engines.base.status import (
     DATASET_BOUND,
@@ -41,6 +42,7 @@ from fluidpy.engines.base.status import (
 )
 from fluidpy.engines.base.volume import PV, PVC, create_volume, delete_volume
 from fluidpy.engines.cacheruntime.apply import Applier
+from fluidpy.engines.cacheruntime.dataload import loader_pod_spec
 from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
 from fluidpy.engines.cacheruntime.dependents import DEPENDENTS, Dependents
 from fluidpy.engines.cacheruntime.naming import (
@@ -534,6 +536,11 @@ class CacheRuntimeEngine(Implement):
                 {"metadata": {"labels": {label: None}}},
                 ctx=ctx.ctx,
             )
+
+    def data_operation_pod_spec(
+        self, ctx: ReconcileRequestContext, operation: DataOperation
+    ) -> dict[str, Any]:
+        return loader_pod_spec(ctx, operation)
 
     # UnderFileSystemService: a YAML-defined cache system reports no UFS figures ------------------
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.api.v1alpha1.jindo import JindoRuntime
 from fluidpy.engines.base.cache_system import MOUNT_TIMEOUT, Workloads
 from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.errors import ValidationError
 from fluidpy.engines.base.exec import PodExec, PodTarget
 from fluidpy.engines.base.master_worker import MasterWorkerEngine
@@ -25,6 +28,7 @@ from fluidpy.engines.base.ufs import (
 )
 from fluidpy.engines.jindo import render as jindo
 from fluidpy.engines.jindo.cli import JindoCLI
+from fluidpy.engines.jindo.dataload import loader_pod_spec
 
 RAFT_MASTERS = 3
 
@@ -102,6 +106,12 @@ class JindoEngine(MasterWorkerEngine):
                     "is true, but this controller always runs the master and the workers",
                     f"remove spec.{name}.disabled",
                 )
+
+    def data_operation_pod_spec(
+        self, ctx: ReconcileRequestContext, operation: DataOperation
+    ) -> dict[str, Any]:
+        runtime = parse_model(JindoRuntime, ctx.runtime, "JindoRuntime")
+        return loader_pod_spec(runtime, operation, self.images)
 
     def render(self, info: RuntimeInfo) -> Workloads:
         return jindo.render(

@@ -35,6 +35,7 @@ import yaml
 
 from fluidpy.testing._binaries import Binaries, find_binaries
 from fluidpy.testing._pki import PKIFiles, write_kubeconfig, write_pki
+from fluidpy.testing.loader_stages import LOADER_STAGES
 
 SERVICE_CIDR = "10.0.0.0/24"
 POD_CIDR = "10.244.0.0/16"
@@ -492,10 +493,13 @@ class LocalCluster:
             ]
         kwok = binaries.path("kwok")
         if kwok is not None and binaries.kwok_stages is not None and self.nodes > 0:
+            loader_stages = d / "kwok-loader-stages.yaml"
+            loader_stages.write_text(LOADER_STAGES)
             defined["kwok"] = [
                 str(kwok),
                 f"--kubeconfig={self.kubeconfig}",
                 f"--config={binaries.kwok_stages}",
+                f"--config={loader_stages}",
                 "--manage-all-nodes=false",
                 f"--manage-nodes-with-annotation-selector={FAKE_NODE_ANNOTATION}=fake",
                 f"--cidr={POD_CIDR}",
