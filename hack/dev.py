@@ -1,7 +1,8 @@
 """`make dev`: the local control plane, the CRDs, the manager and a sample, coming up live.
 
-Each step says what it does; the last one follows the sample's Dataset and runtime until the
-Dataset is Bound, then keeps the manager running (Ctrl-C stops it; the cluster stays up for
+Each step says what it does; the fifth follows the sample's Dataset and runtime until the
+Dataset is Bound, the last warms its cache with a DataLoad and follows it until Complete, then
+the manager keeps running (Ctrl-C stops it; the cluster stays up for
 kubectl until `make clean-cluster`).
 """
 
@@ -19,13 +20,15 @@ import yaml
 
 from fluidpy.api.install import install_crds
 from fluidpy.client import Client
+from fluidpy.controllers.dataload import DATALOAD
 from fluidpy.controllers.kinds import CACHE_RUNTIME, DATASET
 from fluidpy_cli import cluster
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "config" / "samples" / "cacheruntime" / "demofs.yaml"
 CRDS = REPO / "config" / "crd" / "bases"
-STEPS = 5
+DATALOAD_SAMPLE = REPO / "config" / "samples" / "cacheruntime" / "demofs-dataload.yaml"
+STEPS = 6
 
 
 def step(number: int, text: str) -> None:
@@ -141,6 +144,8 @@ def follow(
                 "-o jsonpath='{.data.runtime\\.json}'",
                 flush=True,
             )
+            if not warm_cache(client, manager):
+                return 1
             if exit_when_bound:
                 return 0
             print(
@@ -151,6 +156,31 @@ def follow(
         time.sleep(0.5)
     print("error: the manager exited; see its log", file=sys.stderr)
     return 1
+
+
+def warm_cache(client: Client, manager: subprocess.Popen[bytes], timeout: float = 120) -> bool:
+    """The last step: a DataLoad on the sample, followed until it is Complete."""
+    [load] = [d for d in yaml.safe_load_all(DATALOAD_SAMPLE.read_text()) if d]
+    namespace, name = load["metadata"]["namespace"], load["metadata"]["name"]
+    step(6, f"DataLoad {namespace}/{name} ({DATALOAD_SAMPLE.relative_to(REPO)})")
+    client.apply(load)
+    started = time.monotonic()
+    last = ""
+    while manager.poll() is None and time.monotonic() - started < timeout:
+        status = (client.get(DATALOAD, name, namespace) or {}).get("status") or {}
+        conditions = status.get("conditions") or [{}]
+        line = f"{status.get('phase') or '-':9} {status.get('duration') or ''}"
+        if status.get("phase") in ("Failed", "Pending") and conditions[-1].get("message"):
+            line += f"  ({conditions[-1].get('reason')}: {conditions[-1].get('message')})"
+        if line != last:
+            print(f"  {time.monotonic() - started:5.1f}s  {line}", flush=True)
+            last = line
+        if status.get("phase") in ("Complete", "Failed"):
+            print(f"  kubectl get dataload {name} -n {namespace}", flush=True)
+            return bool(status["phase"] == "Complete")
+        time.sleep(0.5)
+    print(f"error: DataLoad {namespace}/{name} did not finish", file=sys.stderr)
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import socket
 import subprocess
@@ -17,7 +18,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_dev_brings_the_demofs_sample_to_bound() -> None:
+def test_dev_brings_the_demofs_sample_to_bound_and_warms_its_cache() -> None:
     name = f"dev-{secrets.token_hex(3)}"
     try:
         result = subprocess.run(
@@ -46,7 +47,9 @@ def test_dev_brings_the_demofs_sample_to_bound() -> None:
         )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    for number in range(1, 6):
-        assert f"[{number}/5]" in result.stdout
+    for number in range(1, 7):
+        assert f"[{number}/6]" in result.stdout
     assert "applied CacheRuntime demofs" in result.stdout
     assert "Dataset default/demofs is Bound" in result.stdout
+    assert "[6/6] DataLoad default/demofs-warmup" in result.stdout
+    assert re.search(r"^\s+[0-9.]+s  Complete\s+\d+s$", result.stdout, re.M), result.stdout
