@@ -282,7 +282,14 @@ class DataLoadReconciler:
         phase = (dataset.get("status") or {}).get("phase") or "NotBound"
         if run.phase == OperationPhase.EXECUTING.value:
             return
-        if gone or phase != DATASET_BOUND:
+        if gone:
+            self._wait(
+                run,
+                "DatasetNotFound",
+                f"Dataset {run.namespace}/{run.dataset_name} is being deleted; this DataLoad "
+                "starts if a Dataset of that name is created again",
+            )
+        if phase != DATASET_BOUND:
             self._wait(
                 run,
                 "DatasetNotBound",
@@ -291,13 +298,20 @@ class DataLoadReconciler:
             )
 
     def _find_runtime(self, run: _Pass) -> None:
+        """The Dataset's runtime among the kinds this manager serves (a ready one first, should
+        runtimes of two kinds share the Dataset's name)."""
         assert run.dataset is not None
-        for kind in self.kinds:
-            runtime = self.client.get(kind.gvk, run.dataset_name, run.namespace, ctx=run.ctx)
-            if runtime is not None:
-                run.runtime, run.kind = runtime, kind
-                break
-        else:
+        found = [
+            (kind, runtime)
+            for kind in self.kinds
+            if (runtime := self.client.get(kind.gvk, run.dataset_name, run.namespace, ctx=run.ctx))
+        ]
+        found.sort(key=lambda pair: not _ready(pair[1]))
+        if found:
+            run.kind, run.runtime = found[0]
+        if run.phase == OperationPhase.EXECUTING.value:
+            return
+        if run.runtime is None:
             self.engines.forget(run.namespace, run.dataset_name)
             bound = ((run.dataset.get("status") or {}).get("runtimes") or [{}])[0]
             served = ", ".join(k.gvk.kind for k in self.kinds) or "none"
@@ -308,15 +322,14 @@ class DataLoadReconciler:
                 f"{bound.get('type', 'unknown')} runtime, which this manager does not serve "
                 f"(it serves: {served}); run the manager with that runtime's controller",
             )
-        ready = condition((run.runtime or {}).get("status") or {}, READY)
-        executing = run.phase == OperationPhase.EXECUTING.value
-        if not executing and (not ready or ready.get("status") != "True"):
+        if not _ready(run.runtime):
             assert run.kind is not None
+            ready = condition(run.runtime.get("status") or {}, READY) or {}
             self._wait(
                 run,
                 "RuntimeNotReady",
                 f"waiting for {run.kind.gvk.kind} {run.namespace}/{run.dataset_name} to be "
-                f"ready ({(ready or {}).get('message') or 'not reported yet'})",
+                f"ready ({ready.get('message') or 'not reported yet'})",
             )
 
     def _take_turn(self, run: _Pass) -> None:
@@ -343,7 +356,7 @@ class DataLoadReconciler:
         waiting = sorted(
             (_created(load), name)
             for name, load in peers.items()
-            if _phase(load) in ("", OperationPhase.PENDING.value) or name == run.name
+            if _waits_to_run(load) or name == run.name
         )
         first = waiting[0][1] if waiting else run.name
         if first != run.name:
@@ -392,7 +405,13 @@ class DataLoadReconciler:
         return created
 
     def _loader(self, run: _Pass, operation: DataOperation) -> dict[str, Any]:
-        assert run.kind is not None and run.runtime is not None
+        if run.kind is None or run.runtime is None:
+            self._wait(
+                run,
+                "RuntimeNotReady",
+                f"the loader Job is gone and Dataset {run.namespace}/{run.dataset_name} has no "
+                "runtime to make another; waiting for one",
+            )
         rctx = ReconcileRequestContext(
             ctx=run.ctx,
             namespace=run.namespace,
@@ -584,6 +603,21 @@ def format_duration(span: timedelta) -> str:
 
 def _phase(load: dict[str, Any]) -> str:
     return str((load.get("status") or {}).get("phase") or "")
+
+
+def _waits_to_run(load: dict[str, Any]) -> bool:
+    """Pending with a run to do; a Cron DataLoad waiting for its next tick has none."""
+    status = load.get("status") or {}
+    if status.get("phase") not in (None, "", OperationPhase.PENDING.value):
+        return False
+    if (load.get("spec") or {}).get("policy") != DataLoadPolicy.CRON.value:
+        return True
+    return bool(status.get("lastScheduleTime"))
+
+
+def _ready(runtime: dict[str, Any] | None) -> bool:
+    ready = condition((runtime or {}).get("status") or {}, READY)
+    return bool(ready and ready.get("status") == "True")
 
 
 def _created(obj: dict[str, Any]) -> str:

@@ -89,12 +89,13 @@ def test_a_dataset_deleted_while_its_dataload_runs_stops_it_and_says_why(kube: K
 
 def test_a_cron_dataload_runs_once_per_schedule_tick(kube: Kube, clock: Any) -> None:
     kube.bound_runtime("cache", "nightly")
+    clock.advance(-30)  # the first tick cannot come due before the test has seen it pending
     kube.create(kube.dataload("every-minute", "nightly", policy="Cron", schedule="* * * * *"))
 
     kube.wait_condition("every-minute", "Waiting", "WaitingForSchedule")
     assert kube.jobs("every-minute") == []
 
-    clock.advance(60)
+    clock.advance(90)
     kube.poke("every-minute")
     first = kube.wait_phase("every-minute", "Complete")["status"]
     assert first["lastScheduleTime"].endswith(":00Z")
@@ -120,6 +121,20 @@ def test_a_cron_dataload_runs_once_per_schedule_tick(kube: Kube, clock: Any) -> 
 
 def minutes(timestamp: str) -> int:
     return int(parse_time(timestamp).timestamp()) // 60
+
+
+def test_a_cron_dataload_between_ticks_does_not_hold_back_later_ones(
+    kube: Kube, clock: Any
+) -> None:
+    kube.bound_runtime("cache", "mixed")
+    clock.advance(-30)  # no tick can come due during the test
+    kube.create(kube.dataload("hourly", "mixed", policy="Cron", schedule="@hourly"))
+    kube.wait_condition("hourly", "Waiting", "WaitingForSchedule")
+
+    kube.create(kube.dataload("now", "mixed"))
+
+    kube.wait_phase("now", "Complete")
+    assert kube.jobs("hourly") == []
 
 
 def test_a_finished_dataload_is_deleted_once_its_ttl_has_passed(kube: Kube, clock: Any) -> None:
