@@ -1,47 +1,12 @@
 """The Alluxio-like engine: AlluxioRuntime objects served by a native Alluxio deployment.
 
-`build` is the factory's entry point (`alluxio = "fluidpy.engines.alluxio:build"`). The CLI runs
-through `exec_transport`, or through the Kubernetes exec API when it is None (the default); tests
-put a RecordedExec there before the manager builds the engine.
+`build` is the factory's entry point (`alluxio = "fluidpy.engines.alluxio:build"`); tests point
+the CLI at a double through `PACKAGE.exec_transport` (masterworker.testing.exec_transport).
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
-
-from fluidpy.client import GVK
 from fluidpy.engines.alluxio.engine import AlluxioEngine
-from fluidpy.engines.alluxio.render import APP
-from fluidpy.engines.base.context import ReconcileRequestContext
-from fluidpy.engines.base.exec import PodExec
-from fluidpy.engines.base.interfaces import Engine
-from fluidpy.engines.base.layout import pods_of
-from fluidpy.engines.base.master_worker import POD, build_engine
+from fluidpy.engines.masterworker.package import EnginePackage
 
-RUNTIME_GVK = GVK("data.fluid.io", "v1alpha1", "AlluxioRuntime")
-FINALIZER = "alluxio-runtime-controller-finalizer"
-
-exec_transport: PodExec | None = None
-"""The transport engines built from now on run the Alluxio CLI through; None means the
-Kubernetes exec API on the manager's own connection."""
-
-
-def build(engine_id: str, ctx: ReconcileRequestContext) -> Engine:
-    return build_engine(AlluxioEngine, engine_id, ctx, exec_transport)
-
-
-def secondary_watches() -> list[tuple[GVK, Callable[[dict[str, Any]], list[tuple[str, str]]]]]:
-    """Pods of the runtime wake it: worker placement drives the cache node labels, and a
-    master restart means its mounts must be checked."""
-    return [(POD, pods_of(APP))]
-
-
-__all__ = [
-    "FINALIZER",
-    "RUNTIME_GVK",
-    "AlluxioEngine",
-    "build",
-    "exec_transport",
-    "secondary_watches",
-]
+PACKAGE = EnginePackage(AlluxioEngine, "AlluxioRuntime")
+build, secondary_watches = PACKAGE.build, PACKAGE.secondary_watches
+RUNTIME_GVK, FINALIZER = PACKAGE.runtime_gvk, PACKAGE.finalizer

@@ -14,9 +14,9 @@ from fluidpy.engines.alluxio.parsers import (
     parse_mount_table,
     parse_report_summary,
 )
-from fluidpy.engines.base.cache_system import CacheUsage, UfsUsage
-from fluidpy.engines.base.exec import PodTarget
-from fluidpy.engines.base.ufs import UfsMount
+from fluidpy.engines.masterworker.cache_system import CacheUsage, UfsUsage
+from fluidpy.engines.masterworker.exec import PodTarget
+from fluidpy.engines.masterworker.ufs import UfsMount
 
 QUERY_TIMEOUT = 60.0
 """Seconds for a report or a mount listing: each starts a JVM, which can take a while on a

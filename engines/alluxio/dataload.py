@@ -14,7 +14,8 @@ from typing import Any
 from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
 from fluidpy.engines.alluxio import render as alluxio
 from fluidpy.engines.base.dataoperation import DataOperation
-from fluidpy.engines.base.rendering import image_of, pod_ip_env, pull_secrets
+from fluidpy.engines.masterworker.renderer import Images
+from fluidpy.engines.masterworker.rendering import image_of, pod_ip_env, pull_secrets
 
 LOADER_CONTAINER = "dataloader"
 SYNC_METADATA = "-Dalluxio.user.file.metadata.sync.interval=0"
@@ -33,7 +34,7 @@ def load_script(operation: DataOperation) -> str:
 
 
 def loader_pod_spec(
-    runtime: AlluxioRuntime, operation: DataOperation, images: alluxio.Images
+    runtime: AlluxioRuntime, operation: DataOperation, images: Images
 ) -> dict[str, Any]:
     version = runtime.spec.alluxio_version
     container: dict[str, Any] = {

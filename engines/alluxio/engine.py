@@ -9,24 +9,13 @@ from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from fluidpy.engines.alluxio import render as alluxio
 from fluidpy.engines.alluxio.cli import AlluxioCLI
 from fluidpy.engines.alluxio.dataload import loader_pod_spec
-from fluidpy.engines.base import secrets
-from fluidpy.engines.base.cache_system import MOUNT_TIMEOUT, Workloads
 from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.dataoperation import DataOperation
-from fluidpy.engines.base.exec import PodExec, PodTarget
-from fluidpy.engines.base.master_worker import MasterWorkerEngine
 from fluidpy.engines.base.models import parse_model
-from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.ufs import (
-    UNDER_FS_ROOT,
-    UfsMount,
-    dataset_mounts,
-    is_native,
-    local_directory,
-    merged_encrypt_options,
-    merged_options,
-    mount_path,
-)
+from fluidpy.engines.masterworker import secrets, ufs
+from fluidpy.engines.masterworker.cache_system import MOUNT_TIMEOUT
+from fluidpy.engines.masterworker.engine import MasterWorkerEngine
+from fluidpy.engines.masterworker.exec import PodTarget
 
 COMPONENTS = ("master", "job_master", "worker", "job_worker", "api_gateway")
 WIRE_NAMES = {
@@ -62,16 +51,9 @@ def ignored_fields(runtime: AlluxioRuntime) -> list[str]:
 
 class AlluxioEngine(MasterWorkerEngine):
     runtime_type = "alluxio"
-    app = alluxio.APP
     mount_type = "fuse.alluxio-fuse"
-    fuse_directory = alluxio.FUSE_DIRECTORY
-    master_container = alluxio.MASTER_CONTAINER
-
-    def __init__(
-        self, ctx: ReconcileRequestContext, transport: PodExec, *, sync_interval: float
-    ) -> None:
-        super().__init__(ctx, transport, sync_interval=sync_interval)
-        self.images = alluxio.Images.from_env()
+    renderer = alluxio.AlluxioRenderer
+    image_variables = alluxio.IMAGE_VARIABLES
 
     def make_cli(self, target: PodTarget) -> AlluxioCLI:
         return AlluxioCLI(target, mount_timeout=MOUNT_TIMEOUT)
@@ -88,33 +70,23 @@ class AlluxioEngine(MasterWorkerEngine):
         runtime = parse_model(AlluxioRuntime, ctx.runtime, "AlluxioRuntime")
         return loader_pod_spec(runtime, operation, self.images)
 
-    def render(self, info: RuntimeInfo) -> Workloads:
-        return alluxio.render(
-            self.runtime(),
-            self.dataset_spec(),
-            info,
-            owner=self.ctx.owner_reference,
-            mount_root=self.ctx.mount_root,
-            images=self.images,
-        )
-
-    def ufs_mounts(self) -> list[UfsMount]:
+    def ufs_mounts(self) -> list[ufs.UfsMount]:
         """Every mount but the root one (a property) and, while the root is the native mounts'
         directory, the native ones (they appear under it by themselves). Encrypt options are
         resolved here, and only here, into `--option` values."""
         spec = self.dataset_spec()
-        native_root = alluxio.root_ufs(spec) == UNDER_FS_ROOT
+        native_root = alluxio.root_ufs(spec) == ufs.UNDER_FS_ROOT
         mounts = []
-        for mount in dataset_mounts(spec):
-            path = mount_path(mount)
-            if path == "/" or (is_native(mount) and native_root):
+        for mount in ufs.dataset_mounts(spec):
+            path = ufs.mount_path(mount)
+            if path == "/" or (ufs.is_native(mount) and native_root):
                 continue
-            options = merged_options(spec, mount)
-            hidden = secrets.resolve(self.ctx, merged_encrypt_options(spec, mount))
+            options = ufs.merged_options(spec, mount)
+            hidden = secrets.resolve(self.ctx, ufs.merged_encrypt_options(spec, mount))
             mounts.append(
-                UfsMount(
+                ufs.UfsMount(
                     path=path,
-                    ufs=local_directory(mount) if is_native(mount) else mount.mount_point,
+                    ufs=ufs.local_directory(mount) if ufs.is_native(mount) else mount.mount_point,
                     options={**options, **hidden},
                     read_only=bool(mount.read_only),
                     shared=bool(mount.shared),

@@ -11,48 +11,18 @@ the pod network with Alluxio's standard ports (`PORTS`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from fluidpy.api.v1alpha1.alluxio import AlluxioCompTemplateSpec, AlluxioRuntime
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
-from fluidpy.engines.base.cache_system import DEFAULT_WORKERS, Workloads
-from fluidpy.engines.base.layout import FUSE, MASTER, WORKER, Layout
-from fluidpy.engines.base.rendering import (
-    Obj,
-    cache_directory,
-    container_ports,
-    env_list,
-    fuse_daemonset,
-    fuse_device_volume,
-    fuse_mount_volume,
-    fuse_node_selector,
-    image_of,
-    master_service,
-    metadata,
-    native_ufs_volumes,
-    pod_ip_env,
-    pod_metadata,
-    pull_secrets,
-    rpc_readiness,
-    security_context,
-    statefulset,
-    tiered_store_volumes,
-    with_render_hash,
-    worker_affinity,
-    worker_labels,
-)
-from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.ufs import UNDER_FS_ROOT, is_native, mount_path
+from fluidpy.engines.masterworker import rendering
+from fluidpy.engines.masterworker.cache_system import DEFAULT_WORKERS, Workloads
+from fluidpy.engines.masterworker.layout import MASTER, WORKER
+from fluidpy.engines.masterworker.renderer import HADOOP_CONFIG_DIRECTORY, Images, WorkloadRenderer
+from fluidpy.engines.masterworker.ufs import UNDER_FS_ROOT, is_native, mount_path
 
 APP = "alluxio"
-FUSE_DIRECTORY = "alluxio-fuse"
-MASTER_CONTAINER = "alluxio-master"
-DEFAULT_IMAGE = "alluxio/alluxio:2.9.3"
-DEFAULT_FUSE_IMAGE = "alluxio/alluxio-fuse:2.9.3"
 JOURNAL_DIRECTORY = "/journal"
-HADOOP_CONFIG_DIRECTORY = "/hdfs-config"
 MONITOR_LABEL = "monitor"
 MONITOR_VALUE = "alluxio_runtime_metrics"
 """The label Fluid's ServiceMonitor selects master Services by, unless disablePrometheus."""
@@ -78,20 +48,9 @@ JAVA_OPTS = {
 """The variable each component's jvmOptions and properties go to."""
 
 
-@dataclass(frozen=True)
-class Images:
-    """Default images (image:tag): upstream's ALLUXIO_RUNTIME_IMAGE_ENV and
-    ALLUXIO_FUSE_IMAGE_ENV when set; a runtime's alluxioVersion and fuse.image win over them."""
-
-    runtime: str = DEFAULT_IMAGE
-    fuse: str = DEFAULT_FUSE_IMAGE
-
-    @classmethod
-    def from_env(cls) -> Images:
-        return cls(
-            runtime=os.environ.get("ALLUXIO_RUNTIME_IMAGE_ENV") or DEFAULT_IMAGE,
-            fuse=os.environ.get("ALLUXIO_FUSE_IMAGE_ENV") or DEFAULT_FUSE_IMAGE,
-        )
+IMAGES = Images(runtime="alluxio/alluxio:2.9.3", fuse="alluxio/alluxio-fuse:2.9.3")
+IMAGE_VARIABLES = ("ALLUXIO_RUNTIME_IMAGE_ENV", "ALLUXIO_FUSE_IMAGE_ENV")
+"""Upstream's variables that override the default images."""
 
 
 def config_map_name(name: str) -> str:
@@ -119,63 +78,31 @@ def java_opts(properties: Mapping[str, str] | None, jvm_options: list[str] | Non
     return " ".join(words)
 
 
-def render(
-    runtime: AlluxioRuntime,
-    dataset: DatasetSpec,
-    info: RuntimeInfo,
-    *,
-    owner: Obj,
-    mount_root: str,
-    images: Images,
-) -> Workloads:
-    """Every object of the runtime; `owner` is the controller owner reference they carry."""
-    return _Renderer(
-        runtime, dataset, info, owner=owner, mount_root=mount_root, images=images
-    ).workloads()
-
-
-class _Renderer:
-    """One rendering: the inputs, and a method per object."""
-
-    def __init__(
-        self,
-        runtime: AlluxioRuntime,
-        dataset: DatasetSpec,
-        info: RuntimeInfo,
-        *,
-        owner: Obj,
-        mount_root: str,
-        images: Images,
-    ) -> None:
-        self.runtime = runtime
-        self.spec = runtime.spec
-        self.dataset = dataset
-        self.info = info
-        self.owner = owner
-        self.mount_root = mount_root
-        self.images = images
-        self.layout = Layout.of(info, APP)
+class AlluxioRenderer(WorkloadRenderer[AlluxioRuntime, AlluxioCompTemplateSpec]):
+    app = APP
+    default_images = IMAGES
+    default_ports = PORTS
+    component_model = AlluxioCompTemplateSpec
 
     def workloads(self) -> Workloads:
-        service = master_service(self.layout, self.owner, self.master_ports())
+        service = rendering.master_service(self.layout, self.owner, self.master_ports())
         if not self.spec.disable_prometheus:
             service["metadata"]["labels"][MONITOR_LABEL] = MONITOR_VALUE
         return Workloads(
-            config=[with_render_hash(self.config_map()), with_render_hash(service)],
-            master=with_render_hash(self.master()),
-            workers=with_render_hash(self.workers()),
-            fuse=with_render_hash(self.fuse()),
+            config=[
+                rendering.with_render_hash(self.config_map()),
+                rendering.with_render_hash(service),
+            ],
+            master=rendering.with_render_hash(self.master()),
+            workers=rendering.with_render_hash(self.workers()),
+            fuse=rendering.with_render_hash(self.fuse()),
             value_file=config_map_name(self.info.name),
         )
 
     # Ports and properties ----------------------------------------------------------------
 
-    def component(self, name: str) -> AlluxioCompTemplateSpec:
-        spec: AlluxioCompTemplateSpec | None = getattr(self.spec, name)
-        return spec or AlluxioCompTemplateSpec()
-
     def ports(self, component: str) -> dict[str, int]:
-        chosen = {**PORTS[component], **(self.component(component).ports or {})}
+        chosen = self.configured_ports(component)
         if master_replicas(self.runtime) == 1:
             chosen.pop("embedded", None)
         return chosen
@@ -241,7 +168,7 @@ class _Renderer:
         props = {"alluxio.worker.tieredstore.levels": str(len(levels))}
         for index, level in enumerate(levels):
             prefix = f"alluxio.worker.tieredstore.level{index}"
-            directories = [cache_directory(path, self.layout) for path, _ in level.paths]
+            directories = [rendering.cache_directory(path, self.layout) for path, _ in level.paths]
             props[f"{prefix}.alias"] = level.medium
             props[f"{prefix}.dirs.path"] = ",".join(directories)
             props[f"{prefix}.dirs.mediumtype"] = ",".join(level.medium for _ in level.paths)
@@ -254,7 +181,7 @@ class _Renderer:
 
     # Objects -------------------------------------------------------------------------------
 
-    def config_map(self) -> Obj:
+    def config_map(self) -> rendering.Obj:
         data = {"ALLUXIO_JAVA_OPTS": java_opts(self.site_properties(), self.spec.jvm_options)}
         for component, variable in JAVA_OPTS.items():
             spec = self.component(component)
@@ -267,63 +194,51 @@ class _Renderer:
         return {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": metadata(self.layout, name, MASTER, self.owner),
+            "metadata": rendering.metadata(self.layout, name, MASTER, self.owner),
             "data": data,
         }
 
     def container(
-        self, component: str, name: str, args: list[str], mounts: list[Obj], **env: str
-    ) -> Obj:
+        self, component: str, name: str, args: list[str], mounts: list[rendering.Obj], **env: str
+    ) -> rendering.Obj:
         spec = self.component(component)
         version = self.spec.alluxio_version
         prefix = "job-" if component.startswith("job_") else ""
-        container: Obj = {
+        container: rendering.Obj = {
             "name": name,
-            "image": image_of(
+            "image": rendering.image_of(
                 version.image if version else None,
                 version.image_tag if version else None,
                 self.images.runtime,
             ),
             "args": args,
             "envFrom": [{"configMapRef": {"name": config_map_name(self.info.name)}}],
-            "env": env_list(env, spec.env),
-            "ports": container_ports({prefix + k: v for k, v in self.ports(component).items()}),
+            "env": rendering.env_list(env, spec.env),
+            "ports": rendering.container_ports(
+                {prefix + k: v for k, v in self.ports(component).items()}
+            ),
             "resources": spec.resources or {},
             "volumeMounts": [*mounts, *(spec.volume_mounts or [])],
         }
-        if version and version.image_pull_policy:
-            container["imagePullPolicy"] = version.image_pull_policy
-        context = security_context(self.spec.run_as)
-        if context:
-            container["securityContext"] = context
-        return container
+        return self.with_pull_policy_and_user(container, version and version.image_pull_policy)
 
-    def hadoop_volumes(self) -> tuple[list[Obj], list[Obj]]:
-        name = self.spec.hadoop_config
-        if not name:
-            return [], []
-        return (
-            [{"name": "hdfs-config", "configMap": {"name": name}}],
-            [{"name": "hdfs-config", "mountPath": HADOOP_CONFIG_DIRECTORY, "readOnly": True}],
-        )
-
-    def master(self) -> Obj:
+    def master(self) -> rendering.Obj:
         spec = self.component("master")
-        ufs_volumes, ufs_mounts = native_ufs_volumes(self.dataset)
+        ufs_volumes, ufs_mounts = rendering.native_ufs_volumes(self.dataset)
         hadoop_volumes, hadoop_mounts = self.hadoop_volumes()
         journal = {"name": "journal", "mountPath": JOURNAL_DIRECTORY}
         shared = [*ufs_mounts, *hadoop_mounts]
         master = self.container(
-            "master", MASTER_CONTAINER, ["master-only", "--no-format"], [journal, *shared]
+            "master", self.master_container(), ["master-only", "--no-format"], [journal, *shared]
         )
-        master["readinessProbe"] = rpc_readiness()
+        master["readinessProbe"] = rendering.rpc_readiness()
         containers = [
             master,
             self.container("job_master", "alluxio-job-master", ["job-master"], shared),
         ]
         if self.api_gateway_enabled():
             containers.append(self.container("api_gateway", "alluxio-api-gateway", ["proxy"], []))
-        pod_spec: Obj = {
+        pod_spec: rendering.Obj = {
             "containers": containers,
             "volumes": [
                 {"name": "journal", "emptyDir": {}},
@@ -332,49 +247,55 @@ class _Renderer:
                 *(self.spec.volumes or []),
             ],
             "nodeSelector": dict(spec.node_selector or {}),
-            "imagePullSecrets": pull_secrets(self.spec.image_pull_secrets, spec.image_pull_secrets),
+            "imagePullSecrets": rendering.pull_secrets(
+                self.spec.image_pull_secrets, spec.image_pull_secrets
+            ),
         }
         template = {
-            "metadata": pod_metadata(
+            "metadata": rendering.pod_metadata(
                 self.layout.labels(MASTER), self.spec.pod_metadata, spec.pod_metadata
             ),
             "spec": pod_spec,
         }
         replicas = master_replicas(self.runtime)
-        return statefulset(self.layout, MASTER, self.owner, replicas, template)
+        return rendering.statefulset(self.layout, MASTER, self.owner, replicas, template)
 
-    def workers(self) -> Obj:
+    def workers(self) -> rendering.Obj:
         spec = self.component("worker")
-        cache_volumes, cache_mounts = tiered_store_volumes(self.info.tiered_store, self.layout)
-        ufs_volumes, ufs_mounts = native_ufs_volumes(self.dataset)
+        cache_volumes, cache_mounts = rendering.tiered_store_volumes(
+            self.info.tiered_store, self.layout
+        )
+        ufs_volumes, ufs_mounts = rendering.native_ufs_volumes(self.dataset)
         hadoop_volumes, hadoop_mounts = self.hadoop_volumes()
         shared = [*cache_mounts, *ufs_mounts, *hadoop_mounts]
         worker = self.container("worker", "alluxio-worker", ["worker-only", "--no-format"], shared)
-        worker["readinessProbe"] = rpc_readiness()
+        worker["readinessProbe"] = rendering.rpc_readiness()
         worker["env"] = [
-            *pod_ip_env("ALLUXIO_WORKER_HOSTNAME", "ALLUXIO_WORKER_CONTAINER_HOSTNAME"),
+            *rendering.pod_ip_env("ALLUXIO_WORKER_HOSTNAME", "ALLUXIO_WORKER_CONTAINER_HOSTNAME"),
             *worker["env"],
         ]
         containers = [
             worker,
             self.container("job_worker", "alluxio-job-worker", ["job-worker"], shared),
         ]
-        labels = {**self.layout.labels(WORKER), **worker_labels(self.layout, self.info)}
-        pod_spec: Obj = {
+        labels = {**self.layout.labels(WORKER), **rendering.worker_labels(self.layout, self.info)}
+        pod_spec: rendering.Obj = {
             "containers": containers,
             "volumes": [*cache_volumes, *ufs_volumes, *hadoop_volumes, *(self.spec.volumes or [])],
             "nodeSelector": dict(spec.node_selector or {}),
-            "affinity": worker_affinity(self.info, self.dataset),
+            "affinity": rendering.worker_affinity(self.info, self.dataset),
             "tolerations": list(self.dataset.tolerations or []),
-            "imagePullSecrets": pull_secrets(self.spec.image_pull_secrets, spec.image_pull_secrets),
+            "imagePullSecrets": rendering.pull_secrets(
+                self.spec.image_pull_secrets, spec.image_pull_secrets
+            ),
         }
         template = {
-            "metadata": pod_metadata(labels, self.spec.pod_metadata, spec.pod_metadata),
+            "metadata": rendering.pod_metadata(labels, self.spec.pod_metadata, spec.pod_metadata),
             "spec": pod_spec,
         }
         replicas = DEFAULT_WORKERS if self.spec.replicas is None else self.spec.replicas
-        sts = statefulset(self.layout, WORKER, self.owner, replicas, template)
-        sts["metadata"]["labels"].update(worker_labels(self.layout, self.info))
+        sts = rendering.statefulset(self.layout, WORKER, self.owner, replicas, template)
+        sts["metadata"]["labels"].update(rendering.worker_labels(self.layout, self.info))
         return sts
 
     def fuse_args(self) -> list[str]:
@@ -390,35 +311,29 @@ class _Renderer:
             options += f",uid={self.dataset.owner.uid},gid={self.dataset.owner.gid}"
         return ["fuse", f"--fuse-opts={options}", self.fuse_mount_path(), "/"]
 
-    def fuse_host_directory(self) -> str:
-        return f"{self.mount_root.rstrip('/')}/{APP}/{self.info.namespace}/{self.info.name}"
-
-    def fuse_mount_path(self) -> str:
-        return f"{self.fuse_host_directory()}/{FUSE_DIRECTORY}"
-
-    def fuse(self) -> Obj:
+    def fuse(self) -> rendering.Obj:
         fuse = self.spec.fuse
-        device_volume, device_mount = fuse_device_volume()
-        mount_volume, mount_mount = fuse_mount_volume(
+        device_volume, device_mount = rendering.fuse_device_volume()
+        mount_volume, mount_mount = rendering.fuse_mount_volume(
             self.fuse_host_directory(), self.fuse_host_directory()
         )
-        ufs_volumes, ufs_mounts = native_ufs_volumes(self.dataset)
+        ufs_volumes, ufs_mounts = rendering.native_ufs_volumes(self.dataset)
         env = {
             "FLUID_RUNTIME_TYPE": APP,
             "FLUID_RUNTIME_NS": self.info.namespace,
             "FLUID_RUNTIME_NAME": self.info.name,
             "FLUID_FUSE_MOUNTPOINT": self.fuse_mount_path(),
         }
-        container: Obj = {
+        container: rendering.Obj = {
             "name": "alluxio-fuse",
-            "image": image_of(
+            "image": rendering.image_of(
                 fuse.image if fuse else None, fuse.image_tag if fuse else None, self.images.fuse
             ),
             "args": self.fuse_args(),
             "envFrom": [{"configMapRef": {"name": config_map_name(self.info.name)}}],
             "env": [
-                *pod_ip_env("ALLUXIO_CLIENT_HOSTNAME"),
-                *env_list(env, fuse.env if fuse else None),
+                *rendering.pod_ip_env("ALLUXIO_CLIENT_HOSTNAME"),
+                *rendering.env_list(env, fuse.env if fuse else None),
             ],
             "resources": (fuse.resources if fuse else None) or {},
             "securityContext": {"privileged": True},
@@ -436,20 +351,17 @@ class _Renderer:
         }
         if fuse and fuse.image_pull_policy:
             container["imagePullPolicy"] = fuse.image_pull_policy
-        pod_spec: Obj = {
+        pod_spec: rendering.Obj = {
             "containers": [container],
             "volumes": [device_volume, mount_volume, *ufs_volumes, *(self.spec.volumes or [])],
-            "nodeSelector": fuse_node_selector(self.info, fuse.node_selector if fuse else None),
-            "imagePullSecrets": pull_secrets(
+            "nodeSelector": rendering.fuse_node_selector(
+                self.info, fuse.node_selector if fuse else None
+            ),
+            "imagePullSecrets": rendering.pull_secrets(
                 self.spec.image_pull_secrets, fuse.image_pull_secrets if fuse else None
             ),
         }
-        template = {
-            "metadata": pod_metadata(
-                self.layout.labels(FUSE),
-                self.spec.pod_metadata,
-                fuse.pod_metadata if fuse else None,
-            ),
-            "spec": pod_spec,
-        }
-        return fuse_daemonset(self.layout, self.owner, template)
+        return self.fuse_daemonset(pod_spec)
+
+
+render = AlluxioRenderer.render

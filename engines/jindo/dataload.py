@@ -15,8 +15,9 @@ from typing import Any
 
 from fluidpy.api.v1alpha1.jindo import JindoRuntime
 from fluidpy.engines.base.dataoperation import DataOperation
-from fluidpy.engines.base.rendering import image_of, pod_ip_env, pull_secrets
 from fluidpy.engines.jindo import render as jindo
+from fluidpy.engines.masterworker.renderer import Images
+from fluidpy.engines.masterworker.rendering import image_of, pod_ip_env, pull_secrets
 
 LOADER_CONTAINER = "dataloader"
 SCHEME = "jindo://"
@@ -50,7 +51,7 @@ def load_script(operation: DataOperation) -> str:
 
 
 def loader_pod_spec(
-    runtime: JindoRuntime, operation: DataOperation, images: jindo.Images
+    runtime: JindoRuntime, operation: DataOperation, images: Images
 ) -> dict[str, Any]:
     name = runtime.metadata.name or ""
     version = runtime.spec.jindo_version

@@ -7,28 +7,18 @@ from typing import Any
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.api.v1alpha1.jindo import JindoRuntime
-from fluidpy.engines.base.cache_system import MOUNT_TIMEOUT, Workloads
 from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.errors import ValidationError
-from fluidpy.engines.base.exec import PodExec, PodTarget
-from fluidpy.engines.base.master_worker import MasterWorkerEngine
 from fluidpy.engines.base.models import parse_model
-from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.tieredstore import MEMORY
-from fluidpy.engines.base.ufs import (
-    UfsMount,
-    dataset_mounts,
-    is_native,
-    local_directory,
-    merged_encrypt_options,
-    merged_options,
-    mount_name,
-    mount_path,
-)
 from fluidpy.engines.jindo import render as jindo
 from fluidpy.engines.jindo.cli import JindoCLI
 from fluidpy.engines.jindo.dataload import loader_pod_spec
+from fluidpy.engines.masterworker import ufs
+from fluidpy.engines.masterworker.cache_system import MOUNT_TIMEOUT
+from fluidpy.engines.masterworker.engine import MasterWorkerEngine
+from fluidpy.engines.masterworker.exec import PodTarget
+from fluidpy.engines.masterworker.tieredstore import MEMORY
 
 RAFT_MASTERS = 3
 
@@ -53,13 +43,13 @@ def ignored_mount_options(dataset: DatasetSpec) -> list[str]:
     encrypt options reach its config."""
     ignored = []
     for mount in dataset.mounts or []:
-        if is_native(mount):
+        if ufs.is_native(mount):
             continue
-        name = mount_name(mount)
-        for key in merged_options(dataset, mount):
+        name = ufs.mount_name(mount)
+        for key in ufs.merged_options(dataset, mount):
             if not key.startswith("fs."):
                 ignored.append(f"Dataset mount {name!r} option {key}")
-        for option in merged_encrypt_options(dataset, mount):
+        for option in ufs.merged_encrypt_options(dataset, mount):
             if option.name.rsplit(".", 1)[-1] not in jindo.CREDENTIAL_FILES:
                 ignored.append(f"Dataset mount {name!r} encrypt option {option.name}")
     return ignored
@@ -67,16 +57,9 @@ def ignored_mount_options(dataset: DatasetSpec) -> list[str]:
 
 class JindoEngine(MasterWorkerEngine):
     runtime_type = jindo.RUNTIME_TYPE
-    app = jindo.APP
     mount_type = jindo.RUNTIME_TYPE
-    fuse_directory = jindo.FUSE_DIRECTORY
-    master_container = jindo.MASTER_CONTAINER
-
-    def __init__(
-        self, ctx: ReconcileRequestContext, transport: PodExec, *, sync_interval: float
-    ) -> None:
-        super().__init__(ctx, transport, sync_interval=sync_interval)
-        self.images = jindo.Images.from_env()
+    renderer = jindo.JindoRenderer
+    image_variables = jindo.IMAGE_VARIABLES
 
     def make_cli(self, target: PodTarget) -> JindoCLI:
         return JindoCLI(target, medium=self.cache_medium, mount_timeout=MOUNT_TIMEOUT)
@@ -113,23 +96,17 @@ class JindoEngine(MasterWorkerEngine):
         runtime = parse_model(JindoRuntime, ctx.runtime, "JindoRuntime")
         return loader_pod_spec(runtime, operation, self.images)
 
-    def render(self, info: RuntimeInfo) -> Workloads:
-        return jindo.render(
-            self.runtime(),
-            self.dataset_spec(),
-            info,
-            owner=self.ctx.owner_reference,
-            mount_root=self.ctx.mount_root,
-            images=self.images,
-        )
-
-    def ufs_mounts(self) -> list[UfsMount]:
+    def ufs_mounts(self) -> list[ufs.UfsMount]:
         """Every mount, native ones as `local://` directories of the pods; credentials stay in
         the config (see render.credentials), so none are resolved here."""
         mounts = []
-        for mount in dataset_mounts(self.dataset_spec()):
-            ufs = f"local://{local_directory(mount)}" if is_native(mount) else mount.mount_point
-            mounts.append(UfsMount(path=mount_path(mount), ufs=ufs))
+        for mount in ufs.dataset_mounts(self.dataset_spec()):
+            source = (
+                f"local://{ufs.local_directory(mount)}"
+                if ufs.is_native(mount)
+                else mount.mount_point
+            )
+            mounts.append(ufs.UfsMount(path=ufs.mount_path(mount), ufs=source))
         return mounts
 
     def hcfs_endpoint(self) -> str:

@@ -13,7 +13,6 @@ those files. Pods use the pod network with JindoCache's standard ports (`PORTS`)
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,45 +20,18 @@ from dataclasses import dataclass
 from fluidpy.api.v1alpha1.common import Mount
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.api.v1alpha1.jindo import JindoCompTemplateSpec, JindoRuntime
-from fluidpy.engines.base.cache_system import DEFAULT_WORKERS, Workloads
-from fluidpy.engines.base.layout import FUSE, MASTER, WORKER, Layout
-from fluidpy.engines.base.rendering import (
-    Obj,
-    cache_directory,
-    container_ports,
-    env_list,
-    fuse_daemonset,
-    fuse_device_volume,
-    fuse_mount_volume,
-    fuse_node_selector,
-    image_of,
-    master_service,
-    metadata,
-    native_ufs_volumes,
-    pod_ip_env,
-    pod_metadata,
-    pull_secrets,
-    rpc_readiness,
-    security_context,
-    statefulset,
-    tiered_store_volumes,
-    with_render_hash,
-    worker_affinity,
-    worker_labels,
-)
 from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.ufs import is_native, merged_encrypt_options, merged_options
+from fluidpy.engines.masterworker import rendering
+from fluidpy.engines.masterworker.cache_system import DEFAULT_WORKERS, Workloads
+from fluidpy.engines.masterworker.layout import MASTER, WORKER
+from fluidpy.engines.masterworker.renderer import Images, WorkloadRenderer
+from fluidpy.engines.masterworker.ufs import is_native, merged_encrypt_options, merged_options
 
 APP = "jindofs"
 RUNTIME_TYPE = "jindo"
-FUSE_DIRECTORY = "jindofs-fuse"
-MASTER_CONTAINER = "jindofs-master"
-DEFAULT_IMAGE = "registry.cn-shanghai.aliyuncs.com/jindofs/smartdata:6.2.0"
-DEFAULT_FUSE_IMAGE = "registry.cn-shanghai.aliyuncs.com/jindofs/jindo-fuse:6.2.0"
 CONFIG_DIRECTORY = "/etc/jindocache"
 TOKEN_DIRECTORY = "/token"
 FUSE_CONTAINER_ROOT = "/jfs"
-HADOOP_CONFIG_DIRECTORY = "/hdfs-config"
 DEFAULT_FUSE_ARGS = ("-okernel_cache", "-oattr_timeout=7200", "-oentry_timeout=7200")
 
 PORTS: dict[str, dict[str, int]] = {
@@ -73,20 +45,12 @@ CREDENTIAL_FILES = {"accessKeyId": "AccessKeyId", "accessKeySecret": "AccessKeyS
 _BUCKET = re.compile(r"^oss://([^/]+)")
 
 
-@dataclass(frozen=True)
-class Images:
-    """Default images (image:tag): upstream's JINDO_SMARTDATA_IMAGE_ENV and JINDO_FUSE_IMAGE_ENV
-    when set; a runtime's jindoVersion and fuse.image win over them."""
-
-    runtime: str = DEFAULT_IMAGE
-    fuse: str = DEFAULT_FUSE_IMAGE
-
-    @classmethod
-    def from_env(cls) -> Images:
-        return cls(
-            runtime=os.environ.get("JINDO_SMARTDATA_IMAGE_ENV") or DEFAULT_IMAGE,
-            fuse=os.environ.get("JINDO_FUSE_IMAGE_ENV") or DEFAULT_FUSE_IMAGE,
-        )
+IMAGES = Images(
+    runtime="registry.cn-shanghai.aliyuncs.com/jindofs/smartdata:6.2.0",
+    fuse="registry.cn-shanghai.aliyuncs.com/jindofs/jindo-fuse:6.2.0",
+)
+IMAGE_VARIABLES = ("JINDO_SMARTDATA_IMAGE_ENV", "JINDO_FUSE_IMAGE_ENV")
+"""Upstream's variables that override the default images."""
 
 
 def config_map_name(name: str) -> str:
@@ -155,23 +119,11 @@ def _bucket(mount: Mount) -> str | None:
     return match.group(1) if match else None
 
 
-def render(
-    runtime: JindoRuntime,
-    dataset: DatasetSpec,
-    info: RuntimeInfo,
-    *,
-    owner: Obj,
-    mount_root: str,
-    images: Images,
-) -> Workloads:
-    """Every object of the runtime; `owner` is the controller owner reference they carry."""
-    return _Renderer(
-        runtime, dataset, info, owner=owner, mount_root=mount_root, images=images
-    ).workloads()
-
-
-class _Renderer:
-    """One rendering: the inputs, and a method per object."""
+class JindoRenderer(WorkloadRenderer[JindoRuntime, JindoCompTemplateSpec]):
+    app = APP
+    default_images = IMAGES
+    default_ports = PORTS
+    component_model = JindoCompTemplateSpec
 
     def __init__(
         self,
@@ -179,43 +131,32 @@ class _Renderer:
         dataset: DatasetSpec,
         info: RuntimeInfo,
         *,
-        owner: Obj,
+        owner: rendering.Obj,
         mount_root: str,
         images: Images,
     ) -> None:
-        self.runtime = runtime
-        self.spec = runtime.spec
-        self.dataset = dataset
-        self.info = info
-        self.owner = owner
-        self.mount_root = mount_root
-        self.images = images
-        self.layout = Layout.of(info, APP)
+        super().__init__(runtime, dataset, info, owner=owner, mount_root=mount_root, images=images)
         self.credentials = credentials(dataset, runtime)
 
     def workloads(self) -> Workloads:
-        service = master_service(self.layout, self.owner, self.ports("master"))
+        service = rendering.master_service(self.layout, self.owner, self.ports("master"))
         fuse = self.spec.fuse
         return Workloads(
             config=[
-                with_render_hash(self.server_config()),
-                with_render_hash(self.client_config()),
-                with_render_hash(service),
+                rendering.with_render_hash(self.server_config()),
+                rendering.with_render_hash(self.client_config()),
+                rendering.with_render_hash(service),
             ],
-            master=with_render_hash(self.master()),
-            workers=with_render_hash(self.workers()),
-            fuse=None if fuse and fuse.disabled else with_render_hash(self.fuse()),
+            master=rendering.with_render_hash(self.master()),
+            workers=rendering.with_render_hash(self.workers()),
+            fuse=None if fuse and fuse.disabled else rendering.with_render_hash(self.fuse()),
             value_file=config_map_name(self.info.name),
         )
 
     # Configuration --------------------------------------------------------------------------
 
-    def component(self, name: str) -> JindoCompTemplateSpec:
-        spec: JindoCompTemplateSpec | None = getattr(self.spec, name)
-        return spec or JindoCompTemplateSpec()
-
     def ports(self, component: str) -> dict[str, int]:
-        chosen = {**PORTS[component], **(self.component(component).ports or {})}
+        chosen = self.configured_ports(component)
         if component == "master" and master_replicas(self.runtime) == 1:
             chosen.pop("raft", None)
         return chosen
@@ -228,14 +169,14 @@ class _Renderer:
         (JindoCache caches on one medium)."""
         levels = self.info.tiered_store[:1]
         return [
-            f"{cache_directory(path, self.layout)}/jindocache"
+            f"{rendering.cache_directory(path, self.layout)}/jindocache"
             for level in levels
             for path, _ in level.paths
         ]
 
     def meta_directory(self) -> str:
         first = self.info.tiered_store[0].paths[0][0] if self.info.tiered_store else "/dev/shm"
-        return f"{cache_directory(first, self.layout)}/jindocache"
+        return f"{rendering.cache_directory(first, self.layout)}/jindocache"
 
     def store_properties(self, client: bool) -> dict[str, str]:
         """Per-bucket endpoints and options from the mounts, and where the access keys are;
@@ -260,7 +201,7 @@ class _Renderer:
             return fs_props
         return {"jindocache." + key.removeprefix("fs."): v for key, v in fs_props.items()}
 
-    def server_config(self) -> Obj:
+    def server_config(self) -> rendering.Obj:
         level = self.info.tiered_store[0] if self.info.tiered_store else None
         storage = {
             "storage.rpc.port": str(self.ports("worker")["rpc"]),
@@ -312,7 +253,7 @@ class _Renderer:
         peers = ",".join(f"{self.layout.master_host(i)}:{raft}:0" for i in range(count))
         return {"namespace.backend.type": "raft", "namespace.backend.raft.initial-conf": peers}
 
-    def client_config(self) -> Obj:
+    def client_config(self) -> rendering.Obj:
         fuse = self.spec.fuse
         jindosdk = {
             "fs.jindocache.namespace.rpc.address": self.master_address(),
@@ -324,23 +265,23 @@ class _Renderer:
         data = {"jindosdk.cfg": ini({"common": common, "jindosdk": jindosdk})}
         return self.config_map(client_config_map_name(self.info.name), data)
 
-    def config_map(self, name: str, data: dict[str, str]) -> Obj:
+    def config_map(self, name: str, data: dict[str, str]) -> rendering.Obj:
         return {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": metadata(self.layout, name, MASTER, self.owner),
+            "metadata": rendering.metadata(self.layout, name, MASTER, self.owner),
             "data": data,
         }
 
     # Volumes --------------------------------------------------------------------------------
 
-    def config_volume(self, name: str) -> tuple[Obj, Obj]:
+    def config_volume(self, name: str) -> tuple[rendering.Obj, rendering.Obj]:
         return (
             {"name": "jindo-config", "configMap": {"name": name}},
             {"name": "jindo-config", "mountPath": CONFIG_DIRECTORY, "readOnly": True},
         )
 
-    def token_volumes(self) -> tuple[list[Obj], list[Obj]]:
+    def token_volumes(self) -> tuple[list[rendering.Obj], list[rendering.Obj]]:
         """Each Secret holding access keys, mounted as files under /token/<secret>/."""
         items: dict[str, dict[str, str]] = {}
         for credential in self.credentials:
@@ -362,66 +303,56 @@ class _Renderer:
             )
         return volumes, mounts
 
-    def hadoop_volumes(self) -> tuple[list[Obj], list[Obj]]:
-        name = self.spec.hadoop_config
-        if not name:
-            return [], []
-        return (
-            [{"name": "hdfs-config", "configMap": {"name": name}}],
-            [{"name": "hdfs-config", "mountPath": HADOOP_CONFIG_DIRECTORY, "readOnly": True}],
-        )
-
     # Workloads ------------------------------------------------------------------------------
 
     def image(self) -> str:
         version = self.spec.jindo_version
-        return image_of(
+        return rendering.image_of(
             version.image if version else None,
             version.image_tag if version else None,
             self.images.runtime,
         )
 
-    def server_container(self, component: str, mounts: list[Obj], env: list[Obj]) -> Obj:
+    def server_container(
+        self, component: str, mounts: list[rendering.Obj], env: list[rendering.Obj]
+    ) -> rendering.Obj:
         spec = self.component(component)
         version = self.spec.jindo_version
-        container: Obj = {
+        container: rendering.Obj = {
             "name": f"{APP}-{component}",
             "image": self.image(),
             "command": ["/entrypoint.sh"],
             "args": [component],
-            "env": [*env, *env_list({"JINDOCACHE_CONF_DIR": CONFIG_DIRECTORY}, spec.env)],
-            "ports": container_ports(self.ports(component)),
+            "env": [*env, *rendering.env_list({"JINDOCACHE_CONF_DIR": CONFIG_DIRECTORY}, spec.env)],
+            "ports": rendering.container_ports(self.ports(component)),
             "resources": spec.resources or {},
             "volumeMounts": [*mounts, *(spec.volume_mounts or [])],
-            "readinessProbe": rpc_readiness(),
+            "readinessProbe": rendering.rpc_readiness(),
         }
-        if version and version.image_pull_policy:
-            container["imagePullPolicy"] = version.image_pull_policy
-        context = security_context(self.spec.run_as)
-        if context:
-            container["securityContext"] = context
-        return container
+        return self.with_pull_policy_and_user(container, version and version.image_pull_policy)
 
-    def pod_template(self, component: str, labels: Mapping[str, str], pod_spec: Obj) -> Obj:
+    def pod_template(
+        self, component: str, labels: Mapping[str, str], pod_spec: rendering.Obj
+    ) -> rendering.Obj:
         spec = self.component(component)
         user_labels = {**(self.spec.labels or {}), **(spec.labels or {})}
         return {
-            "metadata": pod_metadata(
+            "metadata": rendering.pod_metadata(
                 {**user_labels, **labels}, self.spec.pod_metadata, spec.pod_metadata
             ),
             "spec": pod_spec,
         }
 
-    def master(self) -> Obj:
+    def master(self) -> rendering.Obj:
         spec = self.component("master")
         config_volume, config_mount = self.config_volume(config_map_name(self.info.name))
         token_volumes, token_mounts = self.token_volumes()
-        ufs_volumes, ufs_mounts = native_ufs_volumes(self.dataset)
+        ufs_volumes, ufs_mounts = rendering.native_ufs_volumes(self.dataset)
         hadoop_volumes, hadoop_mounts = self.hadoop_volumes()
         meta = {"name": "meta", "mountPath": self.meta_directory()}
         mounts = [config_mount, meta, *token_mounts, *ufs_mounts, *hadoop_mounts]
-        env = env_list({"CLIENT_NAMESPACE_RPC_ADDRESS": self.master_address()})
-        pod_spec: Obj = {
+        env = rendering.env_list({"CLIENT_NAMESPACE_RPC_ADDRESS": self.master_address()})
+        pod_spec: rendering.Obj = {
             "containers": [self.server_container("master", mounts, env)],
             "volumes": [
                 config_volume,
@@ -433,24 +364,30 @@ class _Renderer:
             ],
             "nodeSelector": dict(spec.node_selector or {}),
             "tolerations": list(spec.tolerations or []),
-            "imagePullSecrets": pull_secrets(self.spec.image_pull_secrets, spec.image_pull_secrets),
+            "imagePullSecrets": rendering.pull_secrets(
+                self.spec.image_pull_secrets, spec.image_pull_secrets
+            ),
         }
         template = self.pod_template("master", self.layout.labels(MASTER), pod_spec)
-        return statefulset(self.layout, MASTER, self.owner, master_replicas(self.runtime), template)
+        return rendering.statefulset(
+            self.layout, MASTER, self.owner, master_replicas(self.runtime), template
+        )
 
-    def workers(self) -> Obj:
+    def workers(self) -> rendering.Obj:
         spec = self.component("worker")
         config_volume, config_mount = self.config_volume(config_map_name(self.info.name))
-        cache_volumes, cache_mounts = tiered_store_volumes(self.info.tiered_store[:1], self.layout)
+        cache_volumes, cache_mounts = rendering.tiered_store_volumes(
+            self.info.tiered_store[:1], self.layout
+        )
         token_volumes, token_mounts = self.token_volumes()
-        ufs_volumes, ufs_mounts = native_ufs_volumes(self.dataset)
+        ufs_volumes, ufs_mounts = rendering.native_ufs_volumes(self.dataset)
         hadoop_volumes, hadoop_mounts = self.hadoop_volumes()
         mounts = [config_mount, *cache_mounts, *token_mounts, *ufs_mounts, *hadoop_mounts]
         env = [
-            *pod_ip_env("STORAGE_ADDRESS"),
-            *env_list({"STORAGE_NAMESPACE_RPC_ADDRESS": self.master_address()}),
+            *rendering.pod_ip_env("STORAGE_ADDRESS"),
+            *rendering.env_list({"STORAGE_NAMESPACE_RPC_ADDRESS": self.master_address()}),
         ]
-        pod_spec: Obj = {
+        pod_spec: rendering.Obj = {
             "containers": [self.server_container("worker", mounts, env)],
             "volumes": [
                 config_volume,
@@ -461,15 +398,17 @@ class _Renderer:
                 *(self.spec.volumes or []),
             ],
             "nodeSelector": dict(spec.node_selector or {}),
-            "affinity": worker_affinity(self.info, self.dataset),
+            "affinity": rendering.worker_affinity(self.info, self.dataset),
             "tolerations": [*(self.dataset.tolerations or []), *(spec.tolerations or [])],
-            "imagePullSecrets": pull_secrets(self.spec.image_pull_secrets, spec.image_pull_secrets),
+            "imagePullSecrets": rendering.pull_secrets(
+                self.spec.image_pull_secrets, spec.image_pull_secrets
+            ),
         }
-        labels = {**self.layout.labels(WORKER), **worker_labels(self.layout, self.info)}
+        labels = {**self.layout.labels(WORKER), **rendering.worker_labels(self.layout, self.info)}
         template = self.pod_template("worker", labels, pod_spec)
         replicas = DEFAULT_WORKERS if self.spec.replicas is None else self.spec.replicas
-        sts = statefulset(self.layout, WORKER, self.owner, replicas, template)
-        sts["metadata"]["labels"].update(worker_labels(self.layout, self.info))
+        sts = rendering.statefulset(self.layout, WORKER, self.owner, replicas, template)
+        sts["metadata"]["labels"].update(rendering.worker_labels(self.layout, self.info))
         return sts
 
     def fuse_args(self) -> list[str]:
@@ -480,33 +419,29 @@ class _Renderer:
         read_only = ["-oro"] if modes == ["ReadOnlyMany"] else []
         return [*DEFAULT_FUSE_ARGS, *read_only]
 
-    def fuse_host_directory(self) -> str:
-        root = self.mount_root.rstrip("/")
-        return f"{root}/{RUNTIME_TYPE}/{self.info.namespace}/{self.info.name}"
-
-    def fuse(self) -> Obj:
+    def fuse(self) -> rendering.Obj:
         fuse = self.spec.fuse
         config_volume, config_mount = self.config_volume(client_config_map_name(self.info.name))
-        device_volume, device_mount = fuse_device_volume()
-        mount_volume, mount_mount = fuse_mount_volume(
+        device_volume, device_mount = rendering.fuse_device_volume()
+        mount_volume, mount_mount = rendering.fuse_mount_volume(
             self.fuse_host_directory(), FUSE_CONTAINER_ROOT
         )
         token_volumes, token_mounts = self.token_volumes()
         env = {
-            "FLUID_FUSE_MOUNTPOINT": f"{FUSE_CONTAINER_ROOT}/{FUSE_DIRECTORY}",
+            "FLUID_FUSE_MOUNTPOINT": f"{FUSE_CONTAINER_ROOT}/{self.fuse_directory()}",
             "FLUID_RUNTIME_TYPE": RUNTIME_TYPE,
             "FLUID_RUNTIME_NS": self.info.namespace,
             "FLUID_RUNTIME_NAME": self.info.name,
             "JINDOSDK_CONF_DIR": CONFIG_DIRECTORY,
         }
-        container: Obj = {
+        container: rendering.Obj = {
             "name": "jindofs-fuse",
-            "image": image_of(
+            "image": rendering.image_of(
                 fuse.image if fuse else None, fuse.image_tag if fuse else None, self.images.fuse
             ),
             "command": ["/entrypoint.sh"],
             "args": self.fuse_args(),
-            "env": env_list(env, fuse.env if fuse else None),
+            "env": rendering.env_list(env, fuse.env if fuse else None),
             "resources": (fuse.resources if fuse else None) or {},
             "securityContext": {"privileged": True},
             "lifecycle": {"preStop": {"exec": {"command": ["/prestop.sh"]}}},
@@ -514,7 +449,7 @@ class _Renderer:
         }
         if fuse and fuse.image_pull_policy:
             container["imagePullPolicy"] = fuse.image_pull_policy
-        pod_spec: Obj = {
+        pod_spec: rendering.Obj = {
             "containers": [container],
             "volumes": [
                 config_volume,
@@ -523,19 +458,16 @@ class _Renderer:
                 *token_volumes,
                 *(self.spec.volumes or []),
             ],
-            "nodeSelector": fuse_node_selector(self.info, fuse.node_selector if fuse else None),
+            "nodeSelector": rendering.fuse_node_selector(
+                self.info, fuse.node_selector if fuse else None
+            ),
             "tolerations": list((fuse.tolerations if fuse else None) or []),
-            "imagePullSecrets": pull_secrets(
+            "imagePullSecrets": rendering.pull_secrets(
                 self.spec.image_pull_secrets, fuse.image_pull_secrets if fuse else None
             ),
         }
         user_labels = {**(self.spec.labels or {}), **((fuse.labels if fuse else None) or {})}
-        template = {
-            "metadata": pod_metadata(
-                {**user_labels, **self.layout.labels(FUSE)},
-                self.spec.pod_metadata,
-                fuse.pod_metadata if fuse else None,
-            ),
-            "spec": pod_spec,
-        }
-        return fuse_daemonset(self.layout, self.owner, template)
+        return self.fuse_daemonset(pod_spec, user_labels)
+
+
+render = JindoRenderer.render

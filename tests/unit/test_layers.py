@@ -87,3 +87,51 @@ def test_fluidpy_links_the_fluid_layers_from_the_repository_root() -> None:
         link = REPO / name.replace(".", "/")
         assert link.is_symlink(), link
         assert link.resolve() == REPO / name.removeprefix("fluidpy.")
+
+
+# Inside the engines layer: the contract at the bottom, the Master/Worker family on it, the engines
+# on top, and no engine reaching into another engine.
+ENGINE_PACKAGES = ("base", "masterworker", "cacheruntime", "alluxio", "jindo")
+ENGINE_BELOW = {
+    "base": set(),
+    "masterworker": {"base"},
+    "cacheruntime": {"base"},
+    "alluxio": {"base", "masterworker"},
+    "jindo": {"base", "masterworker"},
+}
+
+
+def engine_packages_imported(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ]
+    names += [
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        for alias in node.names
+    ]
+    return {
+        parts[2]
+        for parts in (name.split(".") for name in names)
+        if parts[:2] == ["fluidpy", "engines"] and len(parts) > 2
+    }
+
+
+@pytest.mark.parametrize("package", ENGINE_PACKAGES)
+def test_an_engine_package_imports_only_the_packages_below_it(package: str) -> None:
+    allowed = ENGINE_BELOW[package] | {package}
+    offences = {
+        str(path.relative_to(REPO)): sorted(engine_packages_imported(path) - allowed)
+        for path in (REPO / "engines" / package).rglob("*.py")
+    }
+    assert {path: bad for path, bad in offences.items() if bad} == {}
+
+
+def test_every_engine_package_has_its_place_in_the_order() -> None:
+    on_disk = {p.parent.name for p in (REPO / "engines").glob("*/__init__.py")}
+    assert on_disk == set(ENGINE_PACKAGES)

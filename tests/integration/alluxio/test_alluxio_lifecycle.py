@@ -20,9 +20,9 @@ import yaml
 from fluidpy.client import GVK, Client
 from fluidpy.context import Context
 from fluidpy.engines import alluxio
-from fluidpy.engines.base.exec import RecordedExec
 from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.testing import EngineHarness, exec_transport
+from fluidpy.engines.masterworker.exec import RecordedExec
+from fluidpy.engines.masterworker.testing import EngineHarness, exec_transport
 from fluidpy.manager import Manager
 from fluidpy.testing import LocalCluster, wait_for
 
@@ -92,7 +92,7 @@ def transport() -> Iterator[GatedExec]:
     )
     previous = os.environ.get("FLUID_SYNC_RETRY_DURATION")
     os.environ["FLUID_SYNC_RETRY_DURATION"] = "1"
-    with exec_transport(alluxio, double):
+    with exec_transport(alluxio.PACKAGE, double):
         yield double
     if previous is None:
         os.environ.pop("FLUID_SYNC_RETRY_DURATION")

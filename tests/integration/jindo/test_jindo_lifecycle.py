@@ -18,9 +18,9 @@ import yaml
 
 from fluidpy.client import GVK
 from fluidpy.engines import jindo
-from fluidpy.engines.base.exec import RecordedExec
 from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.testing import EngineHarness, exec_transport
+from fluidpy.engines.masterworker.exec import RecordedExec
+from fluidpy.engines.masterworker.testing import EngineHarness, exec_transport
 from fluidpy.manager import Manager
 from fluidpy.testing import wait_for
 
@@ -58,7 +58,7 @@ def transport() -> Iterator[RecordedExec]:
     )
     previous = os.environ.get("FLUID_SYNC_RETRY_DURATION")
     os.environ["FLUID_SYNC_RETRY_DURATION"] = "1"
-    with exec_transport(jindo, double):
+    with exec_transport(jindo.PACKAGE, double):
         yield double
     if previous is None:
         os.environ.pop("FLUID_SYNC_RETRY_DURATION")

@@ -8,7 +8,7 @@ import pytest
 
 from fluidpy.api.v1alpha1 import AlluxioRuntime, DataLoadSpec, JindoRuntime
 from fluidpy.engines.alluxio import dataload as alluxio_loader
-from fluidpy.engines.alluxio.render import Images as AlluxioImages
+from fluidpy.engines.alluxio.render import IMAGES as ALLUXIO_IMAGES
 from fluidpy.engines.base.dataoperation import DataOperation, DataOperationError, loader_job
 from fluidpy.engines.jindo import dataload as jindo_loader
 
@@ -85,7 +85,7 @@ def test_no_target_loads_the_whole_dataset_once() -> None:
 
 def alluxio_pod(**spec: Any) -> dict[str, Any]:
     runtime = AlluxioRuntime.from_dict({"metadata": {"name": "data"}, "spec": {}})
-    return alluxio_loader.loader_pod_spec(runtime, operation(**spec), AlluxioImages())
+    return alluxio_loader.loader_pod_spec(runtime, operation(**spec), ALLUXIO_IMAGES)
 
 
 def test_alluxio_loads_each_target_with_distributed_load_and_its_replication() -> None:
@@ -112,7 +112,7 @@ def test_alluxio_refreshes_metadata_first_when_asked() -> None:
 
 def jindo_script(**spec: Any) -> str:
     runtime = JindoRuntime.from_dict({"metadata": {"name": "data"}, "spec": {}})
-    pod = jindo_loader.loader_pod_spec(runtime, operation(**spec), jindo_loader.jindo.Images())
+    pod = jindo_loader.loader_pod_spec(runtime, operation(**spec), jindo_loader.jindo.IMAGES)
     return str(pod["containers"][0]["command"][2])
 
 

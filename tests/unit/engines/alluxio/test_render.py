@@ -14,11 +14,11 @@ import yaml
 
 from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
-from fluidpy.engines.alluxio.render import Images, render
-from fluidpy.engines.base.cache_system import Workloads
-from fluidpy.engines.base.rendering import RENDER_HASH_ANNOTATION
+from fluidpy.engines.alluxio.render import IMAGES, render
 from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.tieredstore import tiered_store_levels
+from fluidpy.engines.masterworker.cache_system import Workloads
+from fluidpy.engines.masterworker.rendering import RENDER_HASH_ANNOTATION
+from fluidpy.engines.masterworker.tieredstore import tiered_store_levels
 
 REPO = Path(__file__).resolve().parents[4]
 UPSTREAM = REPO / "tests" / "fixtures" / "upstream-fluid"
@@ -70,7 +70,7 @@ def rendered(
         info,
         owner={**OWNER, "name": name},
         mount_root="/runtime-mnt",
-        images=Images(),
+        images=IMAGES,
     )
 
 

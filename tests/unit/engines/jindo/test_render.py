@@ -15,12 +15,12 @@ import yaml
 
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.api.v1alpha1.jindo import JindoRuntime
-from fluidpy.engines.base.cache_system import Workloads
-from fluidpy.engines.base.rendering import RENDER_HASH_ANNOTATION
 from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.base.tieredstore import tiered_store_levels
 from fluidpy.engines.jindo.engine import ignored_fields, ignored_mount_options
-from fluidpy.engines.jindo.render import Images, render
+from fluidpy.engines.jindo.render import IMAGES, render
+from fluidpy.engines.masterworker.cache_system import Workloads
+from fluidpy.engines.masterworker.rendering import RENDER_HASH_ANNOTATION
+from fluidpy.engines.masterworker.tieredstore import tiered_store_levels
 
 REPO = Path(__file__).resolve().parents[4]
 UPSTREAM = REPO / "tests" / "fixtures" / "upstream-fluid"
@@ -65,7 +65,7 @@ def rendered(runtime: dict[str, Any], dataset: dict[str, Any] | None = None) -> 
         info,
         owner=owner,
         mount_root="/runtime-mnt",
-        images=Images(),
+        images=IMAGES,
     )
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fluidpy.engines.base.components import (
+from fluidpy.engines.base.status import condition
+from fluidpy.engines.masterworker.components import (
     record_scaling,
     sync_fuse_status,
     sync_master_status,
     sync_worker_status,
 )
-from fluidpy.engines.base.status import condition
 
 
 def statefulset(replicas: int, ready: int, current: int | None = None) -> dict[str, Any]:

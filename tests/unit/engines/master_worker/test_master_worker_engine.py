@@ -18,10 +18,10 @@ from fluidpy.client import GVK, parse_label_selector
 from fluidpy.context import Context
 from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.errors import EngineError
-from fluidpy.engines.base.exec import RecordedExec
-from fluidpy.engines.base.master_worker import build_engine
 from fluidpy.engines.base.template import TemplateEngine
 from fluidpy.engines.jindo.engine import JindoEngine
+from fluidpy.engines.masterworker.engine import build_engine
+from fluidpy.engines.masterworker.exec import RecordedExec
 from fluidpy.testing import wait_for
 
 OUTPUTS = Path(__file__).resolve().parents[1] / "jindo" / "outputs"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from fluidpy.context import Context
-from fluidpy.engines.base.probe import Probe
+from fluidpy.engines.masterworker.probe import Probe
 
 
 class Clock:

@@ -9,7 +9,7 @@ import pytest
 from fluidpy.api.v1alpha1.common import TieredStore
 from fluidpy.engines.base.errors import ValidationError
 from fluidpy.engines.base.runtime_info import TieredStoreLevel
-from fluidpy.engines.base.tieredstore import capacity_by_medium, tiered_store_levels
+from fluidpy.engines.masterworker.tieredstore import capacity_by_medium, tiered_store_levels
 
 GI = 1024**3
 

@@ -9,7 +9,7 @@ import pytest
 from fluidpy.api.v1alpha1.common import Mount
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.engines.base.errors import ValidationError
-from fluidpy.engines.base.ufs import (
+from fluidpy.engines.masterworker.ufs import (
     dataset_mounts,
     is_native,
     local_directory,

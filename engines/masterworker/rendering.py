@@ -14,9 +14,9 @@ from typing import Any
 
 from fluidpy.api.v1alpha1.common import PodMetadata, User
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
-from fluidpy.engines.base.layout import DATASET_LABEL, FUSE, MASTER, PLACEMENT_LABEL, Layout
 from fluidpy.engines.base.runtime_info import EXCLUSIVE, RuntimeInfo, TieredStoreLevel
-from fluidpy.engines.base.ufs import (
+from fluidpy.engines.masterworker.layout import DATASET_LABEL, FUSE, MASTER, PLACEMENT_LABEL, Layout
+from fluidpy.engines.masterworker.ufs import (
     LOCAL_SCHEME,
     PVC_SCHEME,
     is_native,

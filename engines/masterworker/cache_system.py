@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fluidpy.context import Context
-from fluidpy.engines.base.ufs import UfsMount
+from fluidpy.engines.masterworker.ufs import UfsMount
 
 DEFAULT_WORKERS = 1
 """Workers when spec.replicas is unset: a cache needs at least one (upstream would run none)."""

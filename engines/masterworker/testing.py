@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from fluidpy.client import GVK, Client
-from fluidpy.engines.base.exec import PodExec
-from fluidpy.engines.base.master_worker import OWNED_KINDS, POD
-from fluidpy.engines.base.nodes import NODE
 from fluidpy.engines.base.volume import PV, PVC
+from fluidpy.engines.masterworker.engine import OWNED_KINDS, POD
+from fluidpy.engines.masterworker.exec import PodExec
+from fluidpy.engines.masterworker.nodes import NODE
 from fluidpy.testing import wait_for
 
 DATASET = GVK("data.fluid.io", "v1alpha1", "Dataset")
@@ -24,7 +24,7 @@ EVENT = GVK("", "v1", "Event")
 
 
 class EnginePackage(Protocol):
-    """An engine package whose CLI transport is a module-level setting (engines.alluxio)."""
+    """Whatever holds the CLI transport of the engines it builds (engines.alluxio.PACKAGE)."""
 
     exec_transport: PodExec | None
 

@@ -25,33 +25,35 @@ from typing import Any, ClassVar
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, TieredStore
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.client import GVK
-from fluidpy.engines.base import components, nodes, status, volume
-from fluidpy.engines.base.cache_system import (
+from fluidpy.engines.base import status, volume
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.errors import EngineError
+from fluidpy.engines.base.interfaces import Implement, UFSToUpdate
+from fluidpy.engines.base.models import parse_model
+from fluidpy.engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
+from fluidpy.engines.base.template import TemplateEngine, default_sync_interval
+from fluidpy.engines.base.units import bytes_size, parse_human_bytes, percentage
+from fluidpy.engines.masterworker import components, nodes
+from fluidpy.engines.masterworker.cache_system import (
     DEFAULT_WORKERS,
     CacheCLI,
     CacheUsage,
     UfsUsage,
     Workloads,
 )
-from fluidpy.engines.base.context import ReconcileRequestContext
-from fluidpy.engines.base.errors import EngineError
-from fluidpy.engines.base.exec import (
+from fluidpy.engines.masterworker.exec import (
     ExecError,
     KubernetesExec,
     PodExec,
     PodTarget,
     UnexpectedOutput,
 )
-from fluidpy.engines.base.interfaces import Implement, UFSToUpdate
-from fluidpy.engines.base.layout import Layout
-from fluidpy.engines.base.models import parse_model
-from fluidpy.engines.base.probe import CALCULATING, Outcome, Probe
-from fluidpy.engines.base.rendering import render_hash
-from fluidpy.engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
-from fluidpy.engines.base.template import TemplateEngine, default_sync_interval
-from fluidpy.engines.base.tieredstore import tiered_store_levels
-from fluidpy.engines.base.ufs import UfsMount, dataset_mounts, mount_path, ufs_changes
-from fluidpy.engines.base.units import bytes_size, parse_human_bytes, percentage
+from fluidpy.engines.masterworker.layout import Layout
+from fluidpy.engines.masterworker.probe import CALCULATING, Outcome, Probe
+from fluidpy.engines.masterworker.renderer import WorkloadRenderer
+from fluidpy.engines.masterworker.rendering import render_hash
+from fluidpy.engines.masterworker.tieredstore import tiered_store_levels
+from fluidpy.engines.masterworker.ufs import UfsMount, dataset_mounts, mount_path, ufs_changes
 
 STATEFULSET = GVK("apps", "v1", "StatefulSet")
 DAEMONSET = GVK("apps", "v1", "DaemonSet")
@@ -81,22 +83,20 @@ class MasterWorkerEngine(Implement):
 
     runtime_type: ClassVar[str]
     """Upstream's runtime type: names node labels and the FUSE mount path."""
-    app: ClassVar[str]
-    """The chart's `app` label of every object."""
     mount_type: ClassVar[str]
     """The PersistentVolume's mount_type attribute, which Fluid's CSI plugin reads."""
-    fuse_directory: ClassVar[str]
-    """The FUSE mount point's last path segment on the node."""
-    master_container: ClassVar[str]
-    """The container of the master pod where the CLI runs."""
+    renderer: ClassVar[type[WorkloadRenderer[Any, Any]]]
+    """Renders every object of the runtime (a pure function of its inputs)."""
+    image_variables: ClassVar[tuple[str, str]]
+    """Upstream's variables overriding the renderer's default runtime and FUSE images."""
 
     def __init__(
         self, ctx: ReconcileRequestContext, transport: PodExec, *, sync_interval: float
     ) -> None:
         self.ctx = ctx
-        self.layout = Layout(ctx.name, ctx.namespace, self.app)
+        self.layout = Layout(ctx.name, ctx.namespace, self.renderer.app)
         target = PodTarget(
-            transport, ctx.namespace, self.layout.master_pod(), self.master_container
+            transport, ctx.namespace, self.layout.master_pod(), self.renderer.master_container()
         )
         self.cli = self.make_cli(target)
         self._mount_paths: tuple[str, ...] = ()
@@ -112,6 +112,7 @@ class MasterWorkerEngine(Implement):
         self._free_attempts = 0
         self._cache_released = False
         self._volume_created = False
+        self.images = self.renderer.default_images.from_env(*self.image_variables)
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -119,9 +120,19 @@ class MasterWorkerEngine(Implement):
     def make_cli(self, target: PodTarget) -> CacheCLI: ...
 
     @abstractmethod
+    def runtime(self) -> Any:
+        """The runtime, parsed into its model."""
+
     def render(self, info: RuntimeInfo) -> Workloads:
-        """Every object of the runtime, from the current runtime and Dataset (a pure function
-        of them, so tests can call it without an engine)."""
+        """Every object of the runtime, from the current runtime and Dataset."""
+        return self.renderer.render(
+            self.runtime(),
+            self.dataset_spec(),
+            info,
+            owner=self.ctx.owner_reference,
+            mount_root=self.ctx.mount_root,
+            images=self.images,
+        )
 
     @abstractmethod
     def ufs_mounts(self) -> list[UfsMount]:
@@ -407,7 +418,7 @@ class MasterWorkerEngine(Implement):
         """True when the master restarted after the mounts were made (they may be lost)."""
         mount_time = self._status.get("mountTime")
         pod = self._get(POD, self.layout.master_pod())
-        started = _container_started(pod, self.master_container)
+        started = _container_started(pod, self.renderer.master_container())
         return bool(mount_time and started and started > mount_time)
 
     def sync_dataset_mounts(self) -> None:
@@ -499,7 +510,7 @@ class MasterWorkerEngine(Implement):
         if self._volume_created:
             return
         info = self.info()
-        fuse_path = info.fuse_mount_path(ctx.mount_root, self.fuse_directory)
+        fuse_path = info.fuse_mount_path(ctx.mount_root, self.renderer.fuse_directory())
         volume.create_volume(ctx, info, fuse_path=fuse_path, mount_type=self.mount_type)
         self._volume_created = True
 
