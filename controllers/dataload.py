@@ -41,7 +41,13 @@ from fluidpy.engines.base.dataoperation import (
     DataOperationError,
     loader_job,
 )
-from fluidpy.engines.base.status import DATASET_BOUND, condition, remove_condition, set_condition
+from fluidpy.engines.base.status import (
+    DATASET_BOUND,
+    condition,
+    go_duration,
+    remove_condition,
+    set_condition,
+)
 from fluidpy.engines.factory import EngineFactory, UnknownRuntimeType, default_factory
 from fluidpy.events import EventRecorder
 from fluidpy.patch import merge_patch
@@ -445,7 +451,7 @@ class DataLoadReconciler:
         started = job["metadata"].get("creationTimestamp") or ended
         run.status.update(
             phase=OperationPhase.COMPLETE.value if succeeded else OperationPhase.FAILED.value,
-            duration=format_duration(parse_time(ended) - parse_time(started)),
+            duration=go_duration(parse_time(ended) - parse_time(started)),
             conditions=[
                 {
                     "type": finished["type"],
@@ -587,18 +593,6 @@ def parse_time(text: str) -> datetime:
 
 def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def format_duration(span: timedelta) -> str:
-    """Go's rounded time.Duration text, as upstream shows it: 45s, 1m5s, 2h0m3s."""
-    seconds = max(int(span.total_seconds()), 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m{seconds}s"
-    if minutes:
-        return f"{minutes}m{seconds}s"
-    return f"{seconds}s"
 
 
 def _phase(load: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from fluidpy.api.v1alpha1.base import (
     ResourceRequirements,
     Toleration,
 )
-from fluidpy.api.v1alpha1.common import ConditionStatus, PodMetadata, conditions_field
+from fluidpy.api.v1alpha1.common import PodMetadata, RuntimeCondition, conditions_field
 
 
 class DataLoadPolicy(StrEnum):
@@ -96,16 +96,6 @@ class DataLoadSpec(FluidModel):
     resources: ResourceRequirements | None = None
 
 
-class OperationCondition(FluidModel):
-    type: str
-    """Complete or Failed (the Job's outcome), or one of fluidpy's waiting reasons' types."""
-    status: ConditionStatus
-    reason: str | None = None
-    message: str | None = None
-    last_probe_time: DateTime | None = None
-    last_transition_time: DateTime | None = None
-
-
 class WaitingStatus(FluidModel):
     operation_complete: bool | None = None
 
@@ -114,7 +104,9 @@ class OperationStatus(FluidModel):
     phase: OperationPhase | None = None
     duration: str | None = None
     """How long the last run took, e.g. 1m5s; "Unfinished" while it runs."""
-    conditions: list[OperationCondition] | None = conditions_field()
+    conditions: list[RuntimeCondition] | None = conditions_field()
+    """While waiting, a Waiting condition says for what; once the run ended, the Job's own
+    Complete or Failed condition."""
     infos: dict[str, str] | None = None
     last_schedule_time: DateTime | None = None
     last_successful_time: DateTime | None = None

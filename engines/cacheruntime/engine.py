@@ -35,6 +35,7 @@ from fluidpy.engines.base.status import (
     DATASET_BOUND,
     DATASET_FAILED,
     bind_dataset,
+    go_duration,
     now,
     remove_condition,
     set_condition,
@@ -590,11 +591,4 @@ def _since(timestamp: str | None) -> str:
     if not timestamp:
         return ""
     started = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    seconds = max(int((datetime.now(UTC) - started).total_seconds()), 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m{seconds}s"
-    if minutes:
-        return f"{minutes}m{seconds}s"
-    return f"{seconds}s"
+    return go_duration(datetime.now(UTC) - started)
