@@ -94,7 +94,7 @@ def transports() -> Iterator[None]:
     )
     previous = os.environ.get("FLUID_SYNC_RETRY_DURATION")
     os.environ["FLUID_SYNC_RETRY_DURATION"] = "1"
-    with exec_transport(alluxio, alluxio_cli), exec_transport(jindo, jindo_cli):
+    with exec_transport(alluxio.PACKAGE, alluxio_cli), exec_transport(jindo.PACKAGE, jindo_cli):
         yield
     if previous is None:
         os.environ.pop("FLUID_SYNC_RETRY_DURATION")
