@@ -499,7 +499,11 @@ class DataLoadReconciler:
         raise _Stop()
 
     def _fail(self, run: _Pass, reason: str, message: str) -> NoReturn:
-        """The run fails for good: phase Failed, a condition, a Warning event, a log line."""
+        """The run fails for good: phase Failed, a condition, a Warning event, a log line;
+        once only, so a spec that keeps failing is not re-stamped and re-reported every pass."""
+        known = condition(run.status, FAILED) or {}
+        if run.phase == FAILED and (known.get("reason"), known.get("message")) == (reason, message):
+            raise _Stop()
         stamp = format_time(run.now)
         run.status.update(
             phase=OperationPhase.FAILED.value,
