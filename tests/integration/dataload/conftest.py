@@ -190,15 +190,20 @@ class Kube:
             key=lambda job: job["metadata"]["creationTimestamp"],
         )
 
-    def warning(self, name: str, reason: str) -> dict[str, Any] | None:
-        for event in self.client.list(EVENT, self.namespace):
-            if (
-                event["type"] == "Warning"
-                and event["reason"] == reason
-                and event["involvedObject"].get("name") == name
-            ):
-                return dict(event)
-        return None
+    def wait_warning(self, name: str, reason: str) -> dict[str, Any]:
+        """The Warning event about `name` (events are recorded asynchronously)."""
+
+        def found() -> dict[str, Any] | None:
+            for event in self.client.list(EVENT, self.namespace):
+                if (
+                    event["type"] == "Warning"
+                    and event["reason"] == reason
+                    and event["involvedObject"].get("name") == name
+                ):
+                    return dict(event)
+            return None
+
+        return wait_for(found, f"a Warning {reason} about {name}", timeout=WAIT)
 
     def poke(self, name: str) -> None:
         """Touch a DataLoad so its controller looks at it now (after the test moved the clock)."""

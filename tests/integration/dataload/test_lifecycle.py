@@ -84,7 +84,7 @@ def test_a_dataset_deleted_while_its_dataload_runs_stops_it_and_says_why(kube: K
     assert failed["reason"] == "DatasetDeleted"
     assert "was deleted while this DataLoad ran" in failed["message"]
     wait_for(lambda: not kube.client.list(JOB, kube.namespace), "the loader Job to go")
-    assert kube.warning("orphan", "DatasetDeleted") is not None
+    kube.wait_warning("orphan", "DatasetDeleted")
 
 
 def test_a_cron_dataload_runs_once_per_schedule_tick(kube: Kube, clock: Any) -> None:
@@ -182,7 +182,7 @@ def test_a_spec_that_cannot_work_fails_with_a_condition_naming_the_field(
     [failed] = load["status"]["conditions"]
     assert (failed["type"], failed["reason"]) == ("Failed", reason)
     assert words in failed["message"]
-    assert kube.warning("bad", reason) is not None
+    kube.wait_warning("bad", reason)
     assert kube.jobs("bad") == []
 
 
@@ -210,6 +210,6 @@ def test_a_class_that_cannot_load_fails_the_dataload_with_the_fix(
     [failed] = load["status"]["conditions"]
     assert failed["reason"] == reason
     assert fix in failed["message"]
-    assert kube.warning("refused", reason) is not None
+    kube.wait_warning("refused", reason)
     assert kube.jobs("refused") == []
     assert (kube.get(DATASET, "plain")["status"].get("operationRef") or {}) == {}

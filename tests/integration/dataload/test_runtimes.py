@@ -154,7 +154,7 @@ def test_failing_loader_pods_make_the_dataload_failed_for_every_runtime(kube: Ku
         )
         [job] = kube.jobs(f"{kind}-load")
         assert job["status"]["failed"] == 4
-        assert kube.warning(f"{kind}-load", "DataOperationFailed") is not None
+        kube.wait_warning(f"{kind}-load", "DataOperationFailed")
 
 
 def test_kubectl_get_dataload_shows_dataset_phase_age_and_duration(kube: Kube) -> None:

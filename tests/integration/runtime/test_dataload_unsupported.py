@@ -55,7 +55,10 @@ def test_an_engine_without_data_operations_fails_the_dataload_saying_so(
         "(docs/writing-an-engine.md)"
     )
     assert client.list(JOB, namespace) == []
-    assert any(
-        e["reason"] == "DataOperationNotSupported" and e["involvedObject"]["name"] == "warm"
-        for e in client.list(EVENT, namespace)
+    wait_for(
+        lambda: any(
+            e["reason"] == "DataOperationNotSupported" and e["involvedObject"]["name"] == "warm"
+            for e in client.list(EVENT, namespace)
+        ),
+        "a Warning DataOperationNotSupported about warm",
     )
