@@ -14,10 +14,10 @@ from typing import Any
 from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
 from fluidpy.engines.alluxio import render as alluxio
 from fluidpy.engines.base.dataoperation import DataOperation
+from fluidpy.engines.masterworker.loader import loader_pod
 from fluidpy.engines.masterworker.renderer import Images
-from fluidpy.engines.masterworker.rendering import image_of, pod_ip_env, pull_secrets
+from fluidpy.engines.masterworker.rendering import pod_ip_env
 
-LOADER_CONTAINER = "dataloader"
 SYNC_METADATA = "-Dalluxio.user.file.metadata.sync.interval=0"
 
 
@@ -36,18 +36,10 @@ def load_script(operation: DataOperation) -> str:
 def loader_pod_spec(
     runtime: AlluxioRuntime, operation: DataOperation, images: Images
 ) -> dict[str, Any]:
-    version = runtime.spec.alluxio_version
-    container: dict[str, Any] = {
-        "name": LOADER_CONTAINER,
-        "image": image_of(
-            version.image if version else None,
-            version.image_tag if version else None,
-            images.runtime,
-        ),
+    config = alluxio.config_map_name(runtime.metadata.name or "")
+    container = {
         "command": ["/bin/sh", "-c", load_script(operation)],
-        "envFrom": [
-            {"configMapRef": {"name": alluxio.config_map_name(runtime.metadata.name or "")}}
-        ],
+        "envFrom": [{"configMapRef": {"name": config}}],
         "env": [
             *pod_ip_env("ALLUXIO_CLIENT_HOSTNAME"),
             {
@@ -56,10 +48,5 @@ def loader_pod_spec(
             },
         ],
     }
-    if version and version.image_pull_policy:
-        container["imagePullPolicy"] = version.image_pull_policy
-    pod: dict[str, Any] = {"containers": [container]}
-    secrets = pull_secrets(runtime.spec.image_pull_secrets)
-    if secrets:
-        pod["imagePullSecrets"] = secrets
-    return pod
+    spec = runtime.spec
+    return loader_pod(container, spec.alluxio_version, images.runtime, spec.image_pull_secrets)

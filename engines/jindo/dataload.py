@@ -16,10 +16,10 @@ from typing import Any
 from fluidpy.api.v1alpha1.jindo import JindoRuntime
 from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.jindo import render as jindo
+from fluidpy.engines.masterworker.loader import loader_pod
 from fluidpy.engines.masterworker.renderer import Images
-from fluidpy.engines.masterworker.rendering import image_of, pod_ip_env, pull_secrets
+from fluidpy.engines.masterworker.rendering import pod_ip_env
 
-LOADER_CONTAINER = "dataloader"
 SCHEME = "jindo://"
 CLIENT_CONFIG_DIRECTORY = "/etc/jindosdk"
 FLAG_OPTIONS = {
@@ -54,14 +54,7 @@ def loader_pod_spec(
     runtime: JindoRuntime, operation: DataOperation, images: Images
 ) -> dict[str, Any]:
     name = runtime.metadata.name or ""
-    version = runtime.spec.jindo_version
-    container: dict[str, Any] = {
-        "name": LOADER_CONTAINER,
-        "image": image_of(
-            version.image if version else None,
-            version.image_tag if version else None,
-            images.runtime,
-        ),
+    container = {
         "command": ["/bin/sh", "-c", load_script(operation)],
         "env": [
             *pod_ip_env("STORAGE_ADDRESS"),
@@ -73,19 +66,11 @@ def loader_pod_spec(
             {"name": "jindo-client-config", "mountPath": CLIENT_CONFIG_DIRECTORY, "readOnly": True},
         ],
     }
-    if version and version.image_pull_policy:
-        container["imagePullPolicy"] = version.image_pull_policy
-    pod: dict[str, Any] = {
-        "containers": [container],
-        "volumes": [
-            {"name": "jindo-config", "configMap": {"name": jindo.config_map_name(name)}},
-            {
-                "name": "jindo-client-config",
-                "configMap": {"name": jindo.client_config_map_name(name)},
-            },
-        ],
-    }
-    secrets = pull_secrets(runtime.spec.image_pull_secrets)
-    if secrets:
-        pod["imagePullSecrets"] = secrets
-    return pod
+    volumes = [
+        {"name": "jindo-config", "configMap": {"name": jindo.config_map_name(name)}},
+        {"name": "jindo-client-config", "configMap": {"name": jindo.client_config_map_name(name)}},
+    ]
+    spec = runtime.spec
+    return loader_pod(
+        container, spec.jindo_version, images.runtime, spec.image_pull_secrets, volumes
+    )
