@@ -390,6 +390,13 @@ class DataLoadReconciler:
         name = job_name(run.name, self._tick(run), run.load.spec.policy)
         job = self.client.get(JOB, name, run.namespace, ctx=run.ctx)
         if job is not None:
+            if _left_by_namesake(job, run.raw):
+                self._wait(
+                    run,
+                    "WaitingForOldJob",
+                    f"Job {run.namespace}/{name} of an earlier DataLoad named {run.name} is "
+                    "being garbage-collected; this one starts when it is gone",
+                )
             if not _controlled_by(job, run.raw):
                 self._fail(
                     run,
@@ -639,6 +646,18 @@ def _controlled_by(obj: dict[str, Any], owner: dict[str, Any]) -> bool:
     return any(
         ref.get("controller") and ref.get("uid") == uid
         for ref in obj["metadata"].get("ownerReferences") or []
+    )
+
+
+def _left_by_namesake(job: dict[str, Any], dataload: dict[str, Any]) -> bool:
+    """Controlled by an earlier DataLoad of the same name (deleted and created again)."""
+    metadata = dataload["metadata"]
+    return any(
+        ref.get("controller")
+        and ref.get("kind") == DATALOAD.kind
+        and ref.get("name") == metadata["name"]
+        and ref.get("uid") != metadata["uid"]
+        for ref in job["metadata"].get("ownerReferences") or []
     )
 
 

@@ -213,3 +213,18 @@ def test_a_class_that_cannot_load_fails_the_dataload_with_the_fix(
     kube.wait_warning("refused", reason)
     assert kube.jobs("refused") == []
     assert (kube.get(DATASET, "plain")["status"].get("operationRef") or {}) == {}
+
+
+def test_a_dataload_deleted_and_created_again_under_its_name_runs_again(kube: Kube) -> None:
+    kube.bound_runtime("cache", "again")
+    kube.create(kube.dataload("redo", "again", **held(kube, f"never-{kube.namespace}")))
+    kube.wait_phase("redo", "Executing")
+    [old_job] = kube.jobs("redo")
+
+    kube.client.delete(DATALOAD, "redo", kube.namespace)
+    wait_for(lambda: kube.get(DATALOAD, "redo") is None, "the DataLoad to go")
+    kube.create(kube.dataload("redo", "again"))
+
+    kube.wait_phase("redo", "Complete")
+    [new_job] = kube.jobs("redo")
+    assert new_job["metadata"]["uid"] != old_job["metadata"]["uid"]
