@@ -33,6 +33,7 @@ from fluidpy.controller import Request, Result
 from fluidpy.controllers import cron
 from fluidpy.controllers.kinds import DATASET, GROUP, VERSION, RuntimeKind
 from fluidpy.controllers.runtime import READY, EngineCache
+from fluidpy.durations import format_duration
 from fluidpy.engines.base import EngineError, ReconcileRequestContext
 from fluidpy.engines.base.dataoperation import (
     DATA_LOAD,
@@ -44,7 +45,6 @@ from fluidpy.engines.base.dataoperation import (
 from fluidpy.engines.base.status import (
     DATASET_BOUND,
     condition,
-    go_duration,
     remove_condition,
     set_condition,
 )
@@ -458,7 +458,7 @@ class DataLoadReconciler:
         started = job["metadata"].get("creationTimestamp") or ended
         run.status.update(
             phase=OperationPhase.COMPLETE.value if succeeded else OperationPhase.FAILED.value,
-            duration=go_duration(parse_time(ended) - parse_time(started)),
+            duration=format_duration((parse_time(ended) - parse_time(started)).total_seconds()),
             conditions=[
                 {
                     "type": finished["type"],

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -29,6 +29,7 @@ from fluidpy.controllers.kinds import DATASET, RuntimeKind
 from fluidpy.engines.base import (
     Engine,
     EngineError,
+    EngineOptions,
     ReconcileRequestContext,
     ValidationError,
     WaitingFor,
@@ -60,6 +61,8 @@ class RuntimeReconcilerOptions:
     resync_period: float = 90.0
     """Seconds between reconciles of a healthy runtime (upstream's default, also read from
     FLUID_RUNTIME_RECONCILE_DURATION); a safety net for anything no event reports. 0 disables."""
+    engine: EngineOptions = field(default_factory=EngineOptions)
+    """What every engine pass is handed (mount root, sync interval): the manager's settings."""
 
 
 class EngineCache:
@@ -124,6 +127,7 @@ class RuntimeReconciler:
             recorder=self.recorder,
             log=log.bind(kind=self.kind.gvk.kind),
             finalizer_name=self.kind.finalizer,
+            options=self.options.engine,
         )
         try:
             try:

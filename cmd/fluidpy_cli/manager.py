@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ from fluidpy.controllers import (
     setup_dataset_controller,
     setup_runtime_controller,
 )
-from fluidpy.engines.base.context import DEFAULT_MOUNT_ROOT
+from fluidpy.durations import DurationError, duration_from_env, parse_duration
+from fluidpy.engines.base.context import DEFAULT_MOUNT_ROOT, DEFAULT_SYNC_INTERVAL, EngineOptions
+from fluidpy.engines.factory import ENTRY_POINT_GROUP, default_factory
 from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
 from fluidpy.workqueue import (
     BucketRateLimiter,
@@ -43,21 +46,37 @@ class UsageError(Exception):
     """A flag value that cannot work; reported as one line, without a traceback."""
 
 
+RESYNC_ENV = "FLUID_RUNTIME_RECONCILE_DURATION"
+SYNC_INTERVAL_ENV = "FLUID_SYNC_RETRY_DURATION"
+MOUNT_ROOT_ENV = "MOUNT_ROOT"
+DEFAULT_RESYNC_PERIOD = 90.0
+
+
 def duration(text: str) -> float:
-    """Seconds from `90`, `90s`, `5ms`, `10m` or `1h` (Go-style duration units)."""
-    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    for suffix in ("ms", "s", "m", "h"):
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * units[suffix]
-    return float(text)
+    """A duration flag (`300ms`, `1m30s`, `2h`, or seconds), refused by argparse when bad."""
+    try:
+        return parse_duration(text)
+    except DurationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _resync_default() -> str:
-    """FLUID_RUNTIME_RECONCILE_DURATION (seconds; -1 disables), upstream's knob, else 90 s."""
-    raw = os.environ.get("FLUID_RUNTIME_RECONCILE_DURATION", "").strip()
-    if raw.lstrip("-").isdigit():
-        return "0" if int(raw) < 0 else raw
-    return "90s"
+def engine_options(args: argparse.Namespace) -> EngineOptions:
+    """The flags, else upstream's variables, else the defaults; read once, at start-up."""
+    sync_interval: float | None = args.sync_interval
+    if sync_interval is None:
+        sync_interval = duration_from_env(SYNC_INTERVAL_ENV, DEFAULT_SYNC_INTERVAL)
+    return EngineOptions(
+        mount_root=args.mount_root or os.environ.get(MOUNT_ROOT_ENV) or DEFAULT_MOUNT_ROOT,
+        sync_interval=max(sync_interval, 0.0),
+    )
+
+
+def resync_period(args: argparse.Namespace) -> float:
+    """--resync-period, else FLUID_RUNTIME_RECONCILE_DURATION (negative disables), else 90 s."""
+    period: float | None = args.resync_period
+    if period is None:
+        period = duration_from_env(RESYNC_ENV, DEFAULT_RESYNC_PERIOD)
+    return max(period, 0.0)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -118,14 +137,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--resync-period",
         type=duration,
-        default=_resync_default(),
-        help="reconcile healthy runtimes this often as a safety net (default "
-        "90s, or FLUID_RUNTIME_RECONCILE_DURATION; 0 disables)",
+        default=None,
+        help=f"reconcile healthy runtimes this often as a safety net (default "
+        f"${RESYNC_ENV}, else 90s; 0 disables)",
+    )
+    parser.add_argument(
+        "--sync-interval",
+        type=duration,
+        default=None,
+        help=f"an engine's slow probes (metadata, cache figures) run at most this often "
+        f"(default ${SYNC_INTERVAL_ENV}, else 5s)",
     )
     parser.add_argument(
         "--mount-root",
-        default=os.environ.get("MOUNT_ROOT") or DEFAULT_MOUNT_ROOT,
-        help="FUSE mount root on the nodes (default $MOUNT_ROOT or /runtime-mnt)",
+        default=None,
+        help=f"FUSE mount root on the nodes (default ${MOUNT_ROOT_ENV}, else {DEFAULT_MOUNT_ROOT})",
     )
     parser.add_argument(
         "--namespace",
@@ -139,13 +165,25 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=run)
 
 
-def selected_kinds(controllers: list[str], engines: list[str]) -> list[RuntimeKind]:
+def selected_kinds(
+    controllers: list[str], engines: list[str], known_engines: list[str] | None = None
+) -> list[RuntimeKind]:
+    """The runtime kinds to run, each with its engine type; `--engine KIND=TYPE` must name a
+    registered engine (`known_engines`, default: the factory's), so a typo stops the start-up
+    instead of surfacing when the first runtime of that kind appears."""
+    known = default_factory.known_types() if known_engines is None else known_engines
     overrides: dict[str, str] = {}
     for item in engines:
         kind_name, _, engine_type = item.partition("=")
         if kind_name not in BUILTIN_KINDS or not engine_type:
             raise UsageError(
                 f"--engine {item!r}: expected KIND=TYPE with KIND one of {', '.join(BUILTIN_KINDS)}"
+            )
+        if engine_type not in known:
+            raise UsageError(
+                f"--engine {item!r}: no engine {engine_type!r} is registered (known: "
+                f"{', '.join(known) or 'none'}); install the package whose entry point in group "
+                f"{ENTRY_POINT_GROUP!r} provides it"
             )
         overrides[kind_name] = engine_type
     kinds: list[RuntimeKind] = []
@@ -167,12 +205,16 @@ def selected_controllers(args: argparse.Namespace) -> list[str]:
     return controllers
 
 
-def build_manager(args: argparse.Namespace, api_client: Any) -> Manager:
+def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manager:
+    """The manager the flags describe; every flag and variable is checked before `connect`
+    gives the API client, so a bad one is reported without touching the cluster."""
     controllers = selected_controllers(args)
     kinds = selected_kinds(controllers, args.engine)
-    os.environ["MOUNT_ROOT"] = args.mount_root
+    runtime_options = RuntimeReconcilerOptions(
+        resync_period=resync_period(args), engine=engine_options(args)
+    )
     manager = Manager(
-        api_client,
+        connect(),
         ManagerOptions(
             leader_election=args.leader_elect,
             leader_election_id=args.leader_election_id,
@@ -193,10 +235,13 @@ def build_manager(args: argparse.Namespace, api_client: Any) -> Manager:
             ),
             BucketRateLimiter(args.workqueue_qps, args.workqueue_burst),
         ),
-        runtime=RuntimeReconcilerOptions(resync_period=args.resync_period),
+        runtime=runtime_options,
     )
     for kind in kinds:
         setup_runtime_controller(manager, kind, options)
+    structlog.get_logger("fluidpy.manager").info(
+        "engines", serving={kind.gvk.kind: kind.engine_type for kind in kinds}
+    )
     if "dataset" in controllers:
         setup_dataset_controller(manager, options)
     if "dataload" in controllers:
@@ -210,9 +255,8 @@ def run(args: argparse.Namespace) -> int:
     # switch, so it is thrown here, in the process we own, not on import of the library.
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     try:
-        selected_kinds(selected_controllers(args), args.engine)
-        manager = build_manager(args, load_api_client(args.kubeconfig))
-    except (UsageError, KubeconfigError) as error:
+        manager = build_manager(args, lambda: load_api_client(args.kubeconfig))
+    except (UsageError, KubeconfigError, DurationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
@@ -55,7 +56,8 @@ class AlluxioEngine(MasterWorkerEngine):
     renderer = alluxio.AlluxioRenderer
     image_variables = alluxio.IMAGE_VARIABLES
 
-    def make_cli(self, target: PodTarget) -> AlluxioCLI:
+    @classmethod
+    def make_cli(cls, target: PodTarget, latest_spec: Callable[[], dict[str, Any]]) -> AlluxioCLI:
         return AlluxioCLI(target, mount_timeout=MOUNT_TIMEOUT)
 
     def runtime(self) -> AlluxioRuntime:

@@ -12,7 +12,6 @@ reconcile does. That keeps a pass to a handful of API requests and makes every s
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +23,20 @@ if TYPE_CHECKING:
 
 ACCELERATE_CATEGORY = "Accelerate"
 DEFAULT_MOUNT_ROOT = "/runtime-mnt"
+DEFAULT_SYNC_INTERVAL = 5.0
 
 
-def mount_root() -> str:
-    """Where FUSE mounts live on the nodes; MOUNT_ROOT, as upstream's chart sets it."""
-    return os.environ.get("MOUNT_ROOT") or DEFAULT_MOUNT_ROOT
+@dataclass(frozen=True)
+class EngineOptions:
+    """The manager's settings every engine reads, fixed at start-up and handed to each pass."""
+
+    mount_root: str = DEFAULT_MOUNT_ROOT
+    """Where FUSE mounts live on the nodes: upstream's chart default, which Fluid's CSI plugin
+    is deployed with (`--mount-root`, default $MOUNT_ROOT)."""
+    sync_interval: float = DEFAULT_SYNC_INTERVAL
+    """Seconds between an engine's slow probes (metadata, cache figures, UFS changes): often
+    enough for figures a person watches, rare enough to be cheap (`--sync-interval`, default
+    $FLUID_SYNC_RETRY_DURATION, else 5 s as upstream)."""
 
 
 @dataclass
@@ -46,7 +54,7 @@ class ReconcileRequestContext:
     log: Any
     finalizer_name: str
     category: str = ACCELERATE_CATEGORY
-    mount_root: str = field(default_factory=mount_root)
+    options: EngineOptions = field(default_factory=EngineOptions)
     runtime_status: dict[str, Any] = field(default_factory=dict)
     dataset_status: dict[str, Any] | None = None
 
@@ -55,6 +63,10 @@ class ReconcileRequestContext:
             self.runtime_status = copy.deepcopy(self.runtime.get("status") or {})
         if self.dataset is not None and self.dataset_status is None:
             self.dataset_status = copy.deepcopy(self.dataset.get("status") or {})
+
+    @property
+    def mount_root(self) -> str:
+        return self.options.mount_root
 
     @property
     def spec(self) -> dict[str, Any]:

@@ -124,11 +124,14 @@ class UFSToUpdate:
 class Implement(UnderFileSystemService):
     """What a cache system's engine implements (Go: base.Implement).
 
-    The TemplateEngine sets `self.ctx` to the current pass before it calls any method, so
-    methods that take no context in Go read the runtime, the Dataset and the client from there.
+    An Implement serves one step of one pass: the TemplateEngine builds it with that pass's
+    context, so methods that take no context in Go read the runtime, the Dataset and the
+    client from `self.ctx`. BaseImplement (engines.base.base_implement) answers every method a
+    simple cache system does not need.
     """
 
     ctx: ReconcileRequestContext
+    """The pass this Implement serves, given at construction and never replaced."""
 
     @abstractmethod
     def check_master_ready(self) -> bool: ...

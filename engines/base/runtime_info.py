@@ -93,11 +93,16 @@ class RuntimeInfo:
         return f"{self.namespace}-{self.name}"
 
     def fuse_mount_path(self, mount_root: str, directory: str) -> str:
-        """Where the FUSE client mounts the cache on a node:
-        `<root>/<runtime type>/<ns>/<name>/<directory>`."""
-        return (
-            f"{mount_root.rstrip('/')}/{self.runtime_type}/{self.namespace}/{self.name}/{directory}"
-        )
+        return fuse_mount_path(mount_root, self.runtime_type, self.namespace, self.name, directory)
+
+
+def fuse_mount_path(
+    mount_root: str, runtime_type: str, namespace: str, name: str, directory: str
+) -> str:
+    """Where the FUSE client mounts the cache on a node, `<root>/<runtime type>/<ns>/<name>/
+    <directory>`: the PV's fluid_path, which Fluid's CSI plugin bind-mounts into applications,
+    so every FUSE DaemonSet must mount exactly here (or at its parent)."""
+    return f"{mount_root.rstrip('/')}/{runtime_type}/{namespace}/{name}/{directory}"
 
 
 def placement_of(dataset: dict[str, Any] | None) -> str:

@@ -6,7 +6,7 @@ and never talk to the API server; the RuntimeReconciler writes what changed once
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from fluidpy.engines.base.context import ReconcileRequestContext
@@ -22,18 +22,6 @@ DATASET_FAILED = "Failed"
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def go_duration(span: timedelta) -> str:
-    """A span as upstream shows durations (Go's rounded time.Duration): 37s, 2m5s, 1h0m3s."""
-    seconds = max(int(span.total_seconds()), 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m{seconds}s"
-    if minutes:
-        return f"{minutes}m{seconds}s"
-    return f"{seconds}s"
 
 
 def set_condition(

@@ -4,13 +4,17 @@ The orders are the contract between the framework and engine authors (runtime-li
 an engine only answers questions and performs steps; when to ask and in which order is decided
 here, once, for every cache system.
 
+Each step gets an Implement bound to that step's context: the TemplateEngine builds it with
+`implement_for(ctx)` (an Implement class will do), so a method reads the pass it belongs to
+from `self.ctx`, set once at construction, and what an engine keeps between passes is whatever
+`implement_for` hands every Implement it builds.
+
 Slow probes (metadata sync, cache-state queries, UFS changes) run at most once per
 `sync_interval`. Engines that have no slow probes pass None and every pass runs every step.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,14 +26,8 @@ from fluidpy.engines.base.interfaces import Engine, Implement
 BOUND = "Bound"
 
 
-def default_sync_interval() -> float:
-    """FLUID_SYNC_RETRY_DURATION in seconds (upstream's variable; plain seconds or with an 's'),
-    default 5 s: often enough for cache figures a person watches, rare enough to be cheap."""
-    raw = os.environ.get("FLUID_SYNC_RETRY_DURATION", "").strip().removesuffix("s")
-    try:
-        return max(float(raw), 0.0) if raw else 5.0
-    except ValueError:
-        return 5.0
+ImplementFactory = Callable[[ReconcileRequestContext], Implement]
+"""Builds the Implement that serves one step of a pass, bound to that pass's context."""
 
 
 class TemplateEngine(Engine):
@@ -37,13 +35,13 @@ class TemplateEngine(Engine):
 
     def __init__(
         self,
-        implement: Implement,
+        implement_for: ImplementFactory,
         engine_id: str,
         *,
         sync_interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.implement = implement
+        self._implement_for = implement_for
         self._id = engine_id
         self._sync_interval = sync_interval
         self._clock = clock
@@ -53,8 +51,7 @@ class TemplateEngine(Engine):
         return self._id
 
     def _use(self, ctx: ReconcileRequestContext) -> Implement:
-        self.implement.ctx = ctx
-        return self.implement
+        return self._implement_for(ctx)
 
     def setup(self, ctx: ReconcileRequestContext) -> bool:
         impl = self._use(ctx)

@@ -6,21 +6,16 @@ The package's public face is what the engine factory and the runtime controller 
 
 from __future__ import annotations
 
-from fluidpy.engines.base import Engine, ReconcileRequestContext, TemplateEngine
+from fluidpy.engines.base import Engine, ReconcileRequestContext
 from fluidpy.engines.cacheruntime.dependents import secondary_watches
 from fluidpy.engines.cacheruntime.engine import CacheRuntimeEngine
 from fluidpy.engines.cacheruntime.naming import CLASS_GVK, FINALIZER, RUNTIME_GVK, RUNTIME_TYPE
 
 
 def build(engine_id: str, ctx: ReconcileRequestContext) -> Engine:
-    """The engine of runtime ctx.namespace/ctx.name, driven by Fluid's TemplateEngine.
-
-    No slow-probe interval: every step is cheap (cache reads, applies skipped when nothing
-    changed), so every pass runs every step.
-    """
-    return TemplateEngine(
-        CacheRuntimeEngine(ctx.namespace, ctx.name), engine_id, sync_interval=None
-    )
+    """The engine of runtime ctx.namespace/ctx.name. No slow probes: every step is cheap
+    (cache reads, applies skipped when nothing changed), so every pass runs every step."""
+    return CacheRuntimeEngine(ctx.namespace, ctx.name, engine_id=engine_id)
 
 
 __all__ = [

@@ -1,32 +1,32 @@
 """The CacheRuntime engine: any cache system, described by a CacheRuntimeClass, on Kubernetes.
 
-It implements Fluid's Implement interface, so the TemplateEngine drives it in Fluid's Setup and
-Sync orders like every other engine. Each pass resolves the runtime, its class and its Dataset
-into a Plan (plan.py, after validation.py), renders the desired objects with pure functions
-(render/) and applies only those that differ from the cached live objects (apply.py). Nothing is
+It implements Fluid's Engine interface directly, as upstream's CacheEngine does. Each pass
+resolves the runtime, its class and its Dataset into a Plan (plan.py, after validation.py),
+renders the desired objects with pure functions (render/) and applies only those that differ
+from the cached live objects (apply.py). Nothing is
 "created if missing": every pass converges, so a change to the runtime, its class or its
 Dataset reaches the workloads on the next reconcile, and a component the runtime disables, or
 whose workload kind the class changes, loses its old workload.
 
-Methods of the interface that have no meaning for a cache system known only by YAML (UFS
-metadata, cache figures, node labels for Fluid's scheduler) are no-ops that say why.
+UFS metadata, cache figures and node labels for Fluid's scheduler have no meaning for a cache
+system known only by YAML, so no step asks for them: the class's pod templates place the cache,
+and the cache system mounts its under file systems itself, from the runtime config.
 """
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass
 from fluidpy.client import GVK, SECRET, Client
+from fluidpy.durations import format_duration
 from fluidpy.engines.base import (
+    Engine,
     EngineError,
-    Implement,
     ReconcileRequestContext,
     RuntimeInfo,
-    UFSToUpdate,
     WaitingFor,
 )
 from fluidpy.engines.base.dataoperation import DataOperation
@@ -35,7 +35,6 @@ from fluidpy.engines.base.status import (
     DATASET_BOUND,
     DATASET_FAILED,
     bind_dataset,
-    go_duration,
     now,
     remove_condition,
     set_condition,
@@ -99,62 +98,54 @@ EXTRA_RESOURCES_CONDITION = "ExtraResourcesMounted"
 class _Pass:
     """What one reconcile pass has learned so far."""
 
-    ctx: weakref.ref[ReconcileRequestContext]
+    ctx: ReconcileRequestContext
     plan: Plan
     workloads: dict[Component, dict[str, Any] | None] = field(default_factory=dict)
     """Each enabled component's workload as last applied or read in this pass."""
 
 
-class CacheRuntimeEngine(Implement):
-    """One CacheRuntime's engine; the RuntimeReconciler keeps it between passes."""
+class CacheRuntimeEngine(Engine):
+    """One CacheRuntime's engine; the RuntimeReconciler keeps it between passes.
+
+    Like upstream's CacheEngine it implements Engine itself: Fluid's 31 Implement steps mean
+    nothing to a cache system known only by YAML, where a pass is "resolve the plan, converge
+    every object, report status". The plan is made once per pass (by validate, the pass's first
+    step) and dropped when the pass ends (sync done, or setup not ready or failing), so nothing
+    of a pass outlives it: kept, it would cost tens of KiB per runtime between passes.
+    """
 
     def __init__(
         self,
         namespace: str,
         name: str,
         *,
+        engine_id: str = "",
         dependents: Dependents = DEPENDENTS,
         writer: DebouncedWriter | None = None,
     ) -> None:
         self.namespace = namespace
         self.name = name
+        self._id = engine_id or f"{namespace}-{name}"
         self._dependents = dependents
         self._applier = Applier()
         self.config_writer = writer or DebouncedWriter((namespace, name))
-        self._ctx: weakref.ref[ReconcileRequestContext] | None = None
         self._pass: _Pass | None = None
         self._volume_created = False
 
+    def id(self) -> str:
+        return self._id
+
     # The pass: parse, look up, validate, plan ------------------------------------------
-    #
-    # The engine lives as long as its runtime, but what it learns in a pass (the context with
-    # the runtime and Dataset, the Plan, the workloads read) is the pass's alone: kept, it would
-    # cost tens of KiB per runtime between passes. So the engine holds the current context
-    # weakly, and the pass's state goes when the reconciler drops the context.
 
-    @property
-    def ctx(self) -> ReconcileRequestContext:
-        ctx = self._ctx() if self._ctx is not None else None
-        if ctx is None:
-            raise RuntimeError("the engine was used outside a reconcile pass")
-        return ctx
-
-    @ctx.setter
-    def ctx(self, ctx: ReconcileRequestContext) -> None:
-        self._ctx = weakref.ref(ctx)
-
-    def _state(self) -> _Pass:
-        ctx = self.ctx
+    def _state(self, ctx: ReconcileRequestContext) -> _Pass:
         state = self._pass
-        if state is None or state.ctx() is not ctx:
-            state = _Pass(weakref.ref(ctx), self._plan(ctx))
+        if state is None or state.ctx is not ctx:
+            state = _Pass(ctx, self._plan(ctx))
             self._pass = state
-            weakref.finalize(ctx, self._end_pass, state)
         return state
 
-    def _end_pass(self, state: _Pass) -> None:
-        if self._pass is state:
-            self._pass = None
+    def _end_pass(self) -> None:
+        self._pass = None
 
     def _plan(self, ctx: ReconcileRequestContext) -> Plan:
         runtime = parse(CacheRuntime, ctx.runtime, f"CacheRuntime {ctx.namespace}/{ctx.name}")
@@ -221,7 +212,7 @@ class CacheRuntimeEngine(Implement):
     # Converging objects ------------------------------------------------------------------
 
     def _converge_config(self, state: _Pass) -> None:
-        ctx, plan = self.ctx, state.plan
+        ctx, plan = state.ctx, state.plan
         for desired in render_extra_config_maps(plan):
             live = ctx.client.get(
                 CONFIGMAP, desired["metadata"]["name"], plan.namespace, ctx=ctx.ctx
@@ -244,7 +235,7 @@ class CacheRuntimeEngine(Implement):
     def _converge_component(self, state: _Pass, component: ComponentPlan) -> bool:
         """Apply the component's workload and Service, remove what it no longer has; True when
         anything was written."""
-        ctx, plan = self.ctx, state.plan
+        ctx, plan = state.ctx, state.plan
         changed = False
         for kind, gvk in WORKLOAD_KINDS.items():
             if not component.enabled or kind != component.kind:
@@ -314,7 +305,7 @@ class CacheRuntimeEngine(Implement):
             workload = state.workloads[component.component]
         else:
             gvk = WORKLOAD_KINDS[component.kind]
-            ctx = self.ctx
+            ctx = state.ctx
             workload = ctx.client.get(gvk, component.workload, state.plan.namespace, ctx=ctx.ctx)
             state.workloads[component.component] = workload
         if workload is not None and workload.get("kind") != component.kind:
@@ -323,7 +314,7 @@ class CacheRuntimeEngine(Implement):
 
     def _update_status(self, state: _Pass) -> tuple[ComponentState | None, ComponentState | None]:
         """Write every component's status and the runtime's phase; returns (master, workers)."""
-        status = self.ctx.runtime_status
+        status = state.ctx.runtime_status
         states: dict[Component, ComponentState | None] = {}
         for component in state.plan.components.values():
             current = self._component_state(state, component)
@@ -359,94 +350,73 @@ class CacheRuntimeEngine(Implement):
             remove_condition(status, EXTRA_RESOURCES_CONDITION)
         return master, workers
 
-    # Implement: setup ------------------------------------------------------------------------
+    # Engine ----------------------------------------------------------------------------------
     #
-    # Setup runs until the Dataset is bound to this runtime; from then on every pass goes
-    # straight through it (each gate answers "ready") to sync, which converges everything and
-    # watches health. The RuntimeReconciler calls setup on every pass, so this is what keeps a
-    # bound runtime whose master restarts from being "set up" again.
+    # Setup runs until the Dataset is bound to this runtime; from then on it answers "ready" at
+    # once and sync converges everything and watches health. The RuntimeReconciler calls setup
+    # on every pass, so this is what keeps a bound runtime whose master restarts from being
+    # "set up" again.
 
-    def _bound(self) -> bool:
-        """Whether the Dataset already lists this runtime (setup finished once)."""
-        ctx = self.ctx
-        return any(
-            entry.get("name") == ctx.name
-            and entry.get("namespace", ctx.namespace) == ctx.namespace
-            and entry.get("category") == ctx.category
-            for entry in (ctx.dataset_status or {}).get("runtimes") or []
-        )
+    def validate(self, ctx: ReconcileRequestContext) -> None:
+        """Resolve and check the runtime, its class, its Dataset and Secrets (see _plan)."""
+        self._state(ctx)
 
-    def should_setup_master(self) -> bool:
-        """Until bound. Setting up converges, so repeating it is safe and cheap."""
-        return not self._bound()
+    def setup(self, ctx: ReconcileRequestContext) -> bool:
+        """The runtime config and the master, then (master ready) the workers and the client
+        (the client follows the workers, as in Fluid); bind once the workers are ready."""
+        if _bound(ctx):
+            return True
+        ready = False
+        try:
+            state = self._state(ctx)
+            self._converge_config(state)
+            self._converge(state, ("master",))
+            master = self._component_state(state, state.plan.component("master"))
+            if master_ready(master):
+                self._converge(state, ("worker", "client"))
+            master, workers = self._update_status(state)
+            ready = master_ready(master) and workers_ready(workers)
+            if ready:
+                self._bind(ctx)
+            return ready
+        finally:
+            if not ready:
+                self._end_pass()
 
-    def setup_master(self) -> None:
-        """The runtime config (pods read it from their first start) and the master."""
-        state = self._state()
-        self._converge_config(state)
-        self._converge(state, ("master",))
-
-    def check_master_ready(self) -> bool:
-        """Also writes every component's status, so a runtime being set up shows its progress."""
-        master, _ = self._update_status(self._state())
-        return self._bound() or master_ready(master)
-
-    def should_check_ufs(self) -> bool:
-        """No: the cache system mounts its under file systems itself, from the runtime config."""
-        return False
-
-    def prepare_ufs(self) -> None:
-        """Nothing to prepare: mounts reach the components through the runtime config."""
-
-    def should_setup_workers(self) -> bool:
-        """Until bound, as for the master."""
-        return not self._bound()
-
-    def setup_workers(self) -> None:
-        """The workers and the client (the client follows the workers, as in Fluid)."""
-        self._converge(self._state(), ("worker", "client"))
-
-    def check_workers_ready(self) -> bool:
-        _, workers = self._update_status(self._state())
-        return self._bound() or workers_ready(workers)
-
-    def check_and_update_runtime_status(self) -> bool:
-        master, workers = self._update_status(self._state())
-        return self._bound() or (master_ready(master) and workers_ready(workers))
-
-    def bind_to_dataset(self) -> None:
+    def _bind(self, ctx: ReconcileRequestContext) -> None:
         """Bind once; afterwards sync's health check moves the Dataset between Bound and Failed."""
-        if self._bound():
-            return
-        ctx = self.ctx
         bind_dataset(ctx, RUNTIME_TYPE)
         status = ctx.runtime_status
         status["mountTime"] = now()
         if not status.get("setupDuration"):
             status["setupDuration"] = _since(ctx.runtime["metadata"].get("creationTimestamp"))
 
-    def update_dataset_status(self, phase: str) -> None:
-        set_dataset_phase(self.ctx, phase, RUNTIME_TYPE)
+    def sync(self, ctx: ReconcileRequestContext) -> float | None:
+        """Converge the config and every component; when nothing changed, check health and
+        record the Dataset's mounts as applied (the runtime config already carries them)."""
+        try:
+            state = self._state(ctx)
+            self._converge_config(state)
+            changed = self._converge(state, ("master", "worker", "client"))
+            master, workers = self._update_status(state)
+            if changed:
+                return None
+            self._check_health(ctx, master, workers)
+            if ctx.dataset_status is not None and ctx.dataset_status.get("mounts") != (
+                ctx.dataset_spec.get("mounts") or []
+            ):
+                ctx.dataset_status["mounts"] = list(ctx.dataset_spec.get("mounts") or [])
+            return None
+        finally:
+            self._end_pass()
 
-    # Implement: sync -------------------------------------------------------------------------
-
-    def sync_metadata(self) -> None:
-        """No metadata to sync: a YAML-defined cache system has no interface for UFS metadata."""
-
-    def sync_replicas(self, ctx: ReconcileRequestContext) -> None:
-        """Nothing separate: replicas are part of each rendered workload, which sync_runtime
-        applies together with every other change."""
-
-    def sync_runtime(self, ctx: ReconcileRequestContext) -> bool:
-        """Converge the config and every component; True when a workload or Service changed."""
-        state = self._state()
-        self._converge_config(state)
-        return self._converge(state, ("master", "worker", "client"))
-
-    def check_runtime_healthy(self) -> None:
+    @staticmethod
+    def _check_health(
+        ctx: ReconcileRequestContext,
+        master: ComponentState | None,
+        workers: ComponentState | None,
+    ) -> None:
         """An unready master, or no ready worker, makes the Dataset Failed until they recover."""
-        ctx = self.ctx
-        master, workers = self._update_status(self._state())
         if master_ready(master) and workers_ready(workers):
             if (ctx.dataset_status or {}).get("phase") != DATASET_BOUND:
                 bind_dataset(ctx, RUNTIME_TYPE)
@@ -461,43 +431,6 @@ class CacheRuntimeEngine(Implement):
             f"the cache is not healthy: {', '.join(parts)}; see the pods of {ctx.name}",
             reason="RuntimeNotHealthy",
         )
-
-    def update_cache_of_dataset(self) -> None:
-        """No cache figures: a class defines no way to ask its cache system for them."""
-
-    def should_sync_dataset_mounts(self) -> bool:
-        status = self.ctx.dataset_status
-        return status is not None and status.get("mounts") != (
-            self.ctx.dataset_spec.get("mounts") or []
-        )
-
-    def sync_dataset_mounts(self) -> None:
-        """Record the Dataset's mounts as applied: the runtime config already carries them."""
-        if self.ctx.dataset_status is not None:
-            self.ctx.dataset_status["mounts"] = list(self.ctx.dataset_spec.get("mounts") or [])
-
-    def should_update_ufs(self) -> UFSToUpdate | None:
-        """None: mount changes reach the cache system through the runtime config."""
-        return None
-
-    def update_on_ufs_change(self, to_update: UFSToUpdate) -> bool:
-        """Never called (should_update_ufs is None); nothing to remount from here."""
-        return False
-
-    def sync_schedule_info_to_cache_nodes(self) -> None:
-        """Nothing: the class's pod templates place the cache (affinity included), so Fluid's
-        cache-node labels play no part."""
-
-    def check_runtime_ready(self) -> bool:
-        """Readiness is the workloads' (there is no CLI to ask): master and workers ready."""
-        master, workers = self._update_status(self._state())
-        return master_ready(master) and workers_ready(workers)
-
-    def assign_nodes_to_cache(self, desired: int) -> int:
-        """The scheduler places the workload's pods; every desired replica is assignable."""
-        return desired
-
-    # Implement: volumes, validation, shutdown --------------------------------------------------
 
     def create_volume(self, ctx: ReconcileRequestContext) -> None:
         """Create the PV and PVC until they exist. Afterwards they are checked again only when
@@ -517,15 +450,10 @@ class CacheRuntimeEngine(Implement):
         self._volume_created = False
         delete_volume(ctx, self._info(ctx))
 
-    def validate(self, ctx: ReconcileRequestContext) -> None:
-        """Resolve and check the runtime, its class, its Dataset and Secrets (see _plan)."""
-        self.ctx = ctx
-        self._state()
-
-    def shutdown(self) -> None:
+    def shutdown(self, ctx: ReconcileRequestContext) -> None:
         """Clean what owner references do not: the held config write, the dependency record
         and the FUSE label Fluid's CSI plugin put on nodes."""
-        ctx = self.ctx
+        self._end_pass()
         self.config_writer.cancel()
         self._dependents.forget(ctx.namespace, ctx.name)
         label = self._info(ctx).fuse_label
@@ -543,23 +471,15 @@ class CacheRuntimeEngine(Implement):
     ) -> dict[str, Any]:
         return loader_pod_spec(ctx, operation)
 
-    # UnderFileSystemService: a YAML-defined cache system reports no UFS figures ------------------
 
-    def used_storage_bytes(self) -> int:
-        """0: no UFS metadata for a YAML-defined cache system."""
-        return 0
-
-    def free_storage_bytes(self) -> int:
-        """0: no UFS metadata for a YAML-defined cache system."""
-        return 0
-
-    def total_storage_bytes(self) -> int:
-        """0: no UFS metadata for a YAML-defined cache system."""
-        return 0
-
-    def total_file_nums(self) -> int:
-        """0: no UFS metadata for a YAML-defined cache system."""
-        return 0
+def _bound(ctx: ReconcileRequestContext) -> bool:
+    """Whether the Dataset already lists this runtime (setup finished once)."""
+    return any(
+        entry.get("name") == ctx.name
+        and entry.get("namespace", ctx.namespace) == ctx.namespace
+        and entry.get("category") == ctx.category
+        for entry in (ctx.dataset_status or {}).get("runtimes") or []
+    )
 
 
 def _gate_open(component: str, state: ComponentState) -> bool:
@@ -591,4 +511,4 @@ def _since(timestamp: str | None) -> str:
     if not timestamp:
         return ""
     started = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return go_duration(datetime.now(UTC) - started)
+    return format_duration((datetime.now(UTC) - started).total_seconds())

@@ -11,6 +11,7 @@ import hashlib
 from typing import Final, Literal
 
 from fluidpy.client import GVK
+from fluidpy.engines.base.runtime_info import fuse_mount_path
 
 GROUP: Final = "data.fluid.io"
 VERSION: Final = "v1alpha1"
@@ -100,8 +101,7 @@ def tiered_volume_name(level: int) -> str:
 def target_path(mount_root: str, namespace: str, name: str) -> str:
     """Where the client mounts the cache on a node: `<MOUNT_ROOT>/cache/<ns>/<name>/cache-fuse`,
     the path Fluid's CSI plugin looks for (it reads it from the PV's fluid_path)."""
-    root = mount_root.rstrip("/")
-    return f"{root}/{RUNTIME_TYPE}/{namespace}/{name}/{FUSE_DIRECTORY}"
+    return fuse_mount_path(mount_root, RUNTIME_TYPE, namespace, name, FUSE_DIRECTORY)
 
 
 def name_limit(kind: str) -> int:

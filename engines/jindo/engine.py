@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
@@ -55,19 +56,23 @@ def ignored_mount_options(dataset: DatasetSpec) -> list[str]:
     return ignored
 
 
+def cache_medium(spec: dict[str, Any]) -> str:
+    """The medium of the first tiered-store level (JindoCache reports usage per medium)."""
+    levels = (spec.get("tieredstore") or {}).get("levels") or [{}]
+    return str(levels[0].get("mediumtype") or MEMORY)
+
+
 class JindoEngine(MasterWorkerEngine):
     runtime_type = jindo.RUNTIME_TYPE
     mount_type = jindo.RUNTIME_TYPE
     renderer = jindo.JindoRenderer
     image_variables = jindo.IMAGE_VARIABLES
 
-    def make_cli(self, target: PodTarget) -> JindoCLI:
-        return JindoCLI(target, medium=self.cache_medium, mount_timeout=MOUNT_TIMEOUT)
-
-    def cache_medium(self) -> str:
-        """The medium of the first tiered-store level (JindoCache reports usage per medium)."""
-        levels = (self.ctx.spec.get("tieredstore") or {}).get("levels") or [{}]
-        return str(levels[0].get("mediumtype") or MEMORY)
+    @classmethod
+    def make_cli(cls, target: PodTarget, latest_spec: Callable[[], dict[str, Any]]) -> JindoCLI:
+        return JindoCLI(
+            target, medium=lambda: cache_medium(latest_spec()), mount_timeout=MOUNT_TIMEOUT
+        )
 
     def runtime(self) -> JindoRuntime:
         return parse_model(JindoRuntime, self.ctx.runtime, "JindoRuntime")

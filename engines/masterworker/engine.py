@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import copy
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -31,7 +32,7 @@ from fluidpy.engines.base.errors import EngineError
 from fluidpy.engines.base.interfaces import Implement, UFSToUpdate
 from fluidpy.engines.base.models import parse_model
 from fluidpy.engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
-from fluidpy.engines.base.template import TemplateEngine, default_sync_interval
+from fluidpy.engines.base.template import TemplateEngine
 from fluidpy.engines.base.units import bytes_size, parse_human_bytes, percentage
 from fluidpy.engines.masterworker import components, nodes
 from fluidpy.engines.masterworker.cache_system import (
@@ -50,7 +51,7 @@ from fluidpy.engines.masterworker.exec import (
 )
 from fluidpy.engines.masterworker.layout import Layout
 from fluidpy.engines.masterworker.probe import CALCULATING, Outcome, Probe
-from fluidpy.engines.masterworker.renderer import WorkloadRenderer
+from fluidpy.engines.masterworker.renderer import Images, WorkloadRenderer
 from fluidpy.engines.masterworker.rendering import render_hash
 from fluidpy.engines.masterworker.tieredstore import tiered_store_levels
 from fluidpy.engines.masterworker.ufs import UfsMount, dataset_mounts, mount_path, ufs_changes
@@ -73,12 +74,30 @@ CACHE_CAPACITY = "cacheCapacity"
 CACHED_PERCENTAGE = "cachedPercentage"
 
 
+@dataclass
+class Memory:
+    """What a Master/Worker engine keeps between passes, and only that, as upstream's engines
+    do: its CLI and probes, the latest runtime spec, the nodes it labelled, its cache-free
+    attempts and whether its volume exists. Each pass's MasterWorkerEngine shares one."""
+
+    spec: dict[str, Any]
+    cli: CacheCLI = field(init=False)
+    images: Images = field(init=False)
+    usage: Probe[CacheUsage] = field(init=False)
+    metadata: Probe[UfsUsage] = field(init=False)
+    mount_paths: tuple[str, ...] = ()
+    labelled: set[str] | None = None
+    free_attempts: int = 0
+    cache_released: bool = False
+    volume_created: bool = False
+
+
 class MasterWorkerEngine(Implement):
     """Implement for a cache system with a master, workers and FUSE clients.
 
-    Subclasses set the class facts and implement the abstract hooks. The engine keeps, between
-    passes, only what upstream keeps: its probes, the nodes it labelled and its cache-free
-    attempts. Everything else is read from the pass's context.
+    Subclasses set the class facts and implement the abstract hooks. One is built per step of
+    a pass with that pass's context and the runtime's `Memory`; everything but the memory is
+    read from the context.
     """
 
     runtime_type: ClassVar[str]
@@ -90,34 +109,42 @@ class MasterWorkerEngine(Implement):
     image_variables: ClassVar[tuple[str, str]]
     """Upstream's variables overriding the renderer's default runtime and FUSE images."""
 
-    def __init__(
-        self, ctx: ReconcileRequestContext, transport: PodExec, *, sync_interval: float
-    ) -> None:
+    def __init__(self, ctx: ReconcileRequestContext, memory: Memory) -> None:
         self.ctx = ctx
+        self.memory = memory
+        memory.spec = ctx.spec
         self.layout = Layout(ctx.name, ctx.namespace, self.renderer.app)
+        self.cli = memory.cli
+        self.images = memory.images
+
+    @classmethod
+    def remember(cls, ctx: ReconcileRequestContext, transport: PodExec) -> Memory:
+        """What the engine of runtime ctx.namespace/ctx.name keeps between passes: its CLI on
+        the master pod and its probes, paced by the manager's sync interval."""
+        layout = Layout(ctx.name, ctx.namespace, cls.renderer.app)
         target = PodTarget(
-            transport, ctx.namespace, self.layout.master_pod(), self.renderer.master_container()
+            transport, ctx.namespace, layout.master_pod(), cls.renderer.master_container()
         )
-        self.cli = self.make_cli(target)
-        self._mount_paths: tuple[str, ...] = ()
-        self._usage = Probe(
-            f"{ctx.namespace}/{ctx.name}/usage", self.cli.usage, interval=sync_interval
-        )
-        self._metadata = Probe(
+        memory = Memory(spec=ctx.spec)
+        cli = cls.make_cli(target, lambda: memory.spec)
+        interval = ctx.options.sync_interval
+        memory.cli = cli
+        memory.images = cls.renderer.default_images.from_env(*cls.image_variables)
+        memory.usage = Probe(f"{ctx.namespace}/{ctx.name}/usage", cli.usage, interval=interval)
+        memory.metadata = Probe(
             f"{ctx.namespace}/{ctx.name}/metadata",
-            lambda probe_ctx: self.cli.count(probe_ctx, self._mount_paths),
-            interval=sync_interval,
+            lambda probe_ctx: cli.count(probe_ctx, memory.mount_paths),
+            interval=interval,
         )
-        self._labelled: set[str] | None = None
-        self._free_attempts = 0
-        self._cache_released = False
-        self._volume_created = False
-        self.images = self.renderer.default_images.from_env(*self.image_variables)
+        return memory
 
     # Hooks ---------------------------------------------------------------------------------
 
+    @classmethod
     @abstractmethod
-    def make_cli(self, target: PodTarget) -> CacheCLI: ...
+    def make_cli(cls, target: PodTarget, latest_spec: Callable[[], dict[str, Any]]) -> CacheCLI:
+        """The cache system's CLI on the master pod; `latest_spec` gives the runtime spec of
+        the latest pass, for CLIs whose parsing depends on it."""
 
     @abstractmethod
     def runtime(self) -> Any:
@@ -312,8 +339,8 @@ class MasterWorkerEngine(Implement):
     # Cache states and metadata (background probes) -------------------------------------------
 
     def _update_cache_states(self) -> None:
-        self._usage.start()
-        outcome = self._usage.latest or self._usage.wait(PROBE_WAIT)
+        self.memory.usage.start()
+        outcome = self.memory.usage.latest or self.memory.usage.wait(PROBE_WAIT)
         states: dict[str, str] = dict(self._status.get("cacheStates") or {})
         if outcome is None:
             for key in (CACHE_CAPACITY, CACHED, CACHED_PERCENTAGE):
@@ -336,7 +363,7 @@ class MasterWorkerEngine(Implement):
         return states
 
     def _ufs_total_bytes(self) -> int | None:
-        outcome = self._metadata.latest
+        outcome = self.memory.metadata.latest
         if outcome is not None and outcome.value is not None:
             return outcome.value.total_bytes
         text = ((self.ctx.dataset_status or {}).get("ufsTotal") or "").strip()
@@ -352,9 +379,9 @@ class MasterWorkerEngine(Implement):
         known = {dataset_status.get("ufsTotal"), dataset_status.get("fileNum")}
         if not known & {None, "", CALCULATING}:
             return
-        self._mount_paths = tuple(mount_path(m) for m in dataset_mounts(self.dataset_spec()))
-        self._metadata.start()
-        outcome = self._metadata.latest or self._metadata.wait(PROBE_WAIT)
+        self.memory.mount_paths = tuple(mount_path(m) for m in dataset_mounts(self.dataset_spec()))
+        self.memory.metadata.start()
+        outcome = self.memory.metadata.latest or self.memory.metadata.wait(PROBE_WAIT)
         self._write_metadata(dataset_status, outcome)
 
     def _write_metadata(
@@ -372,7 +399,7 @@ class MasterWorkerEngine(Implement):
                 "MetadataSyncFailed",
                 f"counting the dataset's files failed, retrying later: {outcome.error}",
             )
-            self._metadata.reset()
+            self.memory.metadata.reset()
 
     # Sync ----------------------------------------------------------------------------------
 
@@ -458,7 +485,7 @@ class MasterWorkerEngine(Implement):
         status.remove_condition(dataset_status, "Updating")
         self._record_applied_mounts()
         self._status["mountTime"] = status.now()
-        self._metadata.reset()
+        self.memory.metadata.reset()
         dataset_status["ufsTotal"] = CALCULATING
         dataset_status["fileNum"] = CALCULATING
         return True
@@ -479,10 +506,12 @@ class MasterWorkerEngine(Implement):
             and not pod["metadata"].get("deletionTimestamp")
             and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
         }
-        if self._labelled is None:
-            self._labelled = nodes.labelled_nodes(self.ctx, info.runtime_label)
-        if desired != self._labelled:
-            self._labelled = nodes.sync_cache_nodes(self.ctx, info, desired, self._labelled)
+        if self.memory.labelled is None:
+            self.memory.labelled = nodes.labelled_nodes(self.ctx, info.runtime_label)
+        if desired != self.memory.labelled:
+            self.memory.labelled = nodes.sync_cache_nodes(
+                self.ctx, info, desired, self.memory.labelled
+            )
 
     def assign_nodes_to_cache(self, desired: int) -> int:
         """How many of `desired` workers could be placed: schedulable nodes that match the
@@ -507,12 +536,12 @@ class MasterWorkerEngine(Implement):
     def create_volume(self, ctx: ReconcileRequestContext) -> None:
         """Create the PV and PVC once per engine: they are not cached, so checking them on
         every pass would cost two API reads per pass of a bound runtime."""
-        if self._volume_created:
+        if self.memory.volume_created:
             return
         info = self.info()
         fuse_path = info.fuse_mount_path(ctx.mount_root, self.renderer.fuse_directory())
         volume.create_volume(ctx, info, fuse_path=fuse_path, mount_type=self.mount_type)
-        self._volume_created = True
+        self.memory.volume_created = True
 
     def delete_volume(self, ctx: ReconcileRequestContext) -> None:
         volume.delete_volume(ctx, self._naming_info())
@@ -539,19 +568,19 @@ class MasterWorkerEngine(Implement):
         return outcome.value
 
     def used_storage_bytes(self) -> int:
-        usage: CacheUsage = self._known(self._usage, "cache usage")
+        usage: CacheUsage = self._known(self.memory.usage, "cache usage")
         return usage.cached
 
     def free_storage_bytes(self) -> int:
-        usage: CacheUsage = self._known(self._usage, "cache usage")
+        usage: CacheUsage = self._known(self.memory.usage, "cache usage")
         return max(usage.capacity - usage.cached, 0)
 
     def total_storage_bytes(self) -> int:
-        ufs: UfsUsage = self._known(self._metadata, "under file system size")
+        ufs: UfsUsage = self._known(self.memory.metadata, "under file system size")
         return ufs.total_bytes
 
     def total_file_nums(self) -> int:
-        ufs: UfsUsage = self._known(self._metadata, "under file system file count")
+        ufs: UfsUsage = self._known(self.memory.metadata, "under file system file count")
         return ufs.files
 
     def check_runtime_ready(self) -> bool:
@@ -565,8 +594,8 @@ class MasterWorkerEngine(Implement):
 
     def shutdown(self) -> None:
         """Free the cache, unlabel the nodes, delete what the engine made; safe to repeat."""
-        self._usage.stop()
-        self._metadata.stop()
+        self.memory.usage.stop()
+        self.memory.metadata.stop()
         self._free_cache()
         info = self._naming_info()
         nodes.release_cache_nodes(self.ctx, info)
@@ -578,11 +607,11 @@ class MasterWorkerEngine(Implement):
         checks that nothing stays cached. A failed attempt raises, so the reconciler retries
         with backoff; after the last one a Warning event says the cache was not freed, and
         deletion goes on (a cache that cannot be freed must not keep a runtime forever)."""
-        if self._cache_released:
+        if self.memory.cache_released:
             return
         master = self._get(STATEFULSET, self.layout.master)
         if master is None or not int((master.get("status") or {}).get("readyReplicas") or 0):
-            self._cache_released = True
+            self.memory.cache_released = True
             return
         policy = self.clean_cache_policy()
         attempts = max(policy.max_retry_attempts, 1)
@@ -593,22 +622,22 @@ class MasterWorkerEngine(Implement):
             problem = str(error)
         else:
             if left == 0:
-                self._cache_released = True
+                self.memory.cache_released = True
                 self.ctx.event("Normal", "CacheFreed", "The cache was freed.")
                 return
             problem = f"{bytes_size(left)} still cached"
-        self._free_attempts += 1
-        if self._free_attempts >= attempts:
-            self._cache_released = True
+        self.memory.free_attempts += 1
+        if self.memory.free_attempts >= attempts:
+            self.memory.cache_released = True
             self.ctx.event(
                 "Warning",
                 "CacheNotFreed",
-                f"gave up freeing the cache after {self._free_attempts} attempt(s) "
+                f"gave up freeing the cache after {self.memory.free_attempts} attempt(s) "
                 f"(cleanCachePolicy.maxRetryAttempts): {problem}; deleting the runtime anyway",
             )
             return
         raise EngineError(
-            f"freeing the cache, attempt {self._free_attempts} of {attempts}: {problem}",
+            f"freeing the cache, attempt {self.memory.free_attempts} of {attempts}: {problem}",
             reason="FreeingCache",
         )
 
@@ -655,11 +684,12 @@ def build_engine(
     ctx: ReconcileRequestContext,
     transport: PodExec | None,
 ) -> TemplateEngine:
-    """The TemplateEngine driving a new `engine`, its probes paced by the TemplateEngine's slow
-    sync interval (FLUID_SYNC_RETRY_DURATION); `transport` None means the Kubernetes exec API
-    on the manager's own connection."""
-    interval = default_sync_interval()
-    implement = engine(
-        ctx, transport or KubernetesExec(ctx.client.api_client), sync_interval=interval
+    """The TemplateEngine driving `engine` for runtime ctx.namespace/ctx.name, its slow steps
+    and probes paced by the manager's sync interval; `transport` None means the Kubernetes exec
+    API on the manager's own connection."""
+    memory = engine.remember(ctx, transport or KubernetesExec(ctx.client.api_client))
+    return TemplateEngine(
+        lambda pass_ctx: engine(pass_ctx, memory),
+        engine_id,
+        sync_interval=ctx.options.sync_interval,
     )
-    return TemplateEngine(implement, engine_id, sync_interval=interval)

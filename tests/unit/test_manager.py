@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import signal
 import threading
@@ -14,89 +13,15 @@ from typing import Any
 
 import pytest
 
-from fluidpy.client import GVK, AlreadyExists, Conflict, NotFound, RESTMapping, TransportError
+from fluidpy.client import GVK
 from fluidpy.context import Context
 from fluidpy.controller import EnqueueHandler, Request
 from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
+from fluidpy.testing import FakeClient, ObjectStore
 
 WAIT = 10.0
 CONFIGMAP = GVK("", "v1", "ConfigMap")
-
-
-class FakeApi:
-    """Objects by (kind, namespace, name), with resourceVersion checks on update."""
-
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str | None, str], dict[str, Any]] = {}
-        self.version = 0
-        self.lock = threading.Lock()
-
-
-class FakeClient:
-    def __init__(self, api: FakeApi) -> None:
-        self.api = api
-        self.partitioned = False
-
-    @property
-    def live(self) -> FakeClient:
-        return self
-
-    def with_cache(self, cache: object) -> FakeClient:
-        return self
-
-    def mapping(self, gvk: GVK, *, ctx: Context | None = None) -> RESTMapping:
-        return RESTMapping(gvk, gvk.kind.lower() + "s", gvk.kind != "Node")
-
-    def get(
-        self, gvk: GVK, name: str, namespace: str | None = None, *, ctx: Context | None = None
-    ) -> dict[str, Any] | None:
-        self._check()
-        with self.api.lock:
-            return copy.deepcopy(self.api.objects.get((gvk.kind, namespace, name)))
-
-    def create(self, obj: dict[str, Any], *, ctx: Context | None = None) -> dict[str, Any]:
-        self._check()
-        key = self._key(obj)
-        with self.api.lock:
-            if key in self.api.objects:
-                raise AlreadyExists(409, "AlreadyExists", str(key))
-            return self._store(key, obj)
-
-    def update(self, obj: dict[str, Any], *, ctx: Context | None = None) -> dict[str, Any]:
-        self._check()
-        key = self._key(obj)
-        with self.api.lock:
-            current = self.api.objects.get(key)
-            if current is None:
-                raise NotFound(404, "NotFound", str(key))
-            if current["metadata"]["resourceVersion"] != obj["metadata"].get("resourceVersion"):
-                raise Conflict(409, "Conflict", str(key))
-            return self._store(key, obj)
-
-    def patch(
-        self, gvk: GVK, name: str, namespace: str | None, patch: dict[str, Any], **_: Any
-    ) -> dict[str, Any]:
-        self._check()
-        with self.api.lock:
-            current = self.api.objects.get((gvk.kind, namespace, name))
-            if current is None:
-                raise NotFound(404, "NotFound", name)
-            current.update(patch)
-            return copy.deepcopy(current)
-
-    def _key(self, obj: dict[str, Any]) -> tuple[str, str | None, str]:
-        return obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]
-
-    def _store(self, key: tuple[str, str | None, str], obj: dict[str, Any]) -> dict[str, Any]:
-        self.api.version += 1
-        stored = copy.deepcopy(obj)
-        stored["metadata"]["resourceVersion"] = str(self.api.version)
-        self.api.objects[key] = stored
-        return copy.deepcopy(stored)
-
-    def _check(self) -> None:
-        if self.partitioned:
-            raise TransportError("network partition")
+LEASE = GVK("coordination.k8s.io", "v1", "Lease")
 
 
 class FakeInformer:
@@ -148,9 +73,9 @@ def options(**overrides: Any) -> ManagerOptions:
 
 
 def new_manager(
-    api: FakeApi | None = None, cache: FakeCache | None = None, **overrides: Any
+    api: ObjectStore | None = None, cache: FakeCache | None = None, **overrides: Any
 ) -> tuple[Manager, FakeClient, FakeCache]:
-    client = FakeClient(api or FakeApi())
+    client = FakeClient(store=api or ObjectStore())
     cache = cache or FakeCache()
     manager = Manager(options=options(**overrides), client=client, cache=cache)  # type: ignore[arg-type]
     return manager, client, cache
@@ -331,14 +256,14 @@ def test_registration_after_run_and_a_second_run_are_rejected(
 
 
 def test_events_recorded_through_the_manager_are_written(stop_later: list[Running]) -> None:
-    api = FakeApi()
+    api = ObjectStore()
     manager, _, _ = new_manager(api)
     recorder = manager.event_recorder("tester")
     running = Running(manager)
     stop_later.append(running)
     recorder.event(configmap("a"), "Normal", "Tested", "hello")
     running.stop()  # stopping writes what is queued
-    events = [o for (kind, _, _), o in api.objects.items() if kind == "Event"]
+    events = [o for (gvk, _, _), o in api.objects.items() if gvk.kind == "Event"]
     assert [(e["reason"], e["source"]["component"]) for e in events] == [("Tested", "tester")]
 
 
@@ -374,7 +299,7 @@ ELECTION = {
 
 
 def electing(
-    api: FakeApi, identity: str, reconciled: list[tuple[str, Request]]
+    api: ObjectStore, identity: str, reconciled: list[tuple[str, Request]]
 ) -> tuple[Manager, FakeClient, FakeCache]:
     manager, client, cache = new_manager(api, leader_election_identity=identity, **ELECTION)
     manager.controller("cms").for_(CONFIGMAP).complete(
@@ -383,15 +308,15 @@ def electing(
     return manager, client, cache
 
 
-def lease_holder(api: FakeApi) -> str | None:
-    lease = api.objects.get(("Lease", "kube-system", "unit-lock"))
+def lease_holder(api: ObjectStore) -> str | None:
+    lease = api.objects.get(api.key(LEASE, "unit-lock", "kube-system"))
     return None if lease is None else lease["spec"]["holderIdentity"]
 
 
 def test_only_the_leader_reconciles_and_a_clean_exit_hands_over(
     stop_later: list[Running],
 ) -> None:
-    api = FakeApi()
+    api = ObjectStore()
     reconciled: list[tuple[str, Request]] = []
     a, _, cache_a = electing(api, "a", reconciled)
     running_a = Running(a)
@@ -415,7 +340,7 @@ def test_only_the_leader_reconciles_and_a_clean_exit_hands_over(
 
 
 def test_losing_the_lease_aborts_leader_work_and_run_raises(stop_later: list[Running]) -> None:
-    api = FakeApi()
+    api = ObjectStore()
     started = threading.Event()
     outcome: list[Exception | None] = []
     manager, client, cache = new_manager(api, leader_election_identity="a", **ELECTION)
@@ -431,7 +356,7 @@ def test_losing_the_lease_aborts_leader_work_and_run_raises(stop_later: list[Run
     wait_until(lambda: manager.is_leader, "leadership")
     cache.informers[CONFIGMAP].emit_add(configmap("x"))
     assert started.wait(WAIT)
-    client.partitioned = True  # renewals fail from now on
+    client.unreachable = True  # renewals fail from now on
     running.join()
     assert isinstance(running.error, LeaderElectionLostError)
     assert not manager.is_leader

@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
-from fluidpy_cli.main import main
-from fluidpy_cli.manager import duration, selected_kinds
+from fluidpy.engines.base import EngineOptions
+from fluidpy_cli.main import build_parser, main
+from fluidpy_cli.manager import duration, engine_options, resync_period, selected_kinds
 
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90", 90.0), ("90s", 90.0), ("5ms", 0.005), ("10m", 600.0), ("1h", 3600.0)],
+    [
+        ("90", 90.0),
+        ("90s", 90.0),
+        ("300ms", 0.3),
+        ("1m30s", 90.0),
+        ("2h", 7200.0),
+        ("1h0m3s", 3603.0),
+        ("1.5s", 1.5),
+        ("-1s", -1.0),
+    ],
 )
 def test_durations_read_like_go_durations(text: str, seconds: float) -> None:
-    assert duration(text) == seconds
+    assert duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "1x", "m", "1m30", "s1", "1 m"])
+def test_a_malformed_duration_is_refused_with_the_expected_form(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="as in 300ms, 1m30s or 2h"):
+        duration(text)
 
 
 def test_engine_overrides_change_only_the_named_kind() -> None:
-    kinds = selected_kinds(["dataset", "cacheruntime", "jindoruntime"], ["jindoruntime=myjindo"])
+    kinds = selected_kinds(
+        ["dataset", "cacheruntime", "jindoruntime"],
+        ["jindoruntime=myjindo"],
+        known_engines=["cacheruntime", "myjindo"],
+    )
 
     assert [(k.gvk.kind, k.engine_type) for k in kinds] == [
         ("CacheRuntime", "cacheruntime"),
@@ -30,6 +52,7 @@ def test_engine_overrides_change_only_the_named_kind() -> None:
     [
         (["--controllers", "dataset,hdfsruntime"], "--controllers: unknown hdfsruntime"),
         (["--engine", "hdfsruntime=x"], "expected KIND=TYPE with KIND one of"),
+        (["--engine", "jindoruntime=jindp"], "no engine 'jindp' is registered (known: alluxio"),
         (
             ["--kubeconfig", "/nonexistent/kubeconfig"],
             "kubeconfig /nonexistent/kubeconfig does not",
@@ -51,3 +74,46 @@ def test_bad_flags_are_one_clear_line_and_exit_code_2(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "variable", ["FLUID_SYNC_RETRY_DURATION", "FLUID_RUNTIME_RECONCILE_DURATION"]
+)
+def test_a_bad_environment_duration_stops_the_start_up_naming_the_variable(
+    variable: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, "1minute")
+
+    assert main(["manager", "--kubeconfig", "/nonexistent/kubeconfig"]) == 2
+
+    err = capsys.readouterr().err
+    assert f"environment variable {variable}: '1minute' is not a duration" in err
+    assert "Traceback" not in err
+
+
+def test_environment_durations_are_go_durations_and_flags_win_over_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLUID_SYNC_RETRY_DURATION", "1m")
+    monkeypatch.setenv("FLUID_RUNTIME_RECONCILE_DURATION", "-1")
+    monkeypatch.setenv("MOUNT_ROOT", "/from-env")
+
+    from_env = build_parser().parse_args(["manager"])
+    from_flags = build_parser().parse_args(
+        ["manager", "--sync-interval", "300ms", "--resync-period", "2h", "--mount-root", "/m"]
+    )
+
+    assert engine_options(from_env) == EngineOptions(mount_root="/from-env", sync_interval=60.0)
+    assert resync_period(from_env) == 0.0
+    assert engine_options(from_flags) == EngineOptions(mount_root="/m", sync_interval=0.3)
+    assert resync_period(from_flags) == 7200.0
+
+
+def test_a_bad_duration_flag_is_an_argparse_error_that_says_the_form(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["manager", "--resync-period", "1m30"])
+
+    assert exit_.value.code == 2
+    assert "argument --resync-period: '1m30' is not a duration" in capsys.readouterr().err

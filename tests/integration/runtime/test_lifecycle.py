@@ -112,7 +112,9 @@ def test_a_runtime_goes_from_creation_to_bound_and_is_deleted_without_leftovers(
         "mount_type": "testengine",
         "runtime_name": "demo",
         "runtime_namespace": namespace,
-        "mount_pod_node_selector_key": f"fluid.io/f-{namespace}-demo",
+        # `fluid.io/f-<ns>-demo` would pass a label name's 63 characters: the Dataset's UID
+        # stands in for `<ns>-demo`, as upstream does.
+        "mount_pod_node_selector_key": f"fluid.io/f-{ds['metadata']['uid']}",
     }
     assert pv["spec"]["storageClassName"] == "fluid"
     assert pv["metadata"]["annotations"] == {"CreatedBy": "fluid"}

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fluidpy.client import GVK, Conflict
+from fluidpy.client import GVK
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers import RuntimeReconcilerOptions
@@ -19,76 +19,13 @@ from fluidpy.controllers.kinds import DATASET, RuntimeKind
 from fluidpy.controllers.runtime import RuntimeReconciler
 from fluidpy.engines.base import Engine, ReconcileRequestContext, ValidationError, WaitingFor
 from fluidpy.engines.factory import EngineFactory
+from fluidpy.testing import FakeClient
 
 KIND = RuntimeKind(
     GVK("data.fluid.io", "v1alpha1", "JindoRuntime"),
     engine_type="scripted",
     finalizer="jindo-runtime-controller-finalizer",
 )
-
-
-def apply_merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    result = copy.deepcopy(target)
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        elif isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = apply_merge_patch(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
-
-
-class MemoryClient:
-    """Just enough of fluidpy.client.Client, over a dict, counting writes."""
-
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.writes: list[tuple[str, str, str]] = []
-        self._version = 0
-
-    @property
-    def live(self) -> MemoryClient:
-        return self
-
-    def put(self, obj: dict[str, Any]) -> None:
-        self._version += 1
-        obj["metadata"]["resourceVersion"] = str(self._version)
-        obj["metadata"].setdefault("uid", f"uid-{obj['metadata']['name']}")
-        key = (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
-        self.objects[key] = obj
-
-    def get(self, gvk: GVK, name: str, namespace: str | None = None, **_: Any) -> Any:
-        return copy.deepcopy(self.objects.get((gvk.kind, namespace or "", name)))
-
-    def list(self, gvk: GVK, namespace: str | None = None, **_: Any) -> list[dict[str, Any]]:
-        return [
-            copy.deepcopy(o)
-            for (kind, ns, _), o in self.objects.items()
-            if kind == gvk.kind and namespace in (None, ns)
-        ]
-
-    def _patch(
-        self, verb: str, gvk: GVK, name: str, namespace: str | None, patch: dict[str, Any]
-    ) -> dict[str, Any]:
-        self.writes.append((verb, gvk.kind, name))
-        current = self.objects[(gvk.kind, namespace or "", name)]
-        wanted_version = patch.get("metadata", {}).get("resourceVersion")
-        if wanted_version not in (None, current["metadata"]["resourceVersion"]):
-            raise Conflict(409, "Conflict", f"{gvk.kind} {name} was modified")
-        updated = apply_merge_patch(current, patch)
-        self.put(updated)
-        return copy.deepcopy(updated)
-
-    def patch(
-        self, gvk: GVK, name: str, namespace: str | None, patch: dict[str, Any], **_: Any
-    ) -> dict[str, Any]:
-        return self._patch("patch", gvk, name, namespace, patch)
-
-    def patch_status(
-        self, gvk: GVK, name: str, namespace: str | None, patch: dict[str, Any], **_: Any
-    ) -> dict[str, Any]:
-        return self._patch("patch_status", gvk, name, namespace, patch)
 
 
 class Recorder:
@@ -149,7 +86,7 @@ class ScriptedEngine(Engine):
 
 class Harness:
     def __init__(self, name: str = "demo", *, with_dataset: bool = True) -> None:
-        self.client = MemoryClient()
+        self.client = FakeClient()
         self.recorder = Recorder()
         self.engine = ScriptedEngine()
         self.builds = 0
@@ -195,11 +132,11 @@ class Harness:
 
     @property
     def runtime(self) -> dict[str, Any]:
-        return self.client.objects[("JindoRuntime", "ns", self.name)]
+        return self.client.find("JindoRuntime", self.name, "ns")
 
     @property
     def dataset(self) -> dict[str, Any]:
-        return self.client.objects[("Dataset", "ns", self.name)]
+        return self.client.find("Dataset", self.name, "ns")
 
     def ready_condition(self) -> dict[str, Any]:
         return next(c for c in self.runtime["status"]["conditions"] if c["type"] == "Ready")
@@ -339,13 +276,14 @@ def test_a_transient_engine_failure_is_reported_then_raised_for_backoff() -> Non
 def test_deletion_cleans_up_resets_the_dataset_and_removes_the_finalizer() -> None:
     harness = Harness()
     harness.reconcile()
-    harness.runtime["metadata"]["deletionTimestamp"] = "2026-11-22T00:00:00Z"
+    harness.client.delete(KIND.gvk, "demo", "ns")
+    assert harness.runtime["metadata"]["deletionTimestamp"]
     harness.engine.calls.clear()
 
     harness.reconcile()
 
     assert harness.engine.calls == ["delete_volume", "shutdown"]
-    assert "finalizers" not in harness.runtime["metadata"]
+    assert harness.client.find("JindoRuntime", "demo", "ns") is None  # its finalizer went
     assert harness.dataset["status"]["phase"] == "NotBound"
     assert harness.dataset["status"]["runtimes"] == []
     assert len(harness.reconciler.engines) == 0
@@ -366,7 +304,7 @@ def test_a_failing_shutdown_keeps_the_finalizer_so_cleanup_is_retried() -> None:
 def test_a_runtime_that_is_gone_forgets_its_engine() -> None:
     harness = Harness()
     harness.reconcile()
-    del harness.client.objects[("JindoRuntime", "ns", "demo")]
+    harness.client.remove(KIND.gvk, "demo", "ns")
 
     assert harness.reconcile() is None
     assert len(harness.reconciler.engines) == 0
@@ -384,7 +322,7 @@ def test_a_write_conflict_redoes_the_pass_with_backoff_and_without_an_error() ->
     harness = Harness()
     harness.reconcile()
     stale = copy.deepcopy(harness.runtime)
-    harness.client.put(harness.runtime)
+    harness.client.update(harness.runtime)  # someone else writes it: a new resourceVersion
     harness.engine.ready = False
     fresh_get = harness.client.get
 
@@ -405,5 +343,6 @@ def test_a_dataset_id_too_long_for_a_label_value_falls_back_to_the_datasets_uid(
 
     harness.reconcile()
 
-    assert harness.runtime["metadata"]["labels"]["fluid.io/dataset-id"] == f"uid-{long_name}"
-    assert harness.dataset["metadata"]["labels"]["fluid.io/dataset-id"] == f"uid-{long_name}"
+    uid = harness.dataset["metadata"]["uid"]
+    assert harness.runtime["metadata"]["labels"]["fluid.io/dataset-id"] == uid
+    assert harness.dataset["metadata"]["labels"]["fluid.io/dataset-id"] == uid

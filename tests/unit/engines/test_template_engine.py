@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from fluidpy.engines.base import Implement, TemplateEngine, UFSToUpdate, go_name, interface_methods
+from fluidpy.engines.base import (
+    BaseImplement,
+    Implement,
+    TemplateEngine,
+    UFSToUpdate,
+    go_name,
+    interface_methods,
+)
 from fluidpy.engines.base.context import ReconcileRequestContext
 
 
@@ -53,7 +60,7 @@ CTX: Any = object.__new__(ReconcileRequestContext)
 def test_setup_runs_every_step_in_fluids_order_when_all_is_ready() -> None:
     implement = RecordingImplement()
 
-    assert TemplateEngine(implement, "ns-name").setup(CTX) is True
+    assert TemplateEngine(lambda _: implement, "ns-name").setup(CTX) is True
     assert implement.calls == [
         "should_setup_master",
         "setup_master",
@@ -81,7 +88,7 @@ def test_setup_stops_and_reports_not_ready_at_the_first_gate_that_is_closed(
 ) -> None:
     implement = RecordingImplement(**{not_ready: False})
 
-    assert TemplateEngine(implement, "ns-name").setup(CTX) is False
+    assert TemplateEngine(lambda _: implement, "ns-name").setup(CTX) is False
     assert implement.calls[-1] == last_call
     assert "bind_to_dataset" not in implement.calls
 
@@ -91,7 +98,7 @@ def test_setup_skips_steps_their_should_method_declines() -> None:
         should_setup_master=False, should_check_ufs=False, should_setup_workers=False
     )
 
-    TemplateEngine(implement, "ns-name").setup(CTX)
+    TemplateEngine(lambda _: implement, "ns-name").setup(CTX)
 
     assert not {"setup_master", "prepare_ufs", "setup_workers"} & set(implement.calls)
 
@@ -101,7 +108,7 @@ def test_sync_runs_every_step_in_order_when_slow_probes_are_due() -> None:
         should_sync_dataset_mounts=True, should_update_ufs=UFSToUpdate(to_add=["/new"])
     )
 
-    TemplateEngine(implement, "ns-name").sync(CTX)
+    TemplateEngine(lambda _: implement, "ns-name").sync(CTX)
 
     assert implement.calls == [
         "sync_metadata",
@@ -122,18 +129,17 @@ def test_sync_runs_every_step_in_order_when_slow_probes_are_due() -> None:
 def test_sync_stops_after_sync_runtime_changed_something() -> None:
     implement = RecordingImplement(sync_runtime=True)
 
-    TemplateEngine(implement, "ns-name").sync(CTX)
+    TemplateEngine(lambda _: implement, "ns-name").sync(CTX)
 
     assert implement.calls == ["sync_metadata", "sync_replicas", "sync_runtime"]
 
 
 def test_slow_probes_run_at_most_once_per_interval() -> None:
     clock = [100.0]
+    implement = RecordingImplement()
     engine = TemplateEngine(
-        RecordingImplement(), "ns-name", sync_interval=10.0, clock=lambda: clock[0]
+        lambda _: implement, "ns-name", sync_interval=10.0, clock=lambda: clock[0]
     )
-    implement = engine.implement
-    assert isinstance(implement, RecordingImplement)
 
     assert engine.sync(CTX) == 10.0
     clock[0] += 4
@@ -151,7 +157,7 @@ def test_slow_probes_run_at_most_once_per_interval() -> None:
 
 def test_without_a_sync_interval_every_pass_probes_and_nothing_is_timed() -> None:
     implement = RecordingImplement()
-    engine = TemplateEngine(implement, "ns-name")
+    engine = TemplateEngine(lambda _: implement, "ns-name")
 
     assert engine.sync(CTX) is None
     assert engine.sync(CTX) is None
@@ -214,3 +220,57 @@ def test_implement_declares_the_seeds_methods_and_upstreams_newer_ones() -> None
     declared = sorted(go_name(name) for name in interface_methods(Implement))
 
     assert declared == sorted(seed + newer)
+
+
+def test_every_step_gets_an_implement_built_for_its_own_context() -> None:
+    served: list[Any] = []
+
+    class Bound(RecordingImplement):
+        def __init__(self, ctx: Any) -> None:
+            super().__init__()
+            self.ctx = ctx
+            served.append(ctx)
+
+    first, second = object.__new__(ReconcileRequestContext), CTX
+    engine = TemplateEngine(Bound, "ns-name")
+    engine.setup(first)
+    engine.sync(second)
+
+    assert served == [first, second]
+
+
+class OneConfigMap(BaseImplement):
+    def setup_master(self) -> None:
+        pass
+
+    def check_master_ready(self) -> bool:
+        return True
+
+
+def test_base_implement_leaves_only_the_cache_itself_to_write() -> None:
+    class Empty(BaseImplement):
+        pass
+
+    with pytest.raises(TypeError) as error:
+        Empty(CTX)  # type: ignore[abstract]
+
+    message = str(error.value)
+    assert "check_master_ready (CheckMasterReady)" in message
+    assert "setup_master (SetupMaster)" in message
+    assert "2 method(s)" in message
+
+
+def test_base_implement_answers_as_a_single_piece_cache_with_nothing_to_mount() -> None:
+    implement = OneConfigMap(CTX)
+
+    assert implement.ctx is CTX
+    assert implement.should_setup_master() is True
+    assert (implement.should_check_ufs(), implement.should_setup_workers()) == (False, False)
+    assert (implement.check_workers_ready(), implement.check_and_update_runtime_status()) == (
+        True,
+        True,
+    )
+    assert implement.sync_runtime(CTX) is False
+    assert implement.should_update_ufs() is None
+    assert implement.assign_nodes_to_cache(3) == 3
+    assert implement.total_file_nums() == 0

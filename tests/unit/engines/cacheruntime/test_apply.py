@@ -76,7 +76,7 @@ def test_the_applier_does_not_write_again_while_the_cache_still_shows_the_old_ob
     cached = client.get(GVK("", "v1", "ConfigMap"), "cm", "ns")
     applier = Applier()
     applier.ensure(client, config_map("new"))
-    client.objects[client.key(GVK("", "v1", "ConfigMap"), "cm", "ns")] = cached  # cache lags
+    client.put(cached)  # the cache lags
 
     _, wrote = applier.ensure(client, config_map("new"))
 

@@ -140,5 +140,5 @@ def test_bad_input_gets_a_condition_and_an_event_and_creates_nothing(
     [ready] = [c for c in runtime["status"]["conditions"] if c["type"] == "Ready"]
     assert (ready["status"], ready["reason"], ready["message"]) == ("False", reason, message)
     assert ("Warning", reason, message) in recorder.events
-    made = {gvk.kind for gvk, _, _ in client.objects}
+    made = {obj["kind"] for obj in client.objects()}
     assert made.isdisjoint({"StatefulSet", "DaemonSet", "Deployment", "Service", "ConfigMap"})

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import json
+import weakref
 from typing import Any
 
 import pytest
 
 from fluidpy.client import GVK
-from fluidpy.engines.base import EngineError, ReconcileRequestContext, TemplateEngine, WaitingFor
+from fluidpy.engines.base import EngineError, ReconcileRequestContext, WaitingFor
 from fluidpy.engines.cacheruntime import build
 from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
 from fluidpy.engines.cacheruntime.dependents import Dependents
@@ -32,7 +33,6 @@ class Harness:
             dependents=self.dependents,
             writer=DebouncedWriter((self.namespace, self.name), min_interval=0),
         )
-        self.template = TemplateEngine(self.engine, f"{self.namespace}-{self.name}")
         self._context = pass_context
 
     def context(self) -> ReconcileRequestContext:
@@ -43,11 +43,11 @@ class Harness:
         """validate, setup until ready, then volume and sync; statuses written back."""
         ctx = self.context()
         try:
-            self.template.validate(ctx)
-            ready = self.template.setup(ctx)
+            self.engine.validate(ctx)
+            ready = self.engine.setup(ctx)
             if ready:
-                self.template.create_volume(ctx)
-                self.template.sync(ctx)
+                self.engine.create_volume(ctx)
+                self.engine.sync(ctx)
             return ready
         finally:
             self.obj("CacheRuntime", self.name)["status"] = ctx.runtime_status
@@ -64,8 +64,10 @@ class Harness:
     def ready(self, component: str, ready: int) -> None:
         workload = next(
             obj
-            for (gvk, ns, name), obj in self.client.objects.items()
-            if ns == self.namespace and name == f"{self.name}-{component}" and gvk.group == "apps"
+            for obj in self.client.objects()
+            if obj["metadata"].get("namespace") == self.namespace
+            and obj["metadata"]["name"] == f"{self.name}-{component}"
+            and obj["apiVersion"] == "apps/v1"
         )
         if workload["kind"] == "DaemonSet":
             self.client.set_status(
@@ -299,9 +301,7 @@ def test_objects_someone_else_owns_are_never_removed(harness: Harness) -> None:
 def test_a_missing_class_waits_for_it_and_is_recorded_for_the_class_watch(
     harness: Harness,
 ) -> None:
-    harness.client.objects.pop(
-        harness.client.key(GVK("data.fluid.io", "v1alpha1", "CacheRuntimeClass"), "demofs", None)
-    )
+    harness.client.remove(GVK("data.fluid.io", "v1alpha1", "CacheRuntimeClass"), "demofs")
 
     with pytest.raises(WaitingFor) as raised:
         harness.reconcile()
@@ -317,7 +317,7 @@ def test_a_missing_class_waits_for_it_and_is_recorded_for_the_class_watch(
 def test_a_missing_secret_waits_for_it_naming_it_and_never_showing_values(
     harness: Harness,
 ) -> None:
-    harness.client.objects.pop(harness.client.key(GVK("", "v1", "Secret"), "jfs-secret", "default"))
+    harness.client.remove(GVK("", "v1", "Secret"), "jfs-secret", "default")
 
     with pytest.raises(WaitingFor) as raised:
         harness.reconcile()
@@ -334,9 +334,7 @@ def test_a_missing_secret_waits_for_it_naming_it_and_never_showing_values(
 def test_secret_values_appear_nowhere_the_engine_writes(harness: Harness) -> None:
     harness.bring_up()
 
-    written = json.dumps(
-        [obj for key, obj in harness.client.objects.items() if key[0].kind != "Secret"]
-    )
+    written = json.dumps([obj for obj in harness.client.objects() if obj["kind"] != "Secret"])
     for value in ("demo-token", "demo-access-key", "demo-secret-key"):
         assert value not in written
 
@@ -363,7 +361,7 @@ def test_shutdown_removes_the_fuse_label_and_forgets_the_runtime(harness: Harnes
             {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node, "labels": labels}}
         )
 
-    harness.template.shutdown(harness.context())
+    harness.engine.shutdown(harness.context())
 
     assert harness.client.find("Node", "n1")["metadata"]["labels"] == {}
     assert harness.client.find("Node", "n2")["metadata"]["labels"] == {"other": "x"}
@@ -392,20 +390,32 @@ def test_a_client_only_runtime_is_bound_at_once(
     assert harness.config()["client"]["options"] == {"reconnect": "false"}
 
 
-def test_nothing_of_a_pass_is_kept_once_the_reconciler_drops_its_context(
-    harness: Harness,
-) -> None:
+def test_nothing_of_a_pass_is_kept_once_the_pass_ends(harness: Harness) -> None:
     harness.bring_up()
+    ctx = harness.context()
+    harness.engine.validate(ctx)
+    harness.engine.setup(ctx)
+    harness.engine.sync(ctx)
+    pass_context = weakref.ref(ctx)
+    del ctx
     gc.collect()
 
-    assert harness.engine._pass is None
-    with pytest.raises(RuntimeError, match="outside a reconcile pass"):
-        harness.engine.check_runtime_ready()
+    assert pass_context() is None
 
 
-def test_build_gives_a_template_engine_over_a_cache_runtime_engine(harness: Harness) -> None:
+def test_a_pass_that_stops_at_setup_keeps_nothing_either(harness: Harness) -> None:
+    ctx = harness.context()
+    harness.engine.validate(ctx)
+    assert harness.engine.setup(ctx) is False
+    pass_context = weakref.ref(ctx)
+    del ctx
+    gc.collect()
+
+    assert pass_context() is None
+
+
+def test_build_gives_the_cache_runtime_engine_itself(harness: Harness) -> None:
     engine = build("default-demofs", harness.context())
 
-    assert isinstance(engine, TemplateEngine)
-    assert isinstance(engine.implement, CacheRuntimeEngine)
+    assert isinstance(engine, CacheRuntimeEngine)
     assert engine.id() == "default-demofs"

@@ -8,21 +8,25 @@ their status, as the StatefulSet controller would.
 from __future__ import annotations
 
 import copy
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
 
-from fluidpy.client import GVK, parse_label_selector
+from fluidpy.client import GVK
 from fluidpy.context import Context
-from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.context import EngineOptions, ReconcileRequestContext
 from fluidpy.engines.base.errors import EngineError
 from fluidpy.engines.base.template import TemplateEngine
 from fluidpy.engines.jindo.engine import JindoEngine
 from fluidpy.engines.masterworker.engine import build_engine
 from fluidpy.engines.masterworker.exec import RecordedExec
-from fluidpy.testing import wait_for
+from fluidpy.testing import FakeClient, wait_for
+from fluidpy_cli.main import build_parser
+from fluidpy_cli.manager import engine_options
 
 OUTPUTS = Path(__file__).resolve().parents[1] / "jindo" / "outputs"
 NS = "team"
@@ -33,69 +37,12 @@ REPORT = ("jindocache", "-report")
 CLUSTER_SCOPED = {"Node", "PersistentVolume"}
 
 
-class FakeClient:
-    """Objects by (kind, namespace, name); apply replaces all but status; records writes."""
+SLOW_STEPS_EVERY_PASS = EngineOptions(sync_interval=0)
+"""Every pass may run the slow steps and start the probes."""
 
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.applied: list[str] = []
-        self.deleted: list[str] = []
-        self.api_client = None
 
-    @property
-    def live(self) -> FakeClient:
-        return self
-
-    @staticmethod
-    def key(kind: str, name: str, namespace: str | None) -> tuple[str, str, str]:
-        return (kind, "" if kind in CLUSTER_SCOPED else namespace or "", name)
-
-    def put(self, obj: dict[str, Any]) -> None:
-        metadata = obj["metadata"]
-        metadata.setdefault("uid", f"uid-{metadata['name']}")
-        metadata.setdefault("resourceVersion", "1")
-        self.objects[self.key(obj["kind"], metadata["name"], metadata.get("namespace"))] = obj
-
-    def get(self, gvk: GVK, name: str, namespace: str | None = None, **_: Any) -> Any:
-        found = self.objects.get(self.key(gvk.kind, name, namespace))
-        return copy.deepcopy(found)
-
-    def list(self, gvk: GVK, namespace: str | None = None, **options: Any) -> list[Any]:
-        selector = parse_label_selector(options.get("label_selector") or "")
-        return [
-            copy.deepcopy(obj)
-            for (kind, ns, _), obj in self.objects.items()
-            if kind == gvk.kind
-            and (namespace is None or ns == namespace)
-            and selector.matches(obj["metadata"].get("labels") or {})
-        ]
-
-    def apply(self, obj: dict[str, Any], **_: Any) -> dict[str, Any]:
-        live = self.get(GVK.of_object(obj), obj["metadata"]["name"], obj["metadata"]["namespace"])
-        stored = copy.deepcopy(obj)
-        if live is not None:
-            stored["status"] = live.get("status") or {}
-        self.put(stored)
-        self.applied.append(f"{obj['kind']}/{obj['metadata']['name']}")
-        return stored
-
-    def create(self, obj: dict[str, Any], **_: Any) -> dict[str, Any]:
-        self.put(copy.deepcopy(obj))
-        return obj
-
-    def patch(self, gvk: GVK, name: str, namespace: str | None, patch: Any, **_: Any) -> Any:
-        obj = self.objects[self.key(gvk.kind, name, namespace)]
-        labels = obj["metadata"].setdefault("labels", {})
-        for key, value in patch["metadata"].get("labels", {}).items():
-            if value is None:
-                labels.pop(key, None)
-            else:
-                labels[key] = value
-        return copy.deepcopy(obj)
-
-    def delete(self, gvk: GVK, name: str, namespace: str | None = None, **_: Any) -> bool:
-        self.deleted.append(f"{gvk.kind}/{name}")
-        return self.objects.pop(self.key(gvk.kind, name, namespace), None) is not None
+def written(client: FakeClient, verb: str) -> list[str]:
+    return [f"{kind}/{name}" for done, kind, name in client.writes if done == verb]
 
 
 class Recorder:
@@ -109,7 +56,13 @@ class Recorder:
 class Cluster:
     """A runtime, its Dataset and the objects around them, handed to the engine pass by pass."""
 
-    def __init__(self, runtime_spec: dict[str, Any], exec_replies: dict[tuple[str, ...], Any]):
+    def __init__(
+        self,
+        runtime_spec: dict[str, Any],
+        exec_replies: dict[tuple[str, ...], Any],
+        options: EngineOptions = SLOW_STEPS_EVERY_PASS,
+    ):
+        self.options = options
         self.client = FakeClient()
         self.recorder = Recorder()
         self.exec = RecordedExec(exec_replies)
@@ -134,7 +87,13 @@ class Cluster:
             "status": {"phase": "NotBound", "conditions": []},
         }
         for index in range(2):
-            self.client.put({"kind": "Node", "metadata": {"name": f"node-{index}", "labels": {}}})
+            self.client.put(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Node",
+                    "metadata": {"name": f"node-{index}", "labels": {}},
+                }
+            )
 
     def context(self) -> ReconcileRequestContext:
         return ReconcileRequestContext(
@@ -148,6 +107,7 @@ class Cluster:
             recorder=self.recorder,  # type: ignore[arg-type]
             log=structlog.get_logger(),
             finalizer_name="jindo-runtime-controller-finalizer",
+            options=self.options,
         )
 
     def engine(self) -> TemplateEngine:
@@ -163,13 +123,14 @@ class Cluster:
         return result, ctx
 
     def ready(self, name: str, replicas: int | None = None) -> None:
-        sts = self.client.objects[("StatefulSet", NS, name)]
+        sts = self.client.find("StatefulSet", name, NS)
         wanted = sts["spec"]["replicas"] if replicas is None else replicas
         sts["status"] = {"replicas": wanted, "readyReplicas": wanted, "availableReplicas": wanted}
 
     def worker_pod_on(self, node: str) -> None:
         labels = {"app": "jindofs", "release": "demo", "role": "jindofs-worker"}
         pod = {
+            "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {"name": "demo-worker-0", "namespace": NS, "labels": labels},
         }
@@ -186,10 +147,7 @@ def recorded(name: str) -> str:
     return (OUTPUTS / name).read_text()
 
 
-@pytest.fixture
-def cluster(monkeypatch: pytest.MonkeyPatch) -> Cluster:
-    """Every pass may run the slow steps (FLUID_SYNC_RETRY_DURATION=0)."""
-    monkeypatch.setenv("FLUID_SYNC_RETRY_DURATION", "0")
+def new_cluster(options: EngineOptions = SLOW_STEPS_EVERY_PASS) -> Cluster:
     return Cluster(
         copy.deepcopy(SPEC),
         {
@@ -199,7 +157,13 @@ def cluster(monkeypatch: pytest.MonkeyPatch) -> Cluster:
             ("jindo", "fs", "-count", "jindo:///bucketa"): recorded("count-bucketa.txt"),
             ("timeout", "60", "jindocache", "-formatCache"): "",
         },
+        options,
     )
+
+
+@pytest.fixture
+def cluster() -> Cluster:
+    return new_cluster()
 
 
 def synced_until(cluster: Cluster, engine: TemplateEngine, test: Any, what: str) -> None:
@@ -247,16 +211,16 @@ def test_setup_waits_for_the_master_then_mounts_then_waits_for_a_worker_then_bin
 def test_unchanged_objects_are_not_applied_again(cluster: Cluster) -> None:
     engine = cluster.engine()
     bind(cluster, engine)
-    applied = len(cluster.client.applied)
+    applied = len(written(cluster.client, "apply"))
 
     cluster.run("sync", engine)
 
-    assert len(cluster.client.applied) == applied
+    assert len(written(cluster.client, "apply")) == applied
 
     cluster.runtime["spec"]["replicas"] = 3
     cluster.run("sync", engine)
 
-    assert cluster.client.applied[applied:] == ["StatefulSet/demo-worker"]
+    assert written(cluster.client, "apply")[applied:] == ["StatefulSet/demo-worker"]
     assert ("Normal", "Succeed", "Workers scaled out from 1 replicas to 3 replicas.") in (
         cluster.recorder.events
     )
@@ -305,17 +269,17 @@ def test_nodes_running_workers_are_labelled_and_unlabelled_at_shutdown(cluster: 
 
     cluster.run("sync", engine)
 
-    labels = cluster.client.objects[("Node", "", "node-1")]["metadata"]["labels"]
+    labels = cluster.client.find("Node", "node-1")["metadata"]["labels"]
     assert labels["fluid.io/s-jindo-team-demo"] == "true"
     assert labels["fluid.io/s-h-jindo-d-team-demo"] == "10GiB"
-    assert cluster.client.objects[("Node", "", "node-0")]["metadata"]["labels"] == {}
+    assert cluster.client.find("Node", "node-0")["metadata"]["labels"] == {}
 
     cluster.exec.reply(REPORT, recorded("report.txt").replace("11.72GB", "0B"))
     cluster.run("shutdown", engine)
 
-    assert cluster.client.objects[("Node", "", "node-1")]["metadata"]["labels"] == {}
+    assert cluster.client.find("Node", "node-1")["metadata"]["labels"] == {}
     assert ("Normal", "CacheFreed", "The cache was freed.") in cluster.recorder.events
-    assert sorted(cluster.client.deleted) == [
+    assert sorted(written(cluster.client, "delete")) == [
         "ConfigMap/demo-jindofs-client-config",
         "ConfigMap/demo-jindofs-config",
         "DaemonSet/demo-fuse",
@@ -359,3 +323,33 @@ def test_a_dataset_mount_added_later_is_mounted_and_recounted(cluster: Cluster) 
     assert cluster.dataset["status"]["phase"] == "Bound"
     assert cluster.dataset["status"]["fileNum"] == "[Calculating]"
     synced_until(cluster, engine, lambda s: s.get("fileNum") == "18", "the recount")
+
+
+def test_two_managers_with_different_mount_roots_in_one_process_each_keep_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MOUNT_ROOT", "/from-env")
+    roots = ["/mnt/a", "/mnt/b"]
+    options = [
+        engine_options(build_parser().parse_args(["manager", "--mount-root", root]))
+        for root in roots
+    ]
+    clusters = [new_cluster(replace(o, sync_interval=0)) for o in options]
+    engines = [cluster.engine() for cluster in clusters]
+    for cluster, engine in zip(clusters, engines, strict=True):
+        bind(cluster, engine)
+        cluster.run("create_volume", engine)
+
+    for cluster, root in zip(clusters, roots, strict=True):
+        pv = cluster.client.find("PersistentVolume", f"{NS}-demo")
+        fuse = cluster.client.find("DaemonSet", "demo-fuse", NS)
+        host_paths = [
+            v["hostPath"]["path"]
+            for v in fuse["spec"]["template"]["spec"]["volumes"]
+            if "hostPath" in v
+        ]
+        assert pv["spec"]["csi"]["volumeAttributes"]["fluid_path"] == (
+            f"{root}/jindo/{NS}/demo/jindofs-fuse"
+        )
+        assert f"{root}/jindo/{NS}/demo" in host_paths
+    assert os.environ["MOUNT_ROOT"] == "/from-env"

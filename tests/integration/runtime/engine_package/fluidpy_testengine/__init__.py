@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from fluidpy.client import GVK
-from fluidpy.engines.base import Implement, ReconcileRequestContext, RuntimeInfo, TemplateEngine
-from fluidpy.engines.base.interfaces import UFSToUpdate
-from fluidpy.engines.base.status import bind_dataset, phase_of, set_dataset_phase, workload_counts
+from fluidpy.engines.base import BaseImplement, ReconcileRequestContext, TemplateEngine
+from fluidpy.engines.base.status import bind_dataset, phase_of, workload_counts
 from fluidpy.engines.base.volume import create_volume, delete_volume
 
 STATEFULSET = GVK("apps", "v1", "StatefulSet")
@@ -38,13 +37,8 @@ def _failing(name: str) -> Any:
     return decorate
 
 
-class TestEngine(Implement):
-    def __init__(self, ctx: ReconcileRequestContext) -> None:
-        self.ctx = ctx
-
-    @property
-    def info(self) -> RuntimeInfo:
-        return RuntimeInfo(self.ctx.name, self.ctx.namespace, "testengine")
+class TestEngine(BaseImplement):
+    """BaseImplement's answers, but for what the tests make fail."""
 
     def _statefulset(self, role: str, replicas: int) -> dict[str, Any]:
         labels = {"app": "testengine", "release": self.ctx.name, "role": role}
@@ -91,12 +85,6 @@ class TestEngine(Implement):
     def check_master_ready(self) -> bool:
         return self._ready("master", "masterPhase")
 
-    def should_check_ufs(self) -> bool:
-        return False
-
-    def prepare_ufs(self) -> None:
-        """Nothing to mount: the test engine has no under file system."""
-
     @_failing("should_setup_workers")
     def should_setup_workers(self) -> bool:
         return self._workload("worker") is None
@@ -117,9 +105,6 @@ class TestEngine(Implement):
     @_failing("bind_to_dataset")
     def bind_to_dataset(self) -> None:
         bind_dataset(self.ctx, "testengine")
-
-    def update_dataset_status(self, phase: str) -> None:
-        set_dataset_phase(self.ctx, phase, "testengine")
 
     @_failing("create_volume")
     def create_volume(self, ctx: ReconcileRequestContext) -> None:
@@ -142,55 +127,10 @@ class TestEngine(Implement):
     def sync_replicas(self, ctx: ReconcileRequestContext) -> None:
         """Setup already applied the replicas."""
 
-    def sync_runtime(self, ctx: ReconcileRequestContext) -> bool:
-        return False
-
     @_failing("validate")
     def validate(self, ctx: ReconcileRequestContext) -> None:
         """Every spec is valid for the test engine."""
 
-    def assign_nodes_to_cache(self, desired: int) -> int:
-        return desired
-
-    def check_runtime_healthy(self) -> None:
-        """Healthy as long as it exists."""
-
-    def update_cache_of_dataset(self) -> None:
-        """No cache figures to report."""
-
-    def sync_metadata(self) -> None:
-        """No metadata to count."""
-
-    def check_runtime_ready(self) -> bool:
-        return True
-
-    def should_sync_dataset_mounts(self) -> bool:
-        return False
-
-    def sync_dataset_mounts(self) -> None:
-        """Never asked for."""
-
-    def should_update_ufs(self) -> UFSToUpdate | None:
-        return None
-
-    def update_on_ufs_change(self, to_update: UFSToUpdate) -> bool:
-        return True
-
-    def sync_schedule_info_to_cache_nodes(self) -> None:
-        """No node labels."""
-
-    def used_storage_bytes(self) -> int:
-        return 0
-
-    def free_storage_bytes(self) -> int:
-        return 0
-
-    def total_storage_bytes(self) -> int:
-        return 0
-
-    def total_file_nums(self) -> int:
-        return 0
-
 
 def build(engine_id: str, ctx: ReconcileRequestContext) -> TemplateEngine:
-    return TemplateEngine(TestEngine(ctx), engine_id)
+    return TemplateEngine(TestEngine, engine_id)
