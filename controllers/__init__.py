@@ -125,6 +125,7 @@ def setup_dataload_controller(
         manager.event_recorder("DataLoadController"),
         kinds,
         factory=factory,
+        engine_options=options.runtime.engine,
         clock=clock,
     )
     client = manager.client

@@ -35,6 +35,7 @@ from fluidpy.controllers.kinds import DATASET, GROUP, VERSION, RuntimeKind
 from fluidpy.controllers.runtime import READY, EngineCache
 from fluidpy.durations import format_duration
 from fluidpy.engines.base import EngineError, ReconcileRequestContext
+from fluidpy.engines.base.context import EngineOptions
 from fluidpy.engines.base.dataoperation import (
     DATA_LOAD,
     OPERATION_LABEL,
@@ -123,12 +124,15 @@ class DataLoadReconciler:
         kinds: Sequence[RuntimeKind],
         *,
         factory: EngineFactory = default_factory,
+        engine_options: EngineOptions | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.client = client
         self.recorder = recorder
         self.kinds = tuple(kinds)
         self.engines = EngineCache(factory)
+        # The manager's engine settings, as the runtime controllers hand them to engines.
+        self.engine_options = engine_options or EngineOptions()
         self.clock = clock
 
     def reconcile(self, ctx: Context, request: Request) -> Result | None:
@@ -436,6 +440,7 @@ class DataLoadReconciler:
             recorder=self.recorder,
             log=log.bind(dataload=f"{run.namespace}/{run.name}"),
             finalizer_name=run.kind.finalizer,
+            options=self.engine_options,
         )
         try:
             engine = self.engines.get_or_create(run.kind.engine_type, rctx)
