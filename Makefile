@@ -3,25 +3,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The `make dev` cluster is named after this checkout, so two clones never share one (or its
+# manager's state). Override: make dev DEV_CLUSTER=mine (and make clean-cluster DEV_CLUSTER=mine).
+DEV_CLUSTER ?= fluidpy-dev-$(shell printf '%s' '$(CURDIR)' | cksum | awk '{ printf "%08x", $$1 }')
 
-.PHONY: dev test check lint typecheck crds crds-check cluster-binaries unit integration e2e bench clean-cluster
+.PHONY: dev test check lint typecheck crds crds-check cluster-binaries unit integration e2e bench image clean-cluster
 
 # A virtual environment with the project and its test tools, refreshed when pyproject.toml changes.
+# setuptools tells every editable install, as a warning, that folders named like the package may
+# shadow it; here they are the package, so that one notice is silenced.
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or newer" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: fluidpy needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version)" >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "[setup] installing Python dependencies into $(VENV), a minute or two (once, and again when pyproject.toml changes)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-# The control plane binaries, built once into a cache outside the repository.
+# The control plane binaries, built once into a cache outside the repository. build.sh prints
+# one line when it reuses them, its progress while it builds.
 cluster-binaries:
 	@hack/localcluster/build.sh >/dev/null
 
 ## dev: local control plane, CRDs, manager and samples, with the runtime coming up
 dev: $(STAMP) cluster-binaries
-	$(BIN)/python hack/dev.py
+	@$(BIN)/python hack/dev.py --cluster $(DEV_CLUSTER)
 
 ## test: every check and every test (what CI runs)
 test: $(STAMP) cluster-binaries check
@@ -55,5 +62,12 @@ e2e: $(STAMP) cluster-binaries
 bench: $(STAMP) cluster-binaries
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+## image: the manager's container image, with docker, podman or buildah (whichever is installed)
+IMAGE ?= fluidpy/controller-manager:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+image:
+	@engine=$$(for e in docker podman buildah; do command -v $$e >/dev/null && { echo $$e; break; }; done); \
+	if [ -z "$$engine" ]; then echo "error: no container engine found; install docker, podman or buildah" >&2; exit 1; fi; \
+	if [ "$$engine" = buildah ]; then set -x; buildah bud -t $(IMAGE) .; else set -x; $$engine build -t $(IMAGE) .; fi
+
 clean-cluster: $(STAMP)
-	$(BIN)/fluidpy cluster delete --name fluidpy-dev
+	$(BIN)/fluidpy cluster delete --name $(DEV_CLUSTER)

@@ -27,7 +27,8 @@ from fluidpy.controllers.kinds import (
     RuntimeMapper,
 )
 from fluidpy.controllers.runtime import RuntimeReconciler, RuntimeReconcilerOptions
-from fluidpy.engines.base.volume import PVC, claims_of_pod
+from fluidpy.engines.base.ownership import CONFLICTS
+from fluidpy.engines.base.volume import PV, PVC, claims_of_pod
 from fluidpy.engines.factory import EngineFactory, default_factory
 from fluidpy.manager import Manager
 from fluidpy.workqueue import RateLimiter
@@ -49,6 +50,11 @@ class ControllerOptions:
     """Makes each controller's own limiter (limiters keep per-key state, so controllers never
     share one). None: the default per-key 5 ms..1000 s backoff with an overall 10 qps / 100
     bucket."""
+
+    reconcile_timeout: float = 120.0
+    """Seconds one reconcile may take before its Context is cancelled (every API call and exec
+    inside it ends with it): no single runtime holds a worker for long, whatever hangs. Twice
+    the API server's own 60 s request timeout, so a slow but answering call still completes."""
 
     def new_rate_limiter(self) -> RateLimiter | None:
         return self.rate_limiter() if self.rate_limiter else None
@@ -86,8 +92,14 @@ def setup_runtime_controller(
     builder.watches(PVC, request_for_object)
     for gvk, mapper in kind.secondary_watches():
         builder.watches(gvk, _requests(mapper))
+    for gvk in (*kind.owned, PVC, PV):
+        # An object of a name the runtime needs that is not its own: its change or deletion
+        # wakes the runtime waiting on it (NameConflict).
+        builder.watches(gvk, _requests(CONFLICTS.mapper(gvk, kind.gvk.kind)))
     builder.with_options(
-        max_concurrent_reconciles=options.workers, rate_limiter=options.new_rate_limiter()
+        max_concurrent_reconciles=options.workers,
+        rate_limiter=options.new_rate_limiter(),
+        reconcile_timeout=options.reconcile_timeout,
     ).complete(reconciler)
     return reconciler
 

@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 
 from fluidpy.api.v1alpha1.base import is_dns1035_label
-from fluidpy.client import Client
+from fluidpy.client import Client, Conflict, NotFound
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers.kinds import DATASET
@@ -31,6 +31,15 @@ class DatasetReconciler:
         self.recorder = recorder
 
     def reconcile(self, ctx: Context, request: Request) -> Result | None:
+        try:
+            return self._reconcile(ctx, request)
+        except (Conflict, NotFound) as error:
+            # The runtime wrote the Dataset, or it went, since the cache showed it: expected, a
+            # pass to redo from fresher state (with backoff), not an error.
+            log.debug("stale Dataset; reconciling again", error=str(error))
+            return Result(requeue=True)
+
+    def _reconcile(self, ctx: Context, request: Request) -> Result | None:
         dataset = self.client.get(DATASET, request.name, request.namespace, ctx=ctx)
         if dataset is None:
             return None

@@ -39,6 +39,13 @@ class RuntimeKind:
     engine_module: str | None = None
     """The engine package whose `secondary_watches()` adds watches beyond owned objects."""
     extra_watches: tuple[tuple[GVK, RuntimeMapper], ...] = field(default=())
+    dataset_runtime_type: str = ""
+    """The `type` its engine writes in the Dataset's status.runtimes[] ("" means engine_type):
+    with the name and namespace, it tells whether a Dataset is bound to this very runtime."""
+
+    @property
+    def runtime_type(self) -> str:
+        return self.dataset_runtime_type or self.engine_type
 
     @property
     def controller_name(self) -> str:
@@ -46,7 +53,7 @@ class RuntimeKind:
 
     def with_engine(self, engine_type: str) -> RuntimeKind:
         """The same kind, served by another engine (whose extra watches are not known here)."""
-        return replace(self, engine_type=engine_type, engine_module=None)
+        return replace(self, engine_type=engine_type, engine_module=None, dataset_runtime_type="")
 
     def secondary_watches(self) -> list[tuple[GVK, RuntimeMapper]]:
         watches = list(self.extra_watches)
@@ -63,18 +70,21 @@ CACHE_RUNTIME = RuntimeKind(
     engine_type="cacheruntime",
     finalizer="cache-runtime-controller-finalizer",
     engine_module="fluidpy.engines.cacheruntime",
+    dataset_runtime_type="cache",
 )
 ALLUXIO_RUNTIME = RuntimeKind(
     GVK(GROUP, VERSION, "AlluxioRuntime"),
     engine_type="alluxio",
     finalizer="alluxio-runtime-controller-finalizer",
     engine_module="fluidpy.engines.alluxio",
+    dataset_runtime_type="alluxio",
 )
 JINDO_RUNTIME = RuntimeKind(
     GVK(GROUP, VERSION, "JindoRuntime"),
     engine_type="jindo",
     finalizer="jindo-runtime-controller-finalizer",
     engine_module="fluidpy.engines.jindo",
+    dataset_runtime_type="jindo",
 )
 BUILTIN_KINDS = {
     kind.controller_name: kind for kind in (CACHE_RUNTIME, ALLUXIO_RUNTIME, JINDO_RUNTIME)

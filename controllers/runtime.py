@@ -3,8 +3,12 @@
 A pass is a short list of named phases, each of which either lets the pass continue or says why
 it stops; status is written once, at the end, whatever happened:
 
-    check_name -> delete (when being deleted) -> find_dataset -> adopt -> check_binding
-    -> validate -> setup -> create_volume -> sync
+    check_name -> delete (when being deleted) -> find_dataset -> check_binding -> validate
+    -> adopt -> setup -> create_volume -> sync
+
+A runtime touches only what it controls (engines.base.ownership): binding is checked before the
+runtime writes anything, and so is validation: a runtime refused a Dataset, or whose spec cannot
+work, leaves no trace to clean up and costs no more than its condition and its event.
 
 Nothing is retried on a timer that an event can replace: the Dataset, every owned workload and
 the engines' secondary objects are watched, so a missing Dataset or class, or a pod that still
@@ -22,7 +26,7 @@ from typing import Any
 import structlog
 
 from fluidpy.api.v1alpha1.base import is_dns1035_label
-from fluidpy.client import Client, Conflict
+from fluidpy.client import Client, Conflict, NotFound
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers.kinds import DATASET, RuntimeKind
@@ -34,8 +38,19 @@ from fluidpy.engines.base import (
     ValidationError,
     WaitingFor,
 )
+from fluidpy.engines.base.limits import (
+    DEFAULT_MAX_COMPONENT_REPLICAS,
+    check_dataset_has_mounts,
+    check_replicas,
+)
+from fluidpy.engines.base.ownership import CONFLICTS
 from fluidpy.engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
-from fluidpy.engines.base.status import bound_to_other_runtime, reset_dataset_status, set_condition
+from fluidpy.engines.base.status import (
+    DATASET_BOUND,
+    bound_to_other_runtime,
+    reset_dataset_status,
+    set_condition,
+)
 from fluidpy.engines.factory import EngineFactory, UnknownRuntimeType, default_factory
 from fluidpy.events import EventRecorder
 from fluidpy.patch import merge_patch
@@ -61,6 +76,9 @@ class RuntimeReconcilerOptions:
     resync_period: float = 90.0
     """Seconds between reconciles of a healthy runtime (upstream's default, also read from
     FLUID_RUNTIME_RECONCILE_DURATION); a safety net for anything no event reports. 0 disables."""
+    max_component_replicas: int = DEFAULT_MAX_COMPONENT_REPLICAS
+    """Replicas one component may ask for (engines.base.limits says why 1000); more is refused
+    with a condition before anything is rendered."""
     engine: EngineOptions = field(default_factory=EngineOptions)
     """What every engine pass is handed (mount root, sync interval): the manager's settings."""
 
@@ -114,6 +132,7 @@ class RuntimeReconciler:
         runtime = self.client.get(self.kind.gvk, request.name, request.namespace, ctx=ctx)
         if runtime is None:
             self.engines.forget(request.namespace, request.name)
+            CONFLICTS.forget_runtime(self.kind.gvk.kind, request.namespace, request.name)
             return None
         dataset = self.client.get(DATASET, request.name, request.namespace, ctx=ctx)
         rctx = ReconcileRequestContext(
@@ -141,6 +160,12 @@ class RuntimeReconciler:
             # failure, just a pass to redo from fresher state (with backoff, without an error).
             rctx.log.debug("write conflict; reconciling again", error=str(error))
             return Result(requeue=True)
+        except NotFound as error:
+            # An object went while the pass worked from the cache's older view (most often the
+            # runtime itself, just after its finalizer came off): expected, and its deletion
+            # event brings the next pass anyway.
+            rctx.log.debug("an object went during the pass; reconciling again", error=str(error))
+            return Result(requeue=True)
 
     def _run_phases(self, rctx: ReconcileRequestContext) -> Result | None:
         self._check_name(rctx)
@@ -148,14 +173,15 @@ class RuntimeReconciler:
             self._delete(rctx)
             return None
         self._find_dataset(rctx)
-        self._adopt(rctx)
         self._check_binding(rctx)
         engine = self._engine(rctx)
-        self._guard(rctx, engine.validate, rctx)
+        self._validate(rctx, engine)
+        self._adopt(rctx)
+        unbound = copy.deepcopy(rctx.dataset_status)
         if not self._guard(rctx, engine.setup, rctx):
             self._report(rctx, False, "SettingUp", "The runtime is being set up.", event=False)
             return None
-        self._guard(rctx, engine.create_volume, rctx)
+        self._create_volume(rctx, engine, unbound)
         sync_after = self._guard(rctx, engine.sync, rctx)
         self._report(
             rctx, True, "Ready", "The runtime is ready and bound to its dataset.", event=False
@@ -236,8 +262,12 @@ class RuntimeReconciler:
             rctx.runtime["metadata"] = updated["metadata"]
 
     def _check_binding(self, rctx: ReconcileRequestContext) -> None:
+        """Before anything is written: a runtime refused here gets no finalizer, owner
+        reference or label, creates nothing, and so its deletion has nothing to undo."""
         assert rctx.dataset is not None
-        other = bound_to_other_runtime(rctx.dataset, rctx.name, rctx.namespace, rctx.category)
+        other = bound_to_other_runtime(
+            rctx.dataset, rctx.name, rctx.namespace, rctx.category, self.kind.runtime_type
+        )
         if other is None:
             return
         self._report(
@@ -249,6 +279,26 @@ class RuntimeReconciler:
             "runtime first, or give this runtime its own Dataset",
         )
         raise _Stop()
+
+    def _validate(self, rctx: ReconcileRequestContext, engine: Engine) -> None:
+        """Before anything is written: a spec that cannot work costs its condition, its event
+        and nothing else (no finalizer, no labels), and waits for a change of what it depends
+        on, so bad input takes no share of the API that good runtimes need."""
+        self._guard(rctx, check_replicas, rctx.spec, self.options.max_component_replicas)
+        self._guard(rctx, check_dataset_has_mounts, rctx.dataset)
+        self._guard(rctx, engine.validate, rctx)
+
+    def _create_volume(
+        self, rctx: ReconcileRequestContext, engine: Engine, before_setup: dict[str, Any] | None
+    ) -> None:
+        """The Dataset is Bound only once its PV and PVC exist and are this runtime's: when
+        they cannot be made (a name conflict, say), the binding setup just made is undone."""
+        try:
+            self._guard(rctx, engine.create_volume, rctx)
+        except BaseException:
+            if (before_setup or {}).get("phase") != DATASET_BOUND:
+                rctx.dataset_status = before_setup
+            raise
 
     def _engine(self, rctx: ReconcileRequestContext) -> Engine:
         try:
@@ -267,7 +317,7 @@ class RuntimeReconciler:
         except WaitingFor as error:
             self._report(rctx, False, error.reason, error.message, event=error.warning)
             raise _Stop() from None
-        except Conflict:
+        except (Conflict, NotFound):
             raise
         except Exception as error:
             reason = error.reason if isinstance(error, EngineError) else "ErrorProcessRuntime"
@@ -295,6 +345,7 @@ class RuntimeReconciler:
         self.engines.forget(rctx.namespace, rctx.name)
         if rctx.dataset_status is not None and rctx.dataset is not None and self._bound_to_us(rctx):
             reset_dataset_status(rctx.dataset_status)
+        rctx.runtime_status = copy.deepcopy(rctx.runtime.get("status") or {})  # about to go
         self._write_status(rctx)
         finalizers = [f for f in metadata.get("finalizers") or [] if f != self.kind.finalizer]
         self.client.patch(
@@ -316,10 +367,11 @@ class RuntimeReconciler:
 
     def _bound_to_us(self, rctx: ReconcileRequestContext) -> bool:
         assert rctx.dataset is not None
-        runtimes = (rctx.dataset.get("status") or {}).get("runtimes") or []
-        return not runtimes or any(
-            r.get("name") == rctx.name and r.get("namespace", rctx.namespace) == rctx.namespace
-            for r in runtimes
+        return (
+            bound_to_other_runtime(
+                rctx.dataset, rctx.name, rctx.namespace, rctx.category, self.kind.runtime_type
+            )
+            is None
         )
 
     # Status ----------------------------------------------------------------------------
@@ -343,7 +395,11 @@ class RuntimeReconciler:
     def _write_status(self, rctx: ReconcileRequestContext) -> None:
         """One merge patch per object, and only for what changed in this pass."""
         runtime_patch = merge_patch(rctx.runtime.get("status") or {}, rctx.runtime_status)
-        if runtime_patch and not rctx.runtime["metadata"].get("deletionTimestamp"):
+        held = self.kind.finalizer in (rctx.runtime["metadata"].get("finalizers") or [])
+        deleting = bool(rctx.runtime["metadata"].get("deletionTimestamp"))
+        if runtime_patch and (held or not deleting):
+            # While our finalizer holds a runtime being deleted, its conditions say what the
+            # deletion waits for (VolumeInUse, VolumeDeleting); after that it is gone.
             # Conditional on the version this pass read, as for the Dataset: a pass that started
             # from a stale cache must not replace newer conditions; it is retried instead.
             written = self.client.patch_status(

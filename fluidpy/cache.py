@@ -49,11 +49,14 @@ class KindOptions:
     field_selector: str | None = None
     transform: Transform | None = None
     """Replaces the cache's transform for this kind."""
+    metadata_only: bool = False
+    """List and watch the kind as PartialObjectMetadata: the cache knows the objects exist and
+    when they change, and their contents never reach the process."""
 
 
-SECRET_OPTIONS = KindOptions(transform=without_secret_values)
-"""Secrets are cached without their values unless `by_kind` says otherwise (see
-without_secret_values); Client reads Secrets from the API by default."""
+SECRET_OPTIONS = KindOptions(transform=without_secret_values, metadata_only=True)
+"""Secrets are watched as metadata only unless `by_kind` says otherwise: their values are
+never listed, watched or cached; Client reads Secrets from the API by default."""
 
 
 class Cache:
@@ -95,7 +98,7 @@ class Cache:
             options = self._by_kind.get(gvk, KindOptions())
             namespaces = options.namespaces if options.namespaces else self._namespaces
             informer = SharedInformer(
-                self._client,
+                self._client.metadata_only() if options.metadata_only else self._client,
                 gvk,
                 namespaces=namespaces,
                 label_selector=options.label_selector,

@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from fluidpy.client import GVK, Client
+from fluidpy.client import GVK, Client, Forbidden
 from fluidpy.context import Context
 from fluidpy.log import get_logger
 from fluidpy.metrics.leaderelection import MASTER_STATUS
@@ -41,6 +41,8 @@ from fluidpy.metrics.leaderelection import MASTER_STATUS
 LOGGER = "fluidpy.leaderelection"
 
 LEASE_GVK = GVK("coordination.k8s.io", "v1", "Lease")
+LEADER_ELECTION_ROLE = "fluidpy-leader-election"
+"""The Role config/rbac grants for the Lease."""
 
 JITTER_FACTOR = 0.2
 """Candidates wait retry_period * (1 + up to 0.2) between attempts: enough to keep several
@@ -88,6 +90,8 @@ class LeaderElectionConfig:
     """How long the leader keeps trying to renew before it gives up leading."""
     retry_period: float = 2.0
     """Time between attempts to acquire or renew."""
+    lease_namespace: str = ""
+    """Where the lease lives, for messages (the LeaseStore knows it for requests)."""
     release_on_cancel: bool = True
     """Clear the holder on a clean exit so a successor does not wait out lease_duration. On by
     default because fluidpy stops all leader-only work before it releases."""
@@ -138,6 +142,7 @@ class LeaderElector:
         self._last_renew = 0.0
         self._observed: LeaseRecord | None = None
         self._observed_at = 0.0
+        self._forbidden = ""
         self._log = get_logger(LOGGER, lease=config.lease_name, identity=config.identity)
         MASTER_STATUS.labels(config.lease_name).set(0)
 
@@ -149,6 +154,16 @@ class LeaderElector:
     def lost(self) -> bool:
         """True once leadership was held and then lost (not given up by release)."""
         return self._lost
+
+    def lease_valid(self) -> bool:
+        """Whether this process can prove, on its own monotonic clock, that it still holds the
+        lease: it leads and its last successful renewal was sent less than renew_deadline ago.
+
+        The fence of every leader-only write and reconcile. A leader that was paused (SIGSTOP,
+        a long GC pause, a frozen VM) fails it the moment it resumes, before its election
+        loop has even run, because the monotonic clock kept going while it was stopped.
+        """
+        return self._leader and self._clock() < self._last_renew + self.config.renew_deadline
 
     def run(self, ctx: Context) -> None:
         """Campaign and lead until `ctx` is done or the lease is lost; release on a clean exit."""
@@ -173,26 +188,30 @@ class LeaderElector:
         if self._lost:
             raise RuntimeError("leadership was lost; a new elector is needed")
         if self._leader:
-            remaining = self._last_renew + cfg.renew_deadline - self._clock()
+            started = self._clock()
+            remaining = self._last_renew + cfg.renew_deadline - started
             attempt_ctx, cancel = ctx.with_timeout(max(remaining, 0.0))
             try:
                 renewed = self._try_acquire_or_renew(attempt_ctx)
             finally:
                 cancel()
             if renewed:
-                self._last_renew = self._clock()
+                # From when the renewal was sent: others measure the lease from when they see
+                # it change, which is later, so the lease is valid at least this long for them.
+                self._last_renew = started
                 return cfg.retry_period
             if self._held_by_other() or self._clock() - self._last_renew >= cfg.renew_deadline:
                 self._lose()
                 return 0.0
             return min(cfg.retry_period, self._last_renew + cfg.renew_deadline - self._clock())
+        started = self._clock()
         attempt_ctx, cancel = ctx.with_timeout(cfg.renew_deadline)
         try:
             acquired = self._try_acquire_or_renew(attempt_ctx)
         finally:
             cancel()
         if acquired:
-            self._last_renew = self._clock()
+            self._last_renew = started
             self._set_leader(True)
             self._log.info("became leader")
             self._on_started()
@@ -239,11 +258,30 @@ class LeaderElector:
                 lease_transitions=record.lease_transitions + (0 if ours else 1),
             )
             self._store.update(desired, ctx)
+        except Forbidden as exc:
+            self._report_forbidden(exc)
+            return False
         except Exception as exc:
             self._log.info("lease attempt failed", error=str(exc) or type(exc).__name__)
             return False
         self._observe(desired)
         return True
+
+    def _report_forbidden(self, exc: Forbidden) -> None:
+        """Not a passing failure: nothing is reconciled until someone grants the Role. Said at
+        error level, once per distinct refusal (the attempts go on every retry_period)."""
+        if str(exc) == self._forbidden:
+            return
+        self._forbidden = str(exc)
+        where = self.config.lease_namespace or "its namespace"
+        self._log.error(
+            "not allowed to use the leader election Lease; nothing is reconciled until this "
+            f"is fixed: grant the manager's service account the Role {LEADER_ELECTION_ROLE} "
+            f"(get, create, update on leases.coordination.k8s.io; config/rbac/"
+            f"leader_election_role.yaml) in namespace {where}, or choose another namespace "
+            "with --leader-election-namespace",
+            error=str(exc),
+        )
 
     def _observe(self, record: LeaseRecord) -> None:
         if record != self._observed:

@@ -108,10 +108,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--log-format",
         choices=LOG_FORMATS,
         default="auto",
-        help="log output format; auto picks json in a pod or when piped, console on a terminal",
+        help="log output format; auto picks json in a pod or when piped, console on a "
+        "terminal (default auto)",
     )
     parser.add_argument(
-        "--log-level", choices=LOG_LEVELS, default="info", help="lowest level logged"
+        "--log-level", choices=LOG_LEVELS, default="info", help="lowest level logged (default info)"
     )
 
 

@@ -21,6 +21,13 @@ is aborted without draining (reconcile Contexts are cancelled at once), nothing 
 and run() raises LeaderElectionLostError. The process is expected to exit and be restarted by
 its Deployment, exactly as controller-runtime managers do; trying to carry on would mean
 running with state that may already be stale.
+
+Leadership is fenced on the leader's own monotonic clock: while it cannot prove that its last
+successful renewal was sent less than renew_deadline ago, it starts no reconcile and its client
+sends no write (WriteFenced, nothing leaves the process). A leader paused past its lease
+(SIGSTOP, a long GC pause, a frozen VM) therefore stays silent from the moment it resumes,
+before its election loop notices the loss, and an in-flight reconcile fails at its next write.
+renew_deadline < lease_duration leaves the gap in which no successor can have started yet.
 """
 
 from __future__ import annotations
@@ -73,7 +80,8 @@ class ManagerOptions:
     leader_election_id: str = "fluidpy-controller-manager"
     """The Lease's name; replicas that must exclude each other share it."""
     leader_election_namespace: str | None = None
-    """Where the Lease lives; defaults to the pod's own namespace, or "default" outside a pod."""
+    """Where the Lease lives; defaults to the pod's own namespace, or fluid-system outside a pod
+    (where config/rbac grants the Role for it)."""
     leader_election_identity: str | None = None
     """This replica's name in the Lease; defaults to host name plus a random suffix."""
     lease_duration: float = 15.0
@@ -135,12 +143,18 @@ class Manager:
                 resync_period=opts.resync_period,
             )
         self.cache = cache
+        self._lease_client = client
+        self._election: LeaderElector | None = None
         self.client = client.with_cache(cache)
+        if opts.leader_election:
+            self.client = self.client.with_write_fence(self._lease_valid)
         self.identity = opts.leader_election_identity or default_identity()
         self.probes = HealthProbes()
         self.probes.healthz.add("ping", ping)
         self.probes.readyz.add("informers-synced", self._check_synced)
-        self._events = EventBroadcaster(ClientEventSink(self.client))
+        # Events have their own rate limit, as controller-runtime's recorder has its own
+        # client: a burst of Warning events (bad input) never delays reconciles' requests.
+        self._events = EventBroadcaster(ClientEventSink(self.client.with_own_rate_limit()))
         self._lock = threading.Lock()
         self._controllers: dict[str, tuple[Controller, bool]] = {}
         self._runnables: list[tuple[Runnable, bool, str]] = []
@@ -173,6 +187,8 @@ class Manager:
             if controller.name in self._controllers:
                 raise ValueError(f"a controller named {controller.name!r} already exists")
             self._controllers[controller.name] = (controller, need_leader_election)
+            if need_leader_election and self.options.leader_election:
+                controller.gate_reconciles(self._lease_valid)
 
     def informer_for(self, gvk: GVK) -> Source:
         return self.cache.informer_for(gvk)
@@ -273,23 +289,30 @@ class Manager:
         if self._failure is not None:
             raise self._failure
 
+    def _lease_valid(self) -> bool:
+        election = self._election
+        return election is not None and election.lease_valid()
+
     def _elector(self, leader_ctx: Context) -> LeaderElector:
         opts = self.options
         namespace = opts.leader_election_namespace or _own_namespace()
         config = LeaderElectionConfig(
             lease_name=opts.leader_election_id,
+            lease_namespace=namespace,
             identity=self.identity,
             lease_duration=opts.lease_duration,
             renew_deadline=opts.renew_deadline,
             retry_period=opts.retry_period,
             release_on_cancel=opts.leader_election_release_on_cancel,
         )
-        return LeaderElector(
+        self._election = LeaderElector(
             config,
-            KubernetesLeaseStore(self.client, namespace, opts.leader_election_id),
+            # The lease itself is not fenced: renewing it is how the fence opens again.
+            KubernetesLeaseStore(self._lease_client, namespace, opts.leader_election_id),
             on_started_leading=lambda: self._start_leading(leader_ctx),
             on_stopped_leading=self._lost_leadership,
         )
+        return self._election
 
     def _start_leading(self, leader_ctx: Context) -> None:
         with self._lock:
@@ -407,9 +430,13 @@ class Manager:
         return restore
 
 
+DEFAULT_LEASE_NAMESPACE = "fluid-system"
+"""Outside a pod: where config/rbac grants the leader election Role (and what --help says)."""
+
+
 def _own_namespace() -> str:
-    """The pod's namespace from its service account mount, or "default" outside a pod."""
+    """The pod's namespace from its service account mount, or fluid-system outside a pod."""
     try:
-        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or "default"
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or DEFAULT_LEASE_NAMESPACE
     except OSError:
-        return "default"
+        return DEFAULT_LEASE_NAMESPACE

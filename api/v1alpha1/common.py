@@ -110,14 +110,20 @@ class EncryptOption(FluidModel):
     value_from: EncryptOptionSource | None = None
 
 
+MOUNT_NAME_LIMIT = 253
+MOUNT_POINT_LIMIT = 4096
+"""Bounds that let the API server price the Dataset's mount rules (CEL needs bounded strings);
+far above any real name or URL."""
+
+
 class Mount(FluidModel):
     """One under-file-system location the Dataset exposes."""
 
-    mount_point: str = Field(min_length=5)
+    mount_point: str = Field(min_length=5, max_length=MOUNT_POINT_LIMIT)
     """Where the data lives, with its scheme: s3://, oss://, pvc://, local://, dataset://, ..."""
     options: dict[str, str] | None = None
-    name: str | None = Field(default=None, min_length=0)
-    path: str | None = None
+    name: str | None = Field(default=None, min_length=0, max_length=MOUNT_NAME_LIMIT)
+    path: str | None = Field(default=None, max_length=MOUNT_POINT_LIMIT)
     """Path in the cache namespace; "/<name>" when empty."""
     read_only: bool | None = None
     shared: bool | None = None

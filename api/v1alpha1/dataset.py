@@ -81,8 +81,39 @@ class DatasetRuntime(FluidModel):
     master_replicas: Int32 | None = None
 
 
+MOUNTS_LIMIT = 128
+"""Mounts one Dataset may list: far above real use, and a bound the API server needs to price
+the rule that mount names are unique."""
+
+
 class DatasetSpec(FluidModel):
-    mounts: list[Mount] | None = Field(default=None, min_length=1)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.mounts) || self.mounts.all(m, !has(m.name) || m.name == ''"
+                    " || self.mounts.exists_one(n, has(n.name) && n.name == m.name))",
+                    "message": "mount names must be unique: rename or merge the mounts that "
+                    "share a name",
+                },
+                {
+                    "rule": "!has(self.mounts) || self.mounts.all(m,"
+                    " m.mountPoint.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://'))",
+                    "message": "every mounts[].mountPoint needs a scheme, such as "
+                    "s3://bucket/dir, pvc://claim/dir or local:///dir",
+                },
+                {
+                    "rule": "!has(self.mounts) || self.mounts.all(m, !has(m.path) || m.path == ''"
+                    " || (m.path.startsWith('/') && !m.path.contains('/../')"
+                    " && !m.path.endsWith('/..')))",
+                    "message": "every mounts[].path must be absolute (start with /) and must "
+                    "not contain ..",
+                },
+            ]
+        }
+    )
+
+    mounts: list[Mount] | None = Field(default=None, min_length=1, max_length=MOUNTS_LIMIT)
     owner: User | None = None
     node_affinity: CacheableNodeAffinity | None = None
     tolerations: list[Toleration] | None = None

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from fluidpy_cli import cluster, crds, manager
+
+
+def installed_version() -> str:
+    """The version of the installed distribution: the one pip resolved, not a constant that
+    could drift from pyproject.toml."""
+    try:
+        return version("fluidpy")
+    except PackageNotFoundError:
+        return "unknown (not installed; run `pip install -e .`)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fluidpy",
         description="Fluid's dataset cache runtimes on a Python controller framework.",
     )
+    parser.add_argument("--version", action="version", version=f"fluidpy {installed_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in (cluster, crds, manager):
         command.add_parser(subparsers)

@@ -19,7 +19,7 @@ import prometheus_client
 import structlog
 
 from fluidpy import log as fluid_log
-from fluidpy.client.config import KubeconfigError, load_api_client
+from fluidpy.client.config import KubeconfigError, describe_credentials, load_api_client
 from fluidpy.controllers import (
     BUILTIN_KINDS,
     ControllerOptions,
@@ -31,6 +31,7 @@ from fluidpy.controllers import (
 )
 from fluidpy.durations import DurationError, duration_from_env, parse_duration
 from fluidpy.engines.base.context import DEFAULT_MOUNT_ROOT, DEFAULT_SYNC_INTERVAL, EngineOptions
+from fluidpy.engines.base.limits import DEFAULT_MAX_COMPONENT_REPLICAS
 from fluidpy.engines.factory import ENTRY_POINT_GROUP, default_factory
 from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
 from fluidpy.workqueue import (
@@ -38,6 +39,7 @@ from fluidpy.workqueue import (
     ItemExponentialFailureRateLimiter,
     MaxOfRateLimiter,
 )
+from fluidpy_cli.apiserver import wait_for_api_server
 
 ALL_CONTROLLERS = ["dataset", "dataload", *BUILTIN_KINDS]
 
@@ -98,17 +100,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=[],
         metavar="KIND=TYPE",
         help="serve a runtime kind with another registered engine type, "
-        "e.g. jindoruntime=myjindo (repeatable)",
+        "e.g. jindoruntime=myjindo (repeatable; default: each kind's built-in engine)",
     )
     parser.add_argument(
         "--metrics-bind-address",
         default=":8080",
-        help='Prometheus /metrics (default :8080; "0" disables)',
+        help='host:port of Prometheus /metrics (default :8080, all interfaces; "0" disables)',
     )
     parser.add_argument(
         "--health-probe-bind-address",
         default=":8081",
-        help='/healthz and /readyz (default :8081; "0" disables)',
+        help='host:port of /healthz and /readyz (default :8081, all interfaces; "0" disables)',
     )
     parser.add_argument(
         "--leader-elect",
@@ -116,37 +118,80 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="elect a leader through a Lease before reconciling (default off; "
         "turn on when running more than one replica)",
     )
-    parser.add_argument("--leader-election-id", default="fluidpy.data.fluid.io")
+    parser.add_argument(
+        "--leader-election-id",
+        default="fluidpy.data.fluid.io",
+        help="name of the Lease replicas elect a leader on (default fluidpy.data.fluid.io)",
+    )
     parser.add_argument(
         "--leader-election-namespace",
         default=None,
-        help="default: the pod's namespace, else fluid-system",
+        help="namespace of the Lease (default: the pod's namespace, else fluid-system)",
     )
     parser.add_argument(
         "--runtime-workers",
         type=int,
         default=3,
-        help="concurrent reconciles per controller (default 3, as upstream)",
+        help="concurrent reconciles (worker threads) per controller (default 3, as upstream)",
     )
-    parser.add_argument("--kube-api-qps", type=float, default=20.0, help="default 20")
-    parser.add_argument("--kube-api-burst", type=int, default=30, help="default 30")
-    parser.add_argument("--workqueue-default-sync-backoff", type=duration, default="5ms")
-    parser.add_argument("--workqueue-max-sync-backoff", type=duration, default="1000s")
-    parser.add_argument("--workqueue-qps", type=float, default=10.0)
-    parser.add_argument("--workqueue-burst", type=int, default=100)
+    parser.add_argument(
+        "--kube-api-qps",
+        type=float,
+        default=20.0,
+        help="API requests per second, sustained (default 20, as upstream)",
+    )
+    parser.add_argument(
+        "--kube-api-burst",
+        type=int,
+        default=30,
+        help="API requests allowed at once above --kube-api-qps (default 30, as upstream)",
+    )
+    parser.add_argument(
+        "--workqueue-default-sync-backoff",
+        type=duration,
+        default="5ms",
+        help="first retry delay of a failed key, doubled on each failure; a duration "
+        "such as 5ms, 2s, 1m (default 5ms, as upstream)",
+    )
+    parser.add_argument(
+        "--workqueue-max-sync-backoff",
+        type=duration,
+        default="1000s",
+        help="longest retry delay of a failed key; a duration (default 1000s, as upstream)",
+    )
+    parser.add_argument(
+        "--workqueue-qps",
+        type=float,
+        default=10.0,
+        help="retries per second across all keys of a controller (default 10, as upstream)",
+    )
+    parser.add_argument(
+        "--workqueue-burst",
+        type=int,
+        default=100,
+        help="retries allowed at once above --workqueue-qps (default 100, as upstream)",
+    )
     parser.add_argument(
         "--resync-period",
         type=duration,
         default=None,
-        help=f"reconcile healthy runtimes this often as a safety net (default "
+        help=f"reconcile healthy runtimes this often as a safety net; a duration (default "
         f"${RESYNC_ENV}, else 90s; 0 disables)",
     )
     parser.add_argument(
         "--sync-interval",
         type=duration,
         default=None,
-        help=f"an engine's slow probes (metadata, cache figures) run at most this often "
-        f"(default ${SYNC_INTERVAL_ENV}, else 5s)",
+        help=f"an engine's slow probes (metadata, cache figures) run at most this often; a "
+        f"duration (default ${SYNC_INTERVAL_ENV}, else 5s)",
+    )
+    parser.add_argument(
+        "--max-component-replicas",
+        type=int,
+        default=DEFAULT_MAX_COMPONENT_REPLICAS,
+        help="refuse a runtime component asking for more replicas than this, with a condition "
+        f"(default {DEFAULT_MAX_COMPONENT_REPLICAS}: above any real cache cluster, below what "
+        "floods a control plane with pods)",
     )
     parser.add_argument(
         "--mount-root",
@@ -160,7 +205,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         dest="namespaces",
         help="only watch this namespace (repeatable; default: all namespaces)",
     )
-    parser.add_argument("--graceful-shutdown-timeout", type=duration, default="30s")
+    parser.add_argument(
+        "--graceful-shutdown-timeout",
+        type=duration,
+        default="30s",
+        help="how long queued work may drain after SIGTERM before it is cancelled; a "
+        "duration (default 30s, a pod's default termination grace period)",
+    )
     fluid_log.add_arguments(parser)
     parser.set_defaults(handler=run)
 
@@ -211,7 +262,9 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
     controllers = selected_controllers(args)
     kinds = selected_kinds(controllers, args.engine)
     runtime_options = RuntimeReconcilerOptions(
-        resync_period=resync_period(args), engine=engine_options(args)
+        resync_period=resync_period(args),
+        engine=engine_options(args),
+        max_component_replicas=args.max_component_replicas,
     )
     manager = Manager(
         connect(),
@@ -249,13 +302,22 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
     return manager
 
 
+def connect(args: argparse.Namespace) -> Any:
+    """The API client, once the API server answers (see fluidpy_cli.apiserver)."""
+    api_client = load_api_client(args.kubeconfig)
+    wait_for_api_server(
+        api_client, describe_credentials(args.kubeconfig), args.health_probe_bind_address
+    )
+    return api_client
+
+
 def run(args: argparse.Namespace) -> int:
     fluid_log.configure_from_args(args)
     # Series exactly as controller-runtime exports them: no extra *_created samples. A process-wide
     # switch, so it is thrown here, in the process we own, not on import of the library.
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     try:
-        manager = build_manager(args, lambda: load_api_client(args.kubeconfig))
+        manager = build_manager(args, lambda: connect(args))
     except (UsageError, KubeconfigError, DurationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -164,13 +164,20 @@ def set_dataset_phase(ctx: ReconcileRequestContext, phase: str, runtime_type: st
 
 
 def bound_to_other_runtime(
-    dataset: dict[str, Any], name: str, namespace: str, category: str
+    dataset: dict[str, Any], name: str, namespace: str, category: str, runtime_type: str
 ) -> dict[str, Any] | None:
-    """The runtime entry that keeps this runtime from binding, or None when it may bind."""
+    """The runtime entry that keeps this runtime from binding, or None when it may bind.
+
+    An entry is this runtime's only when its type matches too: an AlluxioRuntime and a
+    CacheRuntime may share a name, and the second must not take the first one's Dataset."""
     for entry in (dataset.get("status") or {}).get("runtimes") or []:
         if entry.get("category") != category:
             continue
-        if entry.get("name") == name and entry.get("namespace", namespace) == namespace:
+        if (
+            entry.get("name") == name
+            and entry.get("namespace", namespace) == namespace
+            and entry.get("type", runtime_type) == runtime_type
+        ):
             return None
         return dict(entry)
     return None

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fluidpy.client import GVK, AlreadyExists, Client
+from fluidpy.client import GVK, AlreadyExists, Client, Conflict
 from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.errors import EngineError, WaitingFor
+from fluidpy.engines.base.ownership import check_name_free, controlled_by, owner_labels
 from fluidpy.engines.base.runtime_info import (
     CREATED_BY_ANNOTATION,
     CREATED_BY_FLUID,
@@ -40,8 +41,14 @@ def _capacity(dataset: dict[str, Any]) -> str:
 
 
 def render_persistent_volume(
-    info: RuntimeInfo, dataset: dict[str, Any], *, fuse_path: str, mount_type: str
+    info: RuntimeInfo,
+    dataset: dict[str, Any],
+    *,
+    fuse_path: str,
+    mount_type: str,
+    owner: dict[str, str],
 ) -> dict[str, Any]:
+    """`owner`: ownership.owner_labels of the runtime, the only proof the PV is its own."""
     attributes = {
         "fluid_path": fuse_path,
         "mount_type": mount_type,
@@ -79,21 +86,25 @@ def render_persistent_volume(
         "kind": "PersistentVolume",
         "metadata": {
             "name": info.persistent_volume_name,
-            "labels": {info.common_label: "true", DATASET_ID_LABEL: info.dataset_id},
+            "labels": {**owner, info.common_label: "true", DATASET_ID_LABEL: info.dataset_id},
             "annotations": {CREATED_BY_ANNOTATION: CREATED_BY_FLUID},
         },
         "spec": spec,
     }
 
 
-def render_persistent_volume_claim(info: RuntimeInfo, dataset: dict[str, Any]) -> dict[str, Any]:
+def render_persistent_volume_claim(
+    info: RuntimeInfo, dataset: dict[str, Any], *, owner: dict[str, str]
+) -> dict[str, Any]:
+    """No owner reference: the claim must outlive the runtime until its pods are gone (deletion
+    waits for them); `owner` labels mark it as the runtime's instead."""
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": {
             "name": info.name,
             "namespace": info.namespace,
-            "labels": {info.common_label: "true", DATASET_ID_LABEL: info.dataset_id},
+            "labels": {**owner, info.common_label: "true", DATASET_ID_LABEL: info.dataset_id},
             "annotations": {CREATED_BY_ANNOTATION: CREATED_BY_FLUID},
         },
         "spec": {
@@ -105,16 +116,11 @@ def render_persistent_volume_claim(info: RuntimeInfo, dataset: dict[str, Any]) -
     }
 
 
-def _created_by_us(obj: dict[str, Any] | None) -> bool:
-    annotations = (obj or {}).get("metadata", {}).get("annotations") or {}
-    return bool(annotations.get(CREATED_BY_ANNOTATION) == CREATED_BY_FLUID)
-
-
 def create_volume(
     ctx: ReconcileRequestContext, info: RuntimeInfo, *, fuse_path: str, mount_type: str
 ) -> None:
-    """Create the PV, then the PVC, unless they exist; an object of the same name made by
-    someone else is reported, never overwritten.
+    """Create the PV, then the PVC, unless they exist and are this runtime's; an object of the
+    same name that is not is reported (NameConflict), never overwritten or adopted.
 
     Our PVC in the informer cache means both exist (the PV is created first), so a steady
     runtime costs no request here; otherwise each object is created outright and only read
@@ -122,27 +128,32 @@ def create_volume(
     """
     if ctx.dataset is None:
         raise EngineError("the Dataset disappeared before its volume could be created")
-    if _created_by_us(ctx.client.get(PVC, info.name, info.namespace)):
+    owner = owner_labels(ctx.runtime)
+    claim = ctx.client.get(PVC, info.name, info.namespace)
+    pvc = render_persistent_volume_claim(info, ctx.dataset, owner=owner)
+    if claim is not None:
+        check_name_free(PVC, pvc, claim)
         return
-    pv = render_persistent_volume(info, ctx.dataset, fuse_path=fuse_path, mount_type=mount_type)
-    _create_unless_ours(ctx, pv, f"PersistentVolume {info.persistent_volume_name}")
-    pvc = render_persistent_volume_claim(info, ctx.dataset)
-    _create_unless_ours(ctx, pvc, f"PersistentVolumeClaim {info.namespace}/{info.name}")
+    pv = render_persistent_volume(
+        info, ctx.dataset, fuse_path=fuse_path, mount_type=mount_type, owner=owner
+    )
+    _create_unless_ours(ctx, pv)
+    _create_unless_ours(ctx, pvc)
 
 
-def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any], what: str) -> None:
+def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any]) -> None:
+    gvk = GVK.of_object(obj)
+    metadata = obj["metadata"]
     try:
         ctx.client.create(obj, ctx=ctx.ctx)
     except AlreadyExists:
-        metadata = obj["metadata"]
-        existing = ctx.client.live.get(
-            GVK.of_object(obj), metadata["name"], metadata.get("namespace"), ctx=ctx.ctx
-        )
-        if existing is not None and not _created_by_us(existing):
-            raise EngineError(
-                f"{what} exists but was not created by Fluid; delete or rename it so the "
-                "Dataset's volume can be created"
-            ) from None
+        name, namespace = metadata["name"], metadata.get("namespace")
+        existing = ctx.client.live.get(gvk, name, namespace, ctx=ctx.ctx)
+        if existing is None:
+            raise Conflict(409, "Conflict", f"{gvk.kind} {name} went away while created") from None
+        check_name_free(gvk, obj, existing)
+    else:
+        check_name_free(gvk, obj, None)
 
 
 def pods_using_claim(client: Client, namespace: str, claim: str) -> list[str]:
@@ -185,11 +196,11 @@ class VolumeInUse(WaitingFor):
 
 
 def delete_volume(ctx: ReconcileRequestContext, info: RuntimeInfo) -> None:
-    """Delete the PVC, then the PV. Raises VolumeInUse, naming the pods, while pods use the PVC;
-    the reconcile is retried with backoff and resumes as soon as they are gone."""
+    """Delete the PVC, then the PV, each only when it is this runtime's. Raises VolumeInUse,
+    naming the pods, while pods use the PVC; the reconcile resumes as soon as they are gone."""
     client = ctx.client
     pvc = client.live.get(PVC, info.name, info.namespace, ctx=ctx.ctx)
-    if pvc is not None and _created_by_us(pvc):
+    if pvc is not None and controlled_by(pvc, ctx.runtime):
         users = pods_using_claim(client, info.namespace, info.name)
         if users:
             raise VolumeInUse(
@@ -202,5 +213,5 @@ def delete_volume(ctx: ReconcileRequestContext, info: RuntimeInfo) -> None:
                 f"PersistentVolumeClaim {info.namespace}/{info.name} is being deleted"
             )
     pv = client.live.get(PV, info.persistent_volume_name, ctx=ctx.ctx)
-    if pv is not None and _created_by_us(pv):
+    if pv is not None and controlled_by(pv, ctx.runtime):
         client.delete(PV, info.persistent_volume_name, ctx=ctx.ctx)

@@ -7,6 +7,9 @@ skipped when the cached live object carries the same hash and still has every fi
 rendering sets (someone else may have changed them since). A field the rendering stops setting
 changes the hash, and server-side apply removes it, because this field manager owned it.
 
+An object of the same name that is not the runtime's is never applied over (engines.base.
+ownership): the pass stops with NameConflict instead.
+
 Right after an apply the informer cache may not have the new object yet; the Applier remembers
 which cached version it wrote over, and does not write again while the cache still shows it
 (the write's own watch event wakes the runtime again anyway).
@@ -22,6 +25,7 @@ from typing import Any
 
 from fluidpy.client import GVK, Client
 from fluidpy.context import Context
+from fluidpy.engines.base.ownership import apply_owned, check_name_free
 from fluidpy.engines.cacheruntime.quantity import same_quantity
 
 APPLIED_HASH = "cacheruntime.fluid.io/applied-hash"
@@ -91,6 +95,8 @@ class Applier:
         metadata = desired["metadata"]
         key = (gvk, metadata.get("namespace") or "", metadata["name"])
         live = client.get(gvk, metadata["name"], metadata.get("namespace"), ctx=ctx)
+        if live is not None:
+            check_name_free(gvk, desired, live)
         target = stamped(desired)
         if up_to_date(live, target):
             with self._lock:
@@ -100,7 +106,7 @@ class Applier:
         with self._lock:
             if self._written.get(key) == (digest, _version(live)):
                 return live, False
-        result = client.apply(target, ctx=ctx)
+        result = apply_owned(client, target, live, ctx)
         with self._lock:
             self._written[key] = (digest, _version(live))
         return result, True

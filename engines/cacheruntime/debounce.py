@@ -24,6 +24,7 @@ import structlog
 
 from fluidpy.client import Client
 from fluidpy.context import Context
+from fluidpy.engines.base.ownership import NameConflict, apply_owned
 from fluidpy.engines.cacheruntime.naming import CONFIGMAP
 
 log = structlog.get_logger("fluidpy.engines.cacheruntime.debounce")
@@ -169,7 +170,7 @@ class DebouncedWriter:
     def _write(
         self, client: Client, desired: dict[str, Any], live: dict[str, Any] | None, ctx: Context
     ) -> None:
-        client.apply(desired, ctx=ctx)
+        apply_owned(client, desired, live, ctx)
         self._last_write = self._clock()
         self._written_over = (_data(desired), _version(live))
         self.writes += 1
@@ -191,6 +192,9 @@ class DebouncedWriter:
                 if live is not None and _data(live) == _data(desired):
                     return
                 self._write(client, desired, live, ctx)
+            except NameConflict as conflict:
+                # Not ours (any more): never written; the runtime's next pass reports it.
+                log.info("held runtime config write dropped", reason=conflict.message)
             except Exception:
                 self._held = held
                 self._scheduler.schedule(

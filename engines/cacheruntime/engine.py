@@ -30,6 +30,7 @@ from fluidpy.engines.base import (
     WaitingFor,
 )
 from fluidpy.engines.base.dataoperation import DataOperation
+from fluidpy.engines.base.ownership import check_name_free, serves_dataset
 from fluidpy.engines.base.runtime_info import owner_dataset_uid, placement_of
 from fluidpy.engines.base.status import (
     DATASET_BOUND,
@@ -55,6 +56,7 @@ from fluidpy.engines.cacheruntime.naming import (
     SERVICE,
     WORKLOAD_KINDS,
     Component,
+    selector_labels,
     target_path,
 )
 from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan, make_plan, secret_options
@@ -70,6 +72,7 @@ from fluidpy.engines.cacheruntime.render.status import (
     component_state,
     master_ready,
     runtime_phase,
+    unschedulable,
     workers_ready,
 )
 from fluidpy.engines.cacheruntime.render.topology import pod_configs
@@ -230,6 +233,8 @@ class CacheRuntimeEngine(Engine):
         text = config_text(runtime_config(plan, pod_configs(pods)))
         desired = render_config_map(plan, text)
         live = ctx.client.get(CONFIGMAP, plan.config_map, plan.namespace, ctx=ctx.ctx)
+        if live is not None:
+            check_name_free(CONFIGMAP, desired, live)
         self.config_writer.submit(ctx.client, desired, live, ctx.ctx)
 
     def _converge_component(self, state: _Pass, component: ComponentPlan) -> bool:
@@ -312,6 +317,19 @@ class CacheRuntimeEngine(Engine):
             workload = None
         return component_state(workload, component.replicas)
 
+    def _unschedulable(
+        self, state: _Pass, component: ComponentPlan, current: ComponentState
+    ) -> str:
+        """Why pods are missing, when the scheduler says (read only while some are)."""
+        if current.ready >= current.desired:
+            return ""
+        ctx = state.ctx
+        selector = ",".join(
+            f"{k}={v}" for k, v in selector_labels(ctx.name, component.component).items()
+        )
+        pods = ctx.client.list(POD, state.plan.namespace, label_selector=selector, ctx=ctx.ctx)
+        return unschedulable(pods)
+
     def _update_status(self, state: _Pass) -> tuple[ComponentState | None, ComponentState | None]:
         """Write every component's status and the runtime's phase; returns (master, workers)."""
         status = state.ctx.runtime_status
@@ -330,7 +348,8 @@ class CacheRuntimeEngine(Engine):
                 CONDITION_OF[name],
                 _gate_open(name, current),
                 f"{current.phase}",
-                f"{current.ready} of {current.desired} {name} pods are ready",
+                f"{current.ready} of {current.desired} {name} pods are ready"
+                + self._unschedulable(state, component, current),
             )
         master, workers = states["master"], states["worker"]
         status["phase"] = runtime_phase(master, workers)
@@ -456,6 +475,8 @@ class CacheRuntimeEngine(Engine):
         self._end_pass()
         self.config_writer.cancel()
         self._dependents.forget(ctx.namespace, ctx.name)
+        if not serves_dataset(ctx, RUNTIME_TYPE):
+            return  # the Dataset's clients are another runtime's: its FUSE label stays
         label = self._info(ctx).fuse_label
         for node in ctx.client.list(NODE, label_selector=f"{label}=true", ctx=ctx.ctx):
             ctx.client.patch(
@@ -478,6 +499,7 @@ def _bound(ctx: ReconcileRequestContext) -> bool:
         entry.get("name") == ctx.name
         and entry.get("namespace", ctx.namespace) == ctx.namespace
         and entry.get("category") == ctx.category
+        and entry.get("type", RUNTIME_TYPE) == RUNTIME_TYPE
         for entry in (ctx.dataset_status or {}).get("runtimes") or []
     )
 

@@ -31,6 +31,7 @@ from fluidpy.engines.cacheruntime.naming import (
     name_limit,
 )
 from fluidpy.engines.cacheruntime.plan import DEFAULT_REPLICAS, ComponentPlan, Plan
+from fluidpy.engines.cacheruntime.quantity import parse_quantity
 
 ModelT = TypeVar("ModelT", bound=Resource)
 
@@ -85,13 +86,55 @@ def _check_definition(where: str, component: str, definition: dict[str, Any]) ->
             "stable DNS names behind a headless Service)",
             "remove service.headless or set workloadType.kind to StatefulSet",
         )
-    containers = ((definition.get("podTemplateSpec") or {}).get("spec") or {}).get("containers")
+    _check_pod_template(f"{where} topology.{component}.podTemplateSpec", definition)
+
+
+def _json_type(value: Any) -> str:
+    """A value's JSON type in words, for messages about a field of the wrong type."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else "an object"
+
+
+def _check_pod_template(field: str, definition: dict[str, Any]) -> None:
+    """The template's shape, whose inside the CRD keeps unchecked (a whole PodTemplateSpec):
+    spec an object, containers a non-empty list of objects, each with a name."""
+    template = definition.get("podTemplateSpec")
+    if not isinstance(template, dict):
+        raise ValidationError(
+            field, f"is {_json_type(template)}, not an object", "give the component a pod template"
+        )
+    spec = template.get("spec")
+    if not isinstance(spec, dict):
+        raise ValidationError(
+            f"{field}.spec",
+            f"is {_json_type(spec)}, not an object (a PodSpec)",
+            "write the pod's spec as a mapping with containers, volumes, ...",
+        )
+    containers = spec.get("containers")
+    if not isinstance(containers, list):
+        raise ValidationError(
+            f"{field}.spec.containers",
+            f"is {_json_type(containers)}, not a list of containers",
+            "write containers as a list, each item a container with a name and an image",
+        )
     if not containers:
         raise ValidationError(
-            f"{where} topology.{component}.podTemplateSpec.spec.containers",
-            "is empty",
-            "give the component at least one container",
+            f"{field}.spec.containers", "is empty", "give the component at least one container"
         )
+    for index, container in enumerate(containers):
+        if not isinstance(container, dict) or not isinstance(container.get("name"), str):
+            raise ValidationError(
+                f"{field}.spec.containers[{index}]",
+                f"is {_json_type(container)} without a name, not a container",
+                "give every container a name and an image",
+            )
 
 
 def check_runtime_against_class(runtime: CacheRuntime, runtime_class: CacheRuntimeClass) -> None:
@@ -112,7 +155,15 @@ def check_runtime_against_class(runtime: CacheRuntime, runtime_class: CacheRunti
 
 
 def check_plan(plan: Plan) -> None:
-    """Per enabled component: replicas, volume mounts, tiered store and derived names."""
+    """Something to run; per enabled component: replicas, volume mounts, tiered store, derived
+    names, and a FUSE client that can mount FUSE."""
+    if not any(True for _ in plan.enabled()):
+        raise ValidationError(
+            "spec",
+            "disables every component, so the runtime would run nothing",
+            "enable at least one of spec.master, spec.worker, spec.client (remove disabled: true)",
+        )
+    _check_fuse_client(plan)
     for component in plan.enabled():
         _check_replicas(plan, component)
         _check_volume_mounts(plan, component)
@@ -154,12 +205,51 @@ def _check_volume_mounts(plan: Plan, component: ComponentPlan) -> None:
             )
 
 
+def _check_fuse_client(plan: Plan) -> None:
+    """A DaemonSet client is the FUSE client on the application's node: one of its containers
+    must be privileged, or have CAP_SYS_ADMIN and /dev/fuse from the host, or every mount
+    fails at run time, long after the runtime reported Ready."""
+    client = plan.component("client")
+    if not client.enabled or client.kind != DAEMONSET.kind:
+        return
+    spec = client.pod_template.get("spec") or {}
+    fuse_volumes = {
+        volume.get("name")
+        for volume in spec.get("volumes") or []
+        if isinstance(volume, dict) and (volume.get("hostPath") or {}).get("path") == "/dev/fuse"
+    }
+    for container in spec.get("containers") or []:
+        security = container.get("securityContext") or {}
+        if security.get("privileged") is True:
+            return
+        added = (security.get("capabilities") or {}).get("add") or []
+        mounted = {mount.get("name") for mount in container.get("volumeMounts") or []}
+        if "SYS_ADMIN" in added and fuse_volumes & mounted:
+            return
+    raise ValidationError(
+        f"CacheRuntimeClass {plan.class_name} topology.client.podTemplateSpec.spec.containers",
+        "no container of the FUSE client can mount FUSE: none is privileged, and none has "
+        "capability SYS_ADMIN with /dev/fuse mounted from the host",
+        "set securityContext.privileged: true on the FUSE container, or add capability "
+        "SYS_ADMIN and a hostPath volume /dev/fuse mounted in it",
+    )
+
+
 def _check_tiered_store(component: ComponentPlan) -> None:
     for index, level in enumerate(component.tiered_levels):
+        field = f"spec.{component.component}.tieredStore.levels[{index}]"
+        if level.quota is not None:
+            size = parse_quantity(level.quota)
+            if size is None or size <= 0:
+                raise ValidationError(
+                    f"{field}.quota",
+                    f"{level.quota!r} is not a positive size",
+                    "write a size such as 2Gi or 500Mi, or remove quota for no limit",
+                )
         media = [m for m in (level.medium.empty_dir, level.medium.host_path) if m is not None]
         if len(media) != 1:
             raise ValidationError(
-                f"spec.{component.component}.tieredStore.levels[{index}].medium",
+                f"{field}.medium",
                 f"sets {len(media)} media",
                 "set exactly one of emptyDir or hostPath",
             )

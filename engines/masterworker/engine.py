@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, TieredStore
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.client import GVK
-from fluidpy.engines.base import status, volume
+from fluidpy.engines.base import ownership, status, volume
 from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.errors import EngineError
 from fluidpy.engines.base.interfaces import Implement, UFSToUpdate
@@ -213,13 +213,17 @@ class MasterWorkerEngine(Implement):
         return self.ctx.client.get(gvk, name, self.ctx.namespace, ctx=self.ctx.ctx)
 
     def _apply(self, objects: Sequence[dict[str, Any]]) -> bool:
-        """Apply each object whose render hash differs from the live one's; True when any was."""
+        """Apply each object whose render hash differs from the live one's; True when any was.
+        An object of the same name that is not this runtime's stops the pass (NameConflict)."""
         changed = False
         for obj in objects:
-            live = self._get(GVK.of_object(obj), obj["metadata"]["name"])
-            if live is not None and render_hash(live) == render_hash(obj):
-                continue
-            self.ctx.client.apply(obj, ctx=self.ctx.ctx)
+            gvk = GVK.of_object(obj)
+            live = self._get(gvk, obj["metadata"]["name"])
+            if live is not None:
+                ownership.check_name_free(gvk, obj, live)
+                if render_hash(live) == render_hash(obj):
+                    continue
+            ownership.apply_owned(self.ctx.client, obj, live, self.ctx.ctx)
             changed = True
         return changed
 
@@ -599,7 +603,8 @@ class MasterWorkerEngine(Implement):
         self._free_cache()
         info = self._naming_info()
         nodes.release_cache_nodes(self.ctx, info)
-        nodes.remove_fuse_labels(self.ctx, info)
+        if ownership.serves_dataset(self.ctx, self.runtime_type):
+            nodes.remove_fuse_labels(self.ctx, info)
         self._delete_owned()
 
     def _free_cache(self) -> None:

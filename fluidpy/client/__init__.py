@@ -41,6 +41,7 @@ from fluidpy.client.selector import (
     parse_field_selector,
     parse_label_selector,
 )
+from fluidpy.client.transport import WriteFence, WriteFenced
 from fluidpy.client.watch import ADDED, BOOKMARK, DELETED, ERROR, MODIFIED, WatchStream
 
 __all__ = [
@@ -72,6 +73,8 @@ __all__ = [
     "TransportError",
     "WatchInactive",
     "WatchStream",
+    "WriteFence",
+    "WriteFenced",
     "deep_copy",
     "error_from_response",
     "error_from_status",

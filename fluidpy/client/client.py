@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from fluidpy.client.errors import Gone, NotFound
 from fluidpy.client.gvk import GVK
 from fluidpy.client.mapping import RESTMapper, RESTMapping, resource_path
-from fluidpy.client.transport import Query, Transport
+from fluidpy.client.transport import (
+    METADATA_OBJECT,
+    METADATA_ONLY,
+    Query,
+    Transport,
+    WriteFence,
+)
 from fluidpy.client.watch import WatchStream
 from fluidpy.context import Context
 
@@ -110,6 +116,25 @@ class Client:
             return self
         derived = copy.copy(self)
         derived._cache = cache
+        return derived
+
+    def with_own_rate_limit(self) -> Client:
+        """This client with a client-side rate limit of its own (same qps and burst)."""
+        derived = copy.copy(self)
+        derived._transport = self._transport.with_own_rate_limit()
+        return derived
+
+    def metadata_only(self) -> Client:
+        """This client reading objects as their metadata alone (PartialObjectMetadata): what an
+        informer needs to know that objects exist and when they change, and nothing more."""
+        derived = copy.copy(self)
+        derived._transport = self._transport.accepting(METADATA_ONLY, METADATA_OBJECT)
+        return derived
+
+    def with_write_fence(self, fence: WriteFence) -> Client:
+        """This client, refusing (WriteFenced, nothing sent) every write `fence` denies."""
+        derived = copy.copy(self)
+        derived._transport = self._transport.fenced(fence)
         return derived
 
     def mapping(self, gvk: GVK, *, ctx: Context | None = None) -> RESTMapping:

@@ -20,6 +20,24 @@ class KubeconfigError(Exception):
     """No usable cluster configuration; the message says where it looked."""
 
 
+def kubeconfig_path(kubeconfig: Path | None = None) -> Path | None:
+    """The kubeconfig load_api_client reads: `kubeconfig`, else none in a pod (the service
+    account is used), else the first of $KUBECONFIG, else ~/.kube/config."""
+    if kubeconfig is not None:
+        return kubeconfig
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return None
+    return Path(
+        os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or Path.home() / ".kube" / "config"
+    )
+
+
+def describe_credentials(kubeconfig: Path | None = None) -> str:
+    """Where the connection settings come from, for messages a person acts on."""
+    path = kubeconfig_path(kubeconfig)
+    return "the pod's service account" if path is None else f"kubeconfig {path}"
+
+
 def load_api_client(
     kubeconfig: Path | None = None,
     *,
@@ -32,13 +50,10 @@ def load_api_client(
     from kubernetes import client, config
 
     configuration = client.Configuration()
-    if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+    path = kubeconfig_path(kubeconfig)
+    if path is None:
         config.load_incluster_config(client_configuration=configuration)
     else:
-        path = kubeconfig or Path(
-            os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-            or Path.home() / ".kube" / "config"
-        )
         if not Path(path).is_file():
             raise KubeconfigError(
                 f"kubeconfig {path} does not exist; pass --kubeconfig or set KUBECONFIG"

@@ -8,8 +8,10 @@ come back as plain dicts, which is about a hundred times cheaper than building a
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,13 +20,37 @@ import urllib3
 from fluidpy.client.errors import TransportError, error_from_response
 from fluidpy.client.ratelimit import TokenBucket
 from fluidpy.context import Context, ContextError, DeadlineExceeded
+from fluidpy.log import get_logger
 from fluidpy.metrics.rest import NO_RESPONSE, REST_CLIENT_REQUESTS
+
+log = get_logger("fluidpy.client.transport")
 
 Query = Sequence[tuple[str, str]]
 
 # Connecting is quick or hopeless: a loopback or in-cluster API server accepts within
 # milliseconds, and ten seconds covers a congested node without hiding an outage for long.
 CONNECT_TIMEOUT = 10.0
+
+
+JSON = "application/json"
+METADATA_OBJECT = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+METADATA_ONLY = (
+    f"application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,{METADATA_OBJECT}"
+)
+"""Objects as their metadata alone (PartialObjectMetadata), for lists and single objects: the
+API server never sends the rest, so a Secret's values never reach the process. A watch asks
+for METADATA_OBJECT alone (its events carry single objects; offered the list type first, the
+API server streams nothing)."""
+
+WriteFence = Callable[[], bool]
+"""Whether this process may write now (a leader: only while its lease is proven valid)."""
+
+
+class WriteFenced(ContextError):
+    """A write was refused before it was sent: the process could not prove it still leads."""
+
+    def __init__(self) -> None:
+        super().__init__("not sent: this process cannot prove its leader lease is still valid")
 
 
 class Transport:
@@ -40,6 +66,30 @@ class Transport:
         self.host = urlsplit(self._base).netloc
         self._bucket = TokenBucket(qps, burst) if qps > 0 else None
         self.request_timeout = request_timeout
+        self.write_fence: WriteFence | None = None
+        self.accept = JSON
+        self.stream_accept = JSON
+
+    def with_own_rate_limit(self) -> Transport:
+        """This transport (same pool and credentials) with a token bucket of its own, of the
+        same size: for traffic that must not queue behind, or hold up, the rest."""
+        derived = copy.copy(self)
+        if self._bucket is not None:
+            derived._bucket = TokenBucket(self._bucket.qps, self._bucket.burst)
+        return derived
+
+    def fenced(self, fence: WriteFence) -> Transport:
+        """This transport (same pool, limits and credentials) refusing writes `fence` denies."""
+        derived = copy.copy(self)
+        derived.write_fence = fence
+        return derived
+
+    def accepting(self, accept: str, stream_accept: str) -> Transport:
+        """This transport asking for answers (`accept`) and watch events (`stream_accept`) in
+        another representation (see METADATA_ONLY)."""
+        derived = copy.copy(self)
+        derived.accept, derived.stream_accept = accept, stream_accept
+        return derived
 
     def request(
         self,
@@ -61,6 +111,7 @@ class Transport:
             content_type=content_type,
             ctx=ctx,
             timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT, timeout), read=timeout),
+            accept=self.accept,
         )
         try:
             data = response.data
@@ -86,6 +137,7 @@ class Transport:
             query=query,
             ctx=ctx,
             timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT, timeout), read=read_timeout),
+            accept=self.stream_accept,
         )
         if response.status >= 400:
             try:
@@ -116,13 +168,20 @@ class Transport:
         content_type: str | None = None,
         ctx: Context | None,
         timeout: urllib3.Timeout,
+        accept: str,
     ) -> urllib3.BaseHTTPResponse:
         if self._bucket is not None:
             self._bucket.wait(ctx)
         if ctx is not None:
             ctx.check()
+        writing = method != "GET"
+        if writing and self.write_fence is not None and not self.write_fence():
+            # Checked after the rate limiter's wait, as late as possible before the send.
+            log.debug("api write fenced", method=method, path=path)
+            raise WriteFenced()
+        sent = time.time()
         params = list(query)
-        headers: dict[str, str] = {"Accept": "application/json"}
+        headers: dict[str, str] = {"Accept": accept}
         headers.update(self.api_client.default_headers)
         if content_type is not None:
             headers["Content-Type"] = content_type
@@ -137,6 +196,15 @@ class Transport:
             REST_CLIENT_REQUESTS.labels(NO_RESPONSE, method, self.host).inc()
             raise self._failure(method, path, error, ctx) from error
         REST_CLIENT_REQUESTS.labels(str(response.status), method, self.host).inc()
+        if writing:
+            log.debug(
+                "api write",
+                method=method,
+                path=path,
+                status=response.status,
+                sent=sent,
+                answered=time.time(),
+            )
         return response
 
     @staticmethod

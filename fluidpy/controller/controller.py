@@ -45,6 +45,7 @@ from typing import Protocol
 
 import structlog
 
+from fluidpy.client import WriteFenced
 from fluidpy.context import Context, ContextError, DeadlineExceeded
 from fluidpy.controller.handlers import EnqueueHandler, MapFunc
 from fluidpy.controller.predicates import Predicate
@@ -125,6 +126,7 @@ class Controller:
         self._aborted = False
         self._cancel_run: Callable[[], None] | None = None
         self._work_ctx, self._cancel_work = Context.background().with_cancel()
+        self._gate: Callable[[], bool] = lambda: True
         self._log = get_logger(LOGGER, controller=name)
 
     def watch(
@@ -175,6 +177,11 @@ class Controller:
             self._shut_down(workers)
             self._cancel_run()
 
+    def gate_reconciles(self, gate: Callable[[], bool]) -> None:
+        """Start a reconcile only while `gate` says so (a leader: while its lease is proven
+        valid); a request the gate holds back is queued again with backoff."""
+        self._gate = gate
+
     def abort(self) -> None:
         """Stop at once: cancel in-flight reconciles and skip what is still queued."""
         with self._lock:
@@ -216,8 +223,15 @@ class Controller:
     def _worker(self) -> None:
         while (request := self.queue.get()) is not None:
             try:
-                if not self._work_ctx.done():
-                    self._reconcile_handler(request)
+                if self._work_ctx.done():
+                    continue
+                if not self._gate():
+                    self._log.debug(
+                        "reconcile held back: leadership not proven", request=str(request)
+                    )
+                    self.queue.add_rate_limited(request)
+                    continue
+                self._reconcile_handler(request)
             except BaseException:
                 metrics.RECONCILE_PANICS.labels(self.name).inc()
                 self._log.exception("fluidpy worker fault; worker continues", request=str(request))
@@ -273,7 +287,9 @@ class Controller:
                 self.queue.forget(request)
                 self._log.error("reconcile failed with a terminal error", exc_info=failure)
                 return
-            if isinstance(failure, ContextError) and self._work_ctx.done():
+            if isinstance(failure, WriteFenced):
+                self._log.info("reconcile stopped: leadership not proven", error=str(failure))
+            elif isinstance(failure, ContextError) and self._work_ctx.done():
                 self._log.info("reconcile stopped by shutdown", error=str(failure))
             elif isinstance(failure, Exception):
                 self._log.error("reconcile failed; retrying with backoff", exc_info=failure)

@@ -56,7 +56,9 @@ def default_transform(obj: dict[str, Any]) -> dict[str, Any]:
 
 def without_secret_values(obj: dict[str, Any]) -> dict[str, Any]:
     """A Secret kept as metadata only: watching Secrets tells a controller that one exists or
-    changed, and the values never sit in its memory (reads of Secrets go to the API)."""
+    changed, and the values never sit in its memory (reads of Secrets go to the API). Objects
+    watched as PartialObjectMetadata have no values to drop; they are named Secrets again."""
     obj.pop("data", None)
     obj.pop("stringData", None)
+    obj["apiVersion"], obj["kind"] = "v1", "Secret"
     return default_transform(obj)

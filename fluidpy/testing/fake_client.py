@@ -108,6 +108,18 @@ class FakeClient:
     def with_cache(self, cache: object) -> FakeClient:
         return self
 
+    def with_write_fence(self, fence: object) -> FakeClient:
+        """No leadership to fence in memory: the same client."""
+        return self
+
+    def with_own_rate_limit(self) -> FakeClient:
+        """No rate limit in memory: the same client."""
+        return self
+
+    def metadata_only(self) -> FakeClient:
+        """Objects stay whole in memory: the same client."""
+        return self
+
     def mapping(self, gvk: GVK, *, ctx: Any = None) -> RESTMapping:
         return RESTMapping(gvk, gvk.kind.lower() + "s", gvk.kind not in self.store.cluster_scoped)
 

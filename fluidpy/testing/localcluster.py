@@ -32,6 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_result,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from fluidpy.testing._binaries import Binaries, find_binaries
 from fluidpy.testing._pki import PKIFiles, write_kubeconfig, write_pki
@@ -62,20 +69,31 @@ def _wait_until(
     timeout: float,
     alive: Callable[[], str | None] = lambda: None,
 ) -> None:
-    """Poll `probe` until it is true; fail early when `alive` reports a dead component."""
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while True:
+    """Poll `probe` until it is true; fail early when `alive` reports a dead component.
+
+    The pause grows from 50 ms by half each time up to 0.5 s: a component that is up at once
+    is seen at once, one that takes a minute costs two polls a second.
+    """
+
+    def attempt() -> bool:
         with contextlib.suppress(Exception):
             if probe():
-                return
+                return True
         failure = alive()
         if failure:
             raise ClusterStartError(f"{what}: {failure}")
-        if time.monotonic() > deadline:
-            raise ClusterStartError(f"{what}: not ready after {timeout:.0f} s")
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.5)
+        return False
+
+    def timed_out(state: RetryCallState) -> None:
+        raise ClusterStartError(f"{what}: not ready after {timeout:.0f} s")
+
+    Retrying(
+        retry=retry_if_result(lambda ready: not ready),
+        stop=stop_after_delay(timeout),
+        wait=wait_exponential(multiplier=0.05, exp_base=1.5, max=0.5),
+        retry_error_callback=timed_out,
+        reraise=True,
+    )(attempt)
 
 
 @dataclass

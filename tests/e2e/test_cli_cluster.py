@@ -1,4 +1,4 @@
-"""`fluidpy cluster create|kubeconfig|delete` work as kind's commands do."""
+"""`fluidpy cluster create|list|kubeconfig|delete` and `fluidpy --version` work as kind's do."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import secrets
 import socket
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from kubernetes import client, config
@@ -53,18 +54,36 @@ def test_create_use_and_delete_a_cluster() -> None:
         "--nodes",
         "2",
         "--crds",
-        str(REPO / "config/crd/bases"),
+        str(REPO / "config/crd"),
     )
     assert created.returncode == 0, created.stderr
     kubeconfig = created.stdout.strip()
     try:
         assert Path(kubeconfig).is_file()
         assert fluidpy("cluster", "kubeconfig", "--name", name).stdout.strip() == kubeconfig
+        listed = fluidpy("cluster", "list")
+        assert listed.returncode == 0, listed.stderr
+        header, *rows = [line.split() for line in listed.stdout.splitlines()]
+        assert header == ["NAME", "STATUS", "API", "SERVER", "KUBECONFIG"]
+        (row,) = [row for row in rows if row[0] == name]
+        assert row[1] == "running"
+        assert row[2].startswith("https://127.0.0.1:")
+        assert row[3] == kubeconfig
         api = config.new_client_from_config(config_file=kubeconfig)
         nodes = client.CoreV1Api(api).list_node().items
         assert sorted(n.metadata.name for n in nodes) == [f"{name}-node-0", f"{name}-node-1"]
         crds = client.ApiextensionsV1Api(api).list_custom_resource_definition().items
-        assert "datasets.data.fluid.io" in {crd.metadata.name for crd in crds}
+        assert {crd.metadata.name for crd in crds} >= {
+            "datasets.data.fluid.io",
+            "cacheruntimes.data.fluid.io",
+            "cacheruntimeclasses.data.fluid.io",
+            "alluxioruntimes.data.fluid.io",
+            "jindoruntimes.data.fluid.io",
+        }
+        missing = fluidpy("cluster", "kubeconfig", "--name", "no-such-cluster")
+        assert missing.returncode == 1
+        assert "running clusters: " in missing.stderr
+        assert name in missing.stderr.split("running clusters: ")[1].split(" (")[0].split(", ")
         ready = json.loads((cluster_dir(name) / "ready").read_text())
         assert set(ready["processes"]) == {
             "etcd",
@@ -78,6 +97,7 @@ def test_create_use_and_delete_a_cluster() -> None:
 
     assert deleted.returncode == 0, deleted.stderr
     assert not cluster_dir(name).exists()
+    assert name not in fluidpy("cluster", "list").stdout
     assert not [pid for pid in ready["processes"].values() if process_alive(pid)]
     assert not [port for port in ready["ports"] if port_open(port)]
 
@@ -98,3 +118,21 @@ def test_kubeconfig_of_a_missing_cluster_says_how_to_create_one() -> None:
     result = fluidpy("cluster", "kubeconfig", "--name", "no-such-cluster")
     assert result.returncode == 1
     assert "fluidpy cluster create --name no-such-cluster" in result.stderr
+
+
+def test_version_is_the_installed_distributions() -> None:
+    result = fluidpy("--version")
+
+    assert result.returncode == 0
+    assert result.stdout == f"fluidpy {version('fluidpy')}\n"
+
+
+def test_crds_from_a_folder_without_any_is_one_clear_line() -> None:
+    rbac = REPO / "config" / "rbac"
+    result = fluidpy(
+        "cluster", "create", "--name", f"cli-{secrets.token_hex(3)}", "--crds", str(rbac)
+    )
+
+    assert result.returncode == 1
+    assert result.stderr == f"error: no CustomResourceDefinition found in {rbac}\n"
+    assert "Traceback" not in result.stderr

@@ -294,7 +294,42 @@ def alluxio(medium: str) -> dict[str, Any]:
     }
 
 
+def dataset_with(*mounts: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Dataset",
+        "metadata": {"name": "demo"},
+        "spec": {"mounts": list(mounts)},
+    }
+
+
 INVALID = [
+    pytest.param(
+        lambda _: dataset_with(
+            {"name": "data", "mountPoint": "s3://a/1"}, {"name": "data", "mountPoint": "s3://a/2"}
+        ),
+        "spec",
+        "mount names must be unique",
+        id="duplicate mount names",
+    ),
+    pytest.param(
+        lambda _: dataset_with({"name": "data", "mountPoint": "bucket/data"}),
+        "spec",
+        "mountPoint needs a scheme",
+        id="mountPoint without a scheme",
+    ),
+    pytest.param(
+        lambda _: dataset_with({"name": "data", "mountPoint": "s3://a", "path": "data"}),
+        "spec",
+        "path must be absolute",
+        id="relative mount path",
+    ),
+    pytest.param(
+        lambda _: dataset_with({"name": "data", "mountPoint": "s3://a", "path": "/a/../etc"}),
+        "spec",
+        "must not contain ..",
+        id="mount path with ..",
+    ),
     pytest.param(
         lambda _: cacheruntime(worker={"replicas": -1}),
         "spec.worker.replicas",

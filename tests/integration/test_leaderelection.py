@@ -9,6 +9,7 @@ and after a clean exit well within one lease duration.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,13 +75,20 @@ manager.run()
 
 
 class ManagerProcess:
-    def __init__(self, tmp: Path, cluster: LocalCluster, namespace: str, identity: str) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        cluster: LocalCluster,
+        namespace: str,
+        identity: str,
+        source: str = MANAGER_PROGRAM,
+    ) -> None:
         self.identity = identity
         self.reconciled_path = tmp / f"{identity}.reconciled"
         self.reconciled_path.touch()
         self.log_path = tmp / f"{identity}.log"
         program = tmp / "manager_program.py"
-        program.write_text(MANAGER_PROGRAM)
+        program.write_text(source)
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
@@ -131,9 +140,14 @@ def spawn(tmp_path: Path, cluster: LocalCluster, namespace: str) -> Iterator[lis
 
 
 def start(
-    spawn: list[ManagerProcess], tmp: Path, cluster: LocalCluster, namespace: str, identity: str
+    spawn: list[ManagerProcess],
+    tmp: Path,
+    cluster: LocalCluster,
+    namespace: str,
+    identity: str,
+    source: str = MANAGER_PROGRAM,
 ) -> ManagerProcess:
-    process = ManagerProcess(tmp, cluster, namespace, identity)
+    process = ManagerProcess(tmp, cluster, namespace, identity, source)
     spawn.append(process)
     return process
 
@@ -159,12 +173,16 @@ def create_configmaps(cluster: LocalCluster, namespace: str, names: list[str]) -
 
 
 def two_managers_with_a_leader(
-    spawn: list[ManagerProcess], tmp: Path, cluster: LocalCluster, namespace: str
+    spawn: list[ManagerProcess],
+    tmp: Path,
+    cluster: LocalCluster,
+    namespace: str,
+    source: str = MANAGER_PROGRAM,
 ) -> tuple[ManagerProcess, ManagerProcess]:
     """Start a, wait until it leads, start b, wait until b's caches have synced."""
-    a = start(spawn, tmp, cluster, namespace, "manager-a")
+    a = start(spawn, tmp, cluster, namespace, "manager-a", source)
     wait_for(lambda: holder(cluster, namespace) == "manager-a", "a to lead", timeout=WAIT)
-    b = start(spawn, tmp, cluster, namespace, "manager-b")
+    b = start(spawn, tmp, cluster, namespace, "manager-b", source)
     wait_for(b.synced, "b's caches to sync", timeout=WAIT)
     return a, b
 
@@ -239,3 +257,86 @@ def test_a_leader_that_loses_its_lease_stops_and_exits_with_an_error(
     assert code != 0
     assert "LeaderElectionLostError" in a.output()
     assert holder(cluster, namespace) == "intruder", "a lost lease is not released"
+
+
+WRITER_PROGRAM = (
+    MANAGER_PROGRAM.split("\n\ndef reconcile", maxsplit=1)[0].replace(
+        'log.configure("json", "info")', 'log.configure("json", "debug")'
+    )
+    + """
+
+import itertools
+import time
+
+counter = itertools.count()
+CONFIGMAP = GVK("", "v1", "ConfigMap")
+
+
+def reconcile(ctx, request):
+    # A long pass of many writes, so a pause of the process lands in the middle of one.
+    with open(reconciled, "a") as out:
+        out.write(f"{request.name}\\n")
+    for _ in range(40):
+        patch = {"metadata": {"annotations": {"written-by": identity, "n": str(next(counter))}}}
+        manager.client.patch(CONFIGMAP, request.name, request.namespace, patch, ctx=ctx)
+        time.sleep(0.05)
+
+
+manager.controller("elect").for_(
+    CONFIGMAP, predicates=[LabelSelectorPredicate("elect=yes")]
+).complete(reconcile)
+manager.run()
+"""
+)
+"""The manager of MANAGER_PROGRAM whose reconciles write, logging every request at debug."""
+
+
+STOPPED_RECONCILES = ("reconcile stopped by shutdown", "reconcile stopped: leadership not proven")
+
+
+def api_writes(process: ManagerProcess) -> tuple[list[dict[str, Any]], int]:
+    """The process's writes to ConfigMaps as its request log shows them, and how many it did
+    not send (refused by the fence, or cut short by the stop that followed)."""
+    writes, refused = [], 0
+    for line in process.output().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("event") in STOPPED_RECONCILES:
+            refused += 1
+        if "/configmaps/" not in str(entry.get("path", "")):
+            continue
+        if entry.get("event") == "api write":
+            writes.append(entry)
+        elif entry.get("event") == "api write fenced":
+            refused += 1
+    return writes, refused
+
+
+def test_a_leader_paused_past_its_lease_sends_no_write_after_its_successor_starts(
+    spawn: list[ManagerProcess], tmp_path: Path, cluster: LocalCluster, namespace: str
+) -> None:
+    a, b = two_managers_with_a_leader(spawn, tmp_path, cluster, namespace, WRITER_PROGRAM)
+    create_configmaps(cluster, namespace, ["one", "two", "three"])
+    wait_for(lambda: len(api_writes(a)[0]) >= 10, "the leader in a pass", timeout=WAIT)
+
+    a.signal(signal.SIGSTOP)
+    wait_for(lambda: holder(cluster, namespace) == "manager-b", "b to take over", timeout=WAIT)
+    wait_for(lambda: len(api_writes(b)[0]) >= 4, "the new leader writing", timeout=WAIT)
+    a.signal(signal.SIGCONT)
+    resumed = time.time()
+
+    assert a.wait() != 0
+    assert "LeaderElectionLostError" in a.output()
+    old_writes, old_refused = api_writes(a)
+    new_writes, _ = api_writes(b)
+    successor_first_write = min(w["sent"] for w in new_writes)
+    late = [w for w in old_writes if w["answered"] >= successor_first_write]
+    print(
+        f"\nold leader: {len(old_writes)} writes, all answered before the new leader's first "
+        f"write was sent; {old_refused} not sent after it resumed "
+        f"({len([w for w in old_writes if w['sent'] >= resumed])} sent after resuming)"
+    )
+    assert late == [], f"writes of the old leader after its successor's first: {late}"
+    assert old_refused >= 1, "the old leader resumed without trying to write: nothing was shown"

@@ -73,4 +73,9 @@ def test_secrets_are_cached_without_their_values() -> None:
 
     cached = without_secret_values(secret)
 
-    assert cached == {"metadata": {"name": "creds", "namespace": "ns"}, "type": "Opaque"}
+    assert cached == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "creds", "namespace": "ns"},
+        "type": "Opaque",
+    }

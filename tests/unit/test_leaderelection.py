@@ -6,7 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import structlog
+import structlog.testing
 
+from fluidpy.client import Forbidden
 from fluidpy.context import Context
 from fluidpy.leaderelection import (
     LeaderElectionConfig,
@@ -416,3 +419,48 @@ def test_a_lease_object_round_trips_with_microsecond_times() -> None:
 def test_a_lease_without_a_holder_reads_as_empty() -> None:
     record = lease_record_from_object({"spec": {}})
     assert record == LeaseRecord("", 0, None, None, 0)
+
+
+def test_a_leader_paused_past_its_renew_deadline_fails_the_fence_before_its_loop_runs(
+    clock: FakeClock, server: FakeApiServer
+) -> None:
+    a = Candidate("a", server, clock)
+    a.tick()
+    assert a.elector.lease_valid()
+
+    clock.advance(9.9)  # still within renew_deadline (10 s) of the last renewal
+    assert a.elector.lease_valid()
+    clock.advance(0.2)  # a SIGSTOP, a GC pause: no tick has run since
+
+    assert a.elector.is_leader, "the election loop has not noticed yet"
+    assert not a.elector.lease_valid()
+
+
+def test_a_standby_never_passes_the_fence(clock: FakeClock, server: FakeApiServer) -> None:
+    a = Candidate("a", server, clock)
+    b = Candidate("b", server, clock)
+    a.tick()
+    b.tick()
+
+    assert not b.elector.lease_valid()
+
+
+def test_a_forbidden_lease_is_one_error_line_naming_the_role(
+    clock: FakeClock, server: FakeApiServer
+) -> None:
+    a = Candidate("a", server, clock)
+
+    def forbidden(ctx: Context) -> LeaseRecord | None:
+        raise Forbidden(403, "Forbidden", 'leases.coordination.k8s.io "lock" is forbidden')
+
+    a.store.get = forbidden  # type: ignore[method-assign]
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(3):
+            a.tick()
+            clock.advance(2)
+
+    errors = [line for line in logs if line["log_level"] == "error"]
+    assert len(errors) == 1
+    assert "Role fluidpy-leader-election" in errors[0]["event"]
+    assert "--leader-election-namespace" in errors[0]["event"]
+    assert not a.elector.is_leader

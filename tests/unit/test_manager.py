@@ -9,10 +9,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fluidpy import manager as manager_module
 from fluidpy.client import GVK
 from fluidpy.context import Context
 from fluidpy.controller import EnqueueHandler, Request
@@ -363,3 +365,11 @@ def test_losing_the_lease_aborts_leader_work_and_run_raises(stop_later: list[Run
     wait_until(lambda: outcome, "the reconcile to see cancellation")
     assert type(outcome[0]).__name__ == "Cancelled"
     assert lease_holder(api) == "a"  # nothing was released: the lease simply runs out
+
+
+def test_outside_a_pod_the_lease_lives_in_fluid_system_as_the_help_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(manager_module, "SERVICE_ACCOUNT_NAMESPACE", tmp_path / "absent")
+
+    assert manager_module._own_namespace() == "fluid-system"

@@ -2,9 +2,9 @@
 
 The master is ready when all its replicas are; the workers when at least one is (a cache with
 fewer workers still serves); the client never gates readiness, because a DaemonSet client runs
-only where applications mount the Dataset, often nowhere yet. A workload its controller has not
-looked at since the last change (status.observedGeneration behind metadata.generation) is not
-ready, whatever its stale counts say.
+only where applications mount the Dataset, often nowhere yet. A workload whose controller has not
+caught up with its newest spec (status.observedGeneration behind metadata.generation, or fewer
+updated replicas than desired) is updating: its readiness is that of the pods ready now.
 """
 
 from __future__ import annotations
@@ -21,9 +21,26 @@ class ComponentState:
     phase: str
     desired: int
     ready: int
+    updated: int | None = None
+    """Replicas already at the newest spec, while a rollout is under way (None otherwise)."""
+
+    @property
+    def updating(self) -> bool:
+        return self.updated is not None
 
     def as_status(self) -> dict[str, Any]:
-        return {"phase": self.phase, "desiredReplicas": self.desired, "readyReplicas": self.ready}
+        status: dict[str, Any] = {
+            "phase": self.phase,
+            "desiredReplicas": self.desired,
+            "readyReplicas": self.ready,
+        }
+        if self.updated is not None:
+            status["reason"] = UPDATING
+            status["message"] = f"updated {self.updated}/{self.desired}"
+        return status
+
+
+UPDATING = "Updating"
 
 
 def _observed(workload: dict[str, Any]) -> bool:
@@ -32,9 +49,24 @@ def _observed(workload: dict[str, Any]) -> bool:
     return generation is None or (observed is not None and observed >= generation)
 
 
+def _updated(workload: dict[str, Any], desired: int) -> int | None:
+    """How many replicas run the newest spec while a rollout or scaling is under way; None once
+    the workload's controller has caught up with it."""
+    status = workload.get("status") or {}
+    key = "updatedNumberScheduled" if workload.get("kind") == DAEMONSET.kind else "updatedReplicas"
+    updated = int(status.get(key) or 0)
+    if _observed(workload) and updated >= desired:
+        return None
+    return min(updated, desired) if _observed(workload) else 0
+
+
 def component_state(workload: dict[str, Any] | None, replicas: int | None) -> ComponentState:
     """The state of a component's workload; `replicas` is what the runtime asks for (None for
-    a DaemonSet). A workload that does not exist (yet) is not ready."""
+    a DaemonSet). A workload that does not exist (yet) is not ready.
+
+    A workload being rolled out or scaled is "updating", not unhealthy: its phase comes from
+    the pods that are ready now (the old ones serve until they are replaced), and the count of
+    updated replicas says how far the rollout is."""
     wanted = replicas if replicas is not None else 0
     if workload is None:
         return ComponentState(NOT_READY, wanted, 0)
@@ -46,9 +78,8 @@ def component_state(workload: dict[str, Any] | None, replicas: int | None) -> Co
         spec_replicas = (workload.get("spec") or {}).get("replicas")
         desired = int(wanted if spec_replicas is None else spec_replicas)
         ready = int(status.get("readyReplicas") or 0)
-    if not _observed(workload):
-        return ComponentState(NOT_READY, desired, min(ready, desired))
-    return ComponentState(phase_of(desired, ready), desired, ready)
+    ready = min(ready, desired) if desired else ready
+    return ComponentState(phase_of(desired, ready), desired, ready, _updated(workload, desired))
 
 
 def master_ready(state: ComponentState | None) -> bool:
@@ -68,3 +99,19 @@ def runtime_phase(master: ComponentState | None, workers: ComponentState | None)
     if workers is not None and workers.phase == PARTIAL_READY:
         return PARTIAL_READY
     return READY
+
+
+def unschedulable(pods: list[dict[str, Any]]) -> str:
+    """The scheduler's word on pods it could not place (PodScheduled=False), as one clause for
+    a component's condition; "" when every pod is placed."""
+    stuck = []
+    for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
+        for condition in (pod.get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+                why = condition.get("message") or condition.get("reason") or "no reason given"
+                stuck.append(f"pod {pod['metadata']['name']} cannot be scheduled: {why}")
+    if not stuck:
+        return ""
+    shown = "; ".join(stuck[:3])
+    more = f" (and {len(stuck) - 3} more)" if len(stuck) > 3 else ""
+    return f"; {shown}{more}"

@@ -101,6 +101,11 @@ class Kube:
         document: dict[str, Any] = json.loads(config_map["data"]["runtime.json"])
         return document
 
+    def fuse_label(self, dataset: dict[str, Any]) -> str:
+        """The label Fluid's CSI plugin puts on nodes where the Dataset is mounted."""
+        label = f"fluid.io/f-{self.namespace}-{dataset['metadata']['name']}"
+        return label if len(label) < 63 else f"fluid.io/f-{dataset['metadata']['uid']}"
+
     def label_node(self, node: str, label: str) -> None:
         """Put a label on a node as Fluid's CSI plugin would; removed after the test."""
         self.labelled_nodes.add((node, label))
@@ -120,11 +125,11 @@ class Kube:
         dataset: dict[str, Any] = self.eventually(bound, f"Dataset {name} Bound")
         return dataset
 
-    def wait_condition(self, name: str, reason: str) -> dict[str, Any]:
+    def wait_condition(self, name: str, reason: str, kind: GVK = RUNTIME_GVK) -> dict[str, Any]:
         """The runtime's Ready condition once its reason is `reason`."""
 
         def found() -> dict[str, Any] | None:
-            runtime = self.get(RUNTIME_GVK, name)
+            runtime = self.get(kind, name)
             for condition in ((runtime or {}).get("status") or {}).get("conditions") or []:
                 if condition["type"] == "Ready" and condition.get("reason") == reason:
                     return dict(condition)

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from fluidpy.client import Invalid
-from fluidpy.engines.cacheruntime.naming import CLASS_GVK, DATASET_GVK, RUNTIME_GVK, STATEFULSET
+from fluidpy.engines.cacheruntime.naming import (
+    CLASS_GVK,
+    CONFIGMAP,
+    DATASET_GVK,
+    RUNTIME_GVK,
+    STATEFULSET,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -160,3 +166,111 @@ def test_name_too_long(kube: Any) -> None:
     assert kube.get(STATEFULSET, f"{name}-master") is None
     assert (kube.get(DATASET_GVK, name) or {}).get("status", {}).get("phase") != "Bound"
     assert kube.get(CLASS_GVK, objects["CacheRuntimeClass"]["metadata"]["name"])
+
+
+def _master_template(objects: dict[str, Any]) -> dict[str, Any]:
+    template: dict[str, Any] = objects["CacheRuntimeClass"]["topology"]["master"]["podTemplateSpec"]
+    return template
+
+
+def _set_spec_string(objects: dict[str, Any]) -> None:
+    _master_template(objects)["spec"] = "containers"
+
+
+def _set_containers_map(objects: dict[str, Any]) -> None:
+    _master_template(objects)["spec"]["containers"] = {"name": "master"}
+
+
+def _set_container_string(objects: dict[str, Any]) -> None:
+    _master_template(objects)["spec"]["containers"] = ["busybox:1.36"]
+
+
+def _set_quota(value: str) -> Any:
+    def change(objects: dict[str, Any]) -> None:
+        objects["CacheRuntime"]["spec"]["worker"]["tieredStore"]["levels"][0]["quota"] = value
+
+    return change
+
+
+def _disable_everything(objects: dict[str, Any]) -> None:
+    for component in ("master", "worker", "client"):
+        objects["CacheRuntime"]["spec"].setdefault(component, {})["disabled"] = True
+
+
+def _unprivileged_client(objects: dict[str, Any]) -> None:
+    client = objects["CacheRuntimeClass"]["topology"]["client"]["podTemplateSpec"]["spec"]
+    for container in client["containers"]:
+        container.pop("securityContext", None)
+
+
+def _no_mounts(objects: dict[str, Any]) -> None:
+    del objects["Dataset"]["spec"]["mounts"]
+
+
+MASTER = "topology.master.podTemplateSpec.spec"
+BAD_SHAPES = [
+    pytest.param(_set_spec_string, MASTER, "is a string, not an object", id="spec a string"),
+    pytest.param(
+        _set_containers_map,
+        f"{MASTER}.containers",
+        "is an object, not a list",
+        id="containers a map",
+    ),
+    pytest.param(
+        _set_container_string,
+        f"{MASTER}.containers[0]",
+        "is a string without a name, not a container",
+        id="container a string",
+    ),
+    pytest.param(
+        _set_quota("0"),
+        "spec.worker.tieredStore.levels[0].quota",
+        "'0' is not a positive size",
+        id="zero quota",
+    ),
+    pytest.param(
+        _set_quota("-1Gi"),
+        "spec.worker.tieredStore.levels[0].quota",
+        "'-1Gi' is not a positive size",
+        id="negative quota",
+    ),
+    pytest.param(
+        _disable_everything, "spec", "disables every component", id="every component disabled"
+    ),
+    pytest.param(
+        _unprivileged_client,
+        "topology.client.podTemplateSpec.spec.containers",
+        "no container of the FUSE client can mount FUSE",
+        id="client that cannot mount FUSE",
+    ),
+    pytest.param(
+        _no_mounts, "spec.mounts", "is empty, so there is nothing to cache", id="no mounts"
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "problem"), BAD_SHAPES)
+def test_a_bad_shape_gets_a_condition_naming_its_field_and_nothing_is_made(
+    kube: Any, change: Any, field: str, problem: str
+) -> None:
+    objects = kube.sample("masterslave.yaml", class_suffix=True)
+    change(objects)
+    kube.create(*objects.values())
+
+    condition = kube.wait_condition("masterslave-demo", "ErrorValidateSpecFields")
+
+    assert f"{field}: {problem}" in condition["message"]
+    assert "object has no attribute" not in condition["message"]
+    assert kube.wait_event("masterslave-demo", "ErrorValidateSpecFields")["type"] == "Warning"
+    assert kube.get(STATEFULSET, "masterslave-demo-master") is None
+    assert kube.get(CONFIGMAP, "fluid-runtime-config-masterslave-demo") is None
+
+
+def test_a_quota_that_is_not_a_quantity_is_refused_by_the_api_server(kube: Any) -> None:
+    objects = kube.sample("masterslave.yaml", class_suffix=True)
+    _set_quota("lots")(objects)
+
+    with pytest.raises(Invalid) as refused:
+        kube.create(objects["CacheRuntime"])
+
+    assert "spec.worker.tieredStore.levels[0].quota" in str(refused.value)

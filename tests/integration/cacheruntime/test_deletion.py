@@ -13,6 +13,7 @@ from fluidpy.engines.cacheruntime.naming import (
     DAEMONSET,
     DATASET_GVK,
     NODE,
+    POD,
     RUNTIME_GVK,
     SERVICE,
     STATEFULSET,
@@ -29,9 +30,7 @@ def test_delete_cleans_up(kube: Any, cluster: LocalCluster) -> None:
     kube.create(*objects.values())
     dataset = kube.wait_bound(NAME)
     kube.eventually(lambda: kube.get(PVC, NAME), "the claim")
-    label = f"fluid.io/f-{kube.namespace}-{NAME}"
-    if len(label) >= 63:
-        label = f"fluid.io/f-{dataset['metadata']['uid']}"
+    label = kube.fuse_label(dataset)
     node = cluster.node_names()[1]
     kube.label_node(node, label)
 
@@ -56,3 +55,37 @@ def test_delete_cleans_up(kube: Any, cluster: LocalCluster) -> None:
     assert status["phase"] == "NotBound"
     assert status["runtimes"] == []
     assert label not in (kube.must(NODE, node)["metadata"].get("labels") or {})
+
+
+def test_deletion_says_which_pods_it_waits_for(kube: Any) -> None:
+    objects = kube.sample("masterslave.yaml", class_suffix=True)
+    kube.create(*objects.values())
+    kube.wait_bound(NAME)
+    kube.eventually(lambda: kube.get(PVC, NAME), "the claim")
+    kube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "reader", "namespace": kube.namespace},
+            "spec": {
+                "containers": [{"name": "app", "image": "busybox:1.36"}],
+                "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": NAME}}],
+            },
+        }
+    )
+
+    kube.delete(RUNTIME_GVK, NAME)
+
+    condition = kube.wait_condition(NAME, "VolumeInUse")
+    assert condition["status"] == "False"
+    assert condition["message"] == (
+        f"PersistentVolumeClaim {kube.namespace}/{NAME} is used by pod(s) reader; delete them "
+        "to finish deleting the runtime"
+    )
+    assert kube.wait_event(NAME, "VolumeInUse")["type"] == "Warning"
+    assert kube.get(PVC, NAME) is not None
+
+    kube.delete(POD, "reader")
+
+    kube.eventually(lambda: kube.get(RUNTIME_GVK, NAME) is None, "the runtime gone")
+    kube.eventually(lambda: kube.get(PVC, NAME) is None, "the claim gone")

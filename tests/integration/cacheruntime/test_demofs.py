@@ -44,7 +44,10 @@ def seed(kube: Any) -> dict[str, Any]:
         objects["Secret"], objects["CacheRuntimeClass"], objects["Dataset"], objects["CacheRuntime"]
     )
     dataset = kube.wait_bound(NAME)
-    runtime = kube.must(RUNTIME_GVK, NAME)
+    # The Dataset binds once the readiness rule is met, which may be before the last worker is up.
+    runtime = kube.eventually(
+        lambda: fully_ready(kube.must(RUNTIME_GVK, NAME)), "every pod of the runtime ready"
+    )
     ns = kube.namespace
     fuse_label = f"fluid.io/f-{ns}-{NAME}"
     if len(fuse_label) >= 63:  # label names have 63 characters; longer keys use the Dataset UID
@@ -65,6 +68,13 @@ def seed(kube: Any) -> dict[str, Any]:
             "blockOwnerDeletion": True,
         },
     }
+
+
+def fully_ready(runtime: dict[str, Any]) -> dict[str, Any] | None:
+    status = runtime.get("status") or {}
+    components = [status.get(name) or {} for name in ("master", "worker", "client")]
+    every_pod = all(c.get("readyReplicas") == c.get("desiredReplicas") for c in components)
+    return runtime if status.get("phase") == "Ready" and every_pod else None
 
 
 def labels(component: str) -> dict[str, str]:
@@ -270,6 +280,10 @@ def test_the_persistent_volume_and_claim(seed: dict[str, Any]) -> None:
             else f"fluid.io/s-{seed['dataset']['metadata']['uid']}"
         ): "true",
         "fluid.io/dataset-id": f"{ns}-{NAME}",
+        "fluid.io/owner-runtime-kind": "CacheRuntime",
+        "fluid.io/owner-runtime-namespace": ns,
+        "fluid.io/owner-runtime-name": NAME,
+        "fluid.io/owner-runtime-uid": seed["runtime"]["metadata"]["uid"],
     }
 
     pv = kube.eventually(lambda: kube.get(PV, f"{ns}-{NAME}"), "the PersistentVolume")

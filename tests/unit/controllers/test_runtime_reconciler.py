@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fluidpy.client import GVK
+from fluidpy.client import GVK, NotFound
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers import RuntimeReconcilerOptions
@@ -122,7 +122,7 @@ class Harness:
                 "apiVersion": "data.fluid.io/v1alpha1",
                 "kind": "Dataset",
                 "metadata": {"name": self.name, "namespace": "ns"},
-                "spec": {},
+                "spec": {"mounts": [{"name": "data", "mountPoint": "s3://bucket/data"}]},
                 "status": {"phase": "NotBound", "conditions": []},
             }
         )
@@ -230,6 +230,40 @@ def test_a_dataset_bound_to_another_runtime_is_refused_naming_it() -> None:
     assert condition["reason"] == "DatasetBoundToOtherRuntime"
     assert "alluxio runtime ns/other" in condition["message"]
     assert harness.engine.calls == []
+
+
+def test_a_refused_runtime_gets_no_finalizer_owner_or_label_and_its_deletion_touches_nothing() -> (
+    None
+):
+    harness = Harness()
+    harness.dataset["status"]["runtimes"] = [
+        {"name": "demo", "namespace": "ns", "category": "Accelerate", "type": "alluxio"}
+    ]
+
+    harness.reconcile()
+    harness.runtime["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    harness.reconcile()
+
+    assert harness.ready_condition()["reason"] == "DatasetBoundToOtherRuntime"
+    metadata = harness.runtime["metadata"]
+    assert not {"finalizers", "ownerReferences", "labels"} & set(metadata)
+    assert "labels" not in harness.dataset["metadata"]
+    assert harness.engine.calls == []
+    assert harness.dataset["status"]["runtimes"][0]["type"] == "alluxio"
+
+
+def test_the_binding_is_undone_when_the_volume_cannot_be_made() -> None:
+    harness = Harness()
+    harness.engine.raises["create_volume"] = WaitingFor(
+        "PersistentVolumeClaim ns/demo already exists and is not this runtime's",
+        reason="NameConflict",
+    )
+
+    harness.reconcile()
+
+    assert harness.ready_condition()["reason"] == "NameConflict"
+    assert harness.dataset["status"]["phase"] == "NotBound"
+    assert not harness.dataset["status"].get("runtimes")
 
 
 @pytest.mark.parametrize(
@@ -346,3 +380,27 @@ def test_a_dataset_id_too_long_for_a_label_value_falls_back_to_the_datasets_uid(
     uid = harness.dataset["metadata"]["uid"]
     assert harness.runtime["metadata"]["labels"]["fluid.io/dataset-id"] == uid
     assert harness.dataset["metadata"]["labels"]["fluid.io/dataset-id"] == uid
+
+
+def test_an_object_gone_during_the_pass_is_expected_not_a_failure() -> None:
+    harness = Harness()
+    harness.engine.raises["sync"] = NotFound(404, "NotFound", 'statefulsets "demo" not found')
+
+    assert harness.reconcile() == Result(requeue=True)
+
+    assert [e for e in harness.recorder.events if e[0] == "Warning"] == []
+    assert "ErrorProcessRuntime" not in str(harness.runtime.get("status"))
+
+
+def test_a_spec_that_cannot_work_costs_its_condition_and_event_and_no_other_write() -> None:
+    harness = Harness()
+    harness.engine.raises["validate"] = ValidationError(
+        "spec.worker.replicas", "must not be negative", "set it to 0 or more"
+    )
+
+    harness.reconcile()
+
+    assert [w[0] for w in harness.client.writes] == ["patch_status"]
+    assert "finalizers" not in harness.runtime["metadata"]
+    assert "labels" not in harness.dataset["metadata"]
+    assert harness.recorder.events[0][:2] == ("Warning", "ErrorValidateSpecFields")

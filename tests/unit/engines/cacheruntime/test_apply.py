@@ -7,15 +7,19 @@ from typing import Any
 import pytest
 
 from fluidpy.client import GVK
+from fluidpy.engines.base.ownership import NameConflict
 from fluidpy.engines.cacheruntime.apply import APPLIED_HASH, Applier, covers, stamped, up_to_date
 from fluidpy.engines.cacheruntime.quantity import parse_quantity, same_quantity
+
+OWNER = {"kind": "CacheRuntime", "name": "demofs", "uid": "uid-runtime", "controller": True}
+"""Every rendering names its runtime as its controller."""
 
 
 def config_map(data: str = "a") -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": "cm", "namespace": "ns"},
+        "metadata": {"name": "cm", "namespace": "ns", "ownerReferences": [OWNER]},
         "data": {"k": data},
     }
 
@@ -135,3 +139,19 @@ def test_things_that_are_not_quantities_are_never_the_same_quantity() -> None:
     assert parse_quantity(True) is None
     assert not same_quantity("abc", "abc")
     assert same_quantity("0.5", "500m")
+
+
+def test_the_applier_never_writes_over_an_object_the_runtime_does_not_control(
+    fake_client: Any,
+) -> None:
+    client = fake_client()
+    users = config_map("the user's own")
+    users["metadata"].pop("ownerReferences")
+    client.create(users)
+
+    with pytest.raises(NameConflict) as refused:
+        Applier().ensure(client, config_map())
+
+    assert "ConfigMap ns/cm already exists and is not this runtime's" in refused.value.message
+    assert client.get(GVK("", "v1", "ConfigMap"), "cm", "ns")["data"] == {"k": "the user's own"}
+    assert [w for w in client.writes if w[0] != "create"] == []

@@ -63,7 +63,82 @@ def long_name(objects: Objects) -> None:
     objects["CacheRuntime"]["metadata"]["name"] = objects["Dataset"]["metadata"]["name"] = LONG
 
 
+def pod_spec_a_string(objects: Objects) -> None:
+    objects["CacheRuntimeClass"]["topology"]["master"]["podTemplateSpec"]["spec"] = "containers"
+
+
+def containers_a_map(objects: Objects) -> None:
+    spec = objects["CacheRuntimeClass"]["topology"]["worker"]["podTemplateSpec"]["spec"]
+    spec["containers"] = {"name": "worker", "image": "demofs"}
+
+
+def container_a_string(objects: Objects) -> None:
+    spec = objects["CacheRuntimeClass"]["topology"]["master"]["podTemplateSpec"]["spec"]
+    spec["containers"] = ["demofs:latest"]
+
+
+def quota(value: str) -> Callable[[Objects], None]:
+    def change(objects: Objects) -> None:
+        objects["CacheRuntime"]["spec"]["worker"]["tieredStore"]["levels"][0]["quota"] = value
+
+    change.__name__ = f"quota_{value}"
+    return change
+
+
+def every_component_disabled(objects: Objects) -> None:
+    for component in ("master", "worker", "client"):
+        objects["CacheRuntime"]["spec"][component]["disabled"] = True
+
+
+def unprivileged_fuse_client(objects: Objects) -> None:
+    client = objects["CacheRuntimeClass"]["topology"]["client"]["podTemplateSpec"]["spec"]
+    for container in client["containers"]:
+        container.pop("securityContext", None)
+
+
+FIELD_TEMPLATE = "CacheRuntimeClass demofs topology.{}.podTemplateSpec.spec"
 CASES: list[tuple[Callable[[Objects], None], str, str]] = [
+    (
+        pod_spec_a_string,
+        "ErrorValidateSpecFields",
+        f"{FIELD_TEMPLATE.format('master')}: is a string, not an object (a PodSpec); write the "
+        "pod's spec as a mapping with containers, volumes, ...",
+    ),
+    (
+        containers_a_map,
+        "ErrorValidateSpecFields",
+        f"{FIELD_TEMPLATE.format('worker')}.containers: is an object, not a list of containers; "
+        "write containers as a list, each item a container with a name and an image",
+    ),
+    (
+        container_a_string,
+        "ErrorValidateSpecFields",
+        f"{FIELD_TEMPLATE.format('master')}.containers[0]: is a string without a name, not a "
+        "container; give every container a name and an image",
+    ),
+    *(
+        (
+            quota(value),
+            "ErrorValidateSpecFields",
+            f"spec.worker.tieredStore.levels[0].quota: {value!r} is not a positive size; write "
+            "a size such as 2Gi or 500Mi, or remove quota for no limit",
+        )
+        for value in ("0", "-1Gi", "lots")
+    ),
+    (
+        every_component_disabled,
+        "ErrorValidateSpecFields",
+        "spec: disables every component, so the runtime would run nothing; enable at least one "
+        "of spec.master, spec.worker, spec.client (remove disabled: true)",
+    ),
+    (
+        unprivileged_fuse_client,
+        "ErrorValidateSpecFields",
+        f"{FIELD_TEMPLATE.format('client')}.containers: no container of the FUSE client can "
+        "mount FUSE: none is privileged, and none has capability SYS_ADMIN with /dev/fuse "
+        "mounted from the host; set securityContext.privileged: true on the FUSE container, or "
+        "add capability SYS_ADMIN and a hostPath volume /dev/fuse mounted in it",
+    ),
     (
         without_class,
         "RuntimeClassNotFound",

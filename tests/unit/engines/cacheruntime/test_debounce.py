@@ -41,11 +41,19 @@ class Clock:
         return self.now
 
 
+OWNER = {"kind": "CacheRuntime", "name": "demofs", "uid": "uid-runtime", "controller": True}
+"""Every rendering names its runtime as its controller."""
+
+
 def config_map(topology: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": "fluid-runtime-config-demofs", "namespace": "default"},
+        "metadata": {
+            "name": "fluid-runtime-config-demofs",
+            "namespace": "default",
+            "ownerReferences": [OWNER],
+        },
         "data": {"runtime.json": topology},
     }
 

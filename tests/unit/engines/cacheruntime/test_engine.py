@@ -76,10 +76,15 @@ class Harness:
                 self.namespace,
                 desiredNumberScheduled=ready,
                 numberReady=ready,
+                updatedNumberScheduled=ready,
             )
         else:
             self.client.set_status(
-                workload["kind"], workload["metadata"]["name"], self.namespace, readyReplicas=ready
+                workload["kind"],
+                workload["metadata"]["name"],
+                self.namespace,
+                readyReplicas=ready,
+                updatedReplicas=workload["spec"]["replicas"],
             )
 
     def pod(self, component: str, name: str, ip: str = "") -> None:
@@ -125,7 +130,13 @@ def test_setup_starts_with_the_config_and_the_master_and_waits_for_it(harness: H
     assert harness.config()["master"]["enabled"]
     assert harness.missing("StatefulSet", "demofs-worker")
     status = harness.obj("CacheRuntime", "demofs")["status"]
-    assert status["master"] == {"phase": "NotReady", "desiredReplicas": 2, "readyReplicas": 0}
+    assert status["master"] == {
+        "phase": "NotReady",
+        "desiredReplicas": 2,
+        "readyReplicas": 0,
+        "reason": "Updating",
+        "message": "updated 0/2",
+    }
 
 
 def test_a_ready_master_brings_the_workers_and_the_client(harness: Harness) -> None:

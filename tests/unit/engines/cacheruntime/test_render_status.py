@@ -11,16 +11,24 @@ from fluidpy.engines.cacheruntime.render.status import (
     component_state,
     master_ready,
     runtime_phase,
+    unschedulable,
     workers_ready,
 )
 
 
-def statefulset(replicas: int, ready: int, *, observed: bool = True) -> dict[str, Any]:
+def statefulset(
+    replicas: int, ready: int, *, observed: bool = True, updated: int | None = None
+) -> dict[str, Any]:
+    """A StatefulSet whose rollout is complete unless `updated` or `observed` say otherwise."""
     return {
         "kind": "StatefulSet",
         "metadata": {"generation": 3},
         "spec": {"replicas": replicas},
-        "status": {"readyReplicas": ready, "observedGeneration": 3 if observed else 2},
+        "status": {
+            "readyReplicas": ready,
+            "updatedReplicas": replicas if updated is None else updated,
+            "observedGeneration": 3 if observed else 2,
+        },
     }
 
 
@@ -31,6 +39,7 @@ def daemonset(desired: int, ready: int) -> dict[str, Any]:
         "status": {
             "desiredNumberScheduled": desired,
             "numberReady": ready,
+            "updatedNumberScheduled": desired,
             "observedGeneration": 1,
         },
     }
@@ -51,8 +60,25 @@ def test_a_missing_workload_is_not_ready_whatever_is_wanted() -> None:
     assert component_state(None, None) == ComponentState("NotReady", 0, 0)
 
 
-def test_a_workload_its_controller_has_not_seen_since_the_change_is_not_ready() -> None:
-    assert component_state(statefulset(2, 2, observed=False), 2).phase == "NotReady"
+def test_a_workload_its_controller_has_not_seen_since_the_change_is_updating_not_unready() -> None:
+    state = component_state(statefulset(2, 2, observed=False), 2)
+
+    assert (state.phase, state.updating) == ("Ready", True)
+    assert state.as_status()["message"] == "updated 0/2"
+
+
+def test_a_rolling_workload_keeps_the_readiness_of_the_pods_ready_now() -> None:
+    state = component_state(statefulset(2, 1, updated=1), 2)
+
+    assert state == ComponentState("PartialReady", 2, 1, updated=1)
+    assert workers_ready(state)
+    assert state.as_status() == {
+        "phase": "PartialReady",
+        "desiredReplicas": 2,
+        "readyReplicas": 1,
+        "reason": "Updating",
+        "message": "updated 1/2",
+    }
 
 
 def test_a_daemonset_counts_its_scheduled_and_ready_pods() -> None:
@@ -92,3 +118,30 @@ def test_a_missing_component_never_closes_a_gate() -> None:
 )
 def test_the_runtime_phase(master: ComponentState, workers: ComponentState, phase: str) -> None:
     assert runtime_phase(master, workers) == phase
+
+
+def test_pods_the_scheduler_cannot_place_are_named_with_its_reason() -> None:
+    stuck = {
+        "metadata": {"name": "demo-worker-0"},
+        "status": {
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": "0/3 nodes are available: 3 node(s) didn't match Pod's node "
+                    "affinity/selector.",
+                }
+            ]
+        },
+    }
+    placed = {
+        "metadata": {"name": "demo-worker-1"},
+        "status": {"conditions": [{"type": "PodScheduled", "status": "True"}]},
+    }
+
+    assert unschedulable([placed, stuck]) == (
+        "; pod demo-worker-0 cannot be scheduled: 0/3 nodes are available: 3 node(s) didn't "
+        "match Pod's node affinity/selector."
+    )
+    assert unschedulable([placed]) == ""
