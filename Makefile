@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # manager's state). Override: make dev DEV_CLUSTER=mine (and make clean-cluster DEV_CLUSTER=mine).
 DEV_CLUSTER ?= fluidpy-dev-$(shell printf '%s' '$(CURDIR)' | cksum | awk '{ printf "%08x", $$1 }')
 
-.PHONY: dev test check lint typecheck crds crds-check cluster-binaries unit integration e2e bench image clean-cluster
+.PHONY: dev test check lint typecheck crds crds-check cluster-binaries realnode image-local unit integration e2e bench image clean-cluster
 
 # A virtual environment with the project and its test tools, refreshed when pyproject.toml changes.
 # setuptools tells every editable install, as a warning, that folders named like the package may
@@ -26,12 +26,30 @@ $(STAMP): pyproject.toml
 cluster-binaries:
 	@hack/localcluster/build.sh >/dev/null
 
+# What the real node needs (tests/realnode, `fluidpy cluster create --real-node`): packages from
+# the distribution, containerd built from the Go module proxy, and the images its tests run, all
+# cached. Does nothing on a host that cannot run a real node (not Linux, not root, no overlay or
+# FUSE); the test run says so once.
+realnode: $(STAMP)
+	@hack/realnode/setup.sh $(BIN)/python
+
+## image-local: the manager's image built with buildah FROM a local Debian base, no registry
+## (an OCI archive in ~/.cache/fluidpy/realnode that a real node imports; prints its path)
+image-local: $(STAMP) realnode
+	@hack/realnode/image.sh $(BIN)/python
+
 ## dev: local control plane, CRDs, manager and samples, with the runtime coming up
+## (REAL_NODE=1: on a real node, the manager as a pod and democache serving a file through FUSE)
+ifdef REAL_NODE
+dev: $(STAMP) cluster-binaries realnode
+	@$(BIN)/python hack/dev_realnode.py --cluster $(DEV_CLUSTER)-real
+else
 dev: $(STAMP) cluster-binaries
 	@$(BIN)/python hack/dev.py --cluster $(DEV_CLUSTER)
+endif
 
 ## test: every check and every test (what CI runs)
-test: $(STAMP) cluster-binaries check
+test: $(STAMP) cluster-binaries realnode check
 	$(BIN)/pytest tests
 
 check: lint typecheck crds-check
@@ -70,4 +88,4 @@ image:
 	if [ "$$engine" = buildah ]; then set -x; buildah bud -t $(IMAGE) .; else set -x; $$engine build -t $(IMAGE) .; fi
 
 clean-cluster: $(STAMP)
-	$(BIN)/fluidpy cluster delete --name $(DEV_CLUSTER)
+	$(BIN)/fluidpy cluster delete --name $(DEV_CLUSTER)$(if $(REAL_NODE),-real)

@@ -14,8 +14,23 @@ import pytest
 
 from fluidpy.api import crdgen
 from fluidpy.testing.localcluster import LocalCluster
+from fluidpy.testing.realnode import host_limitations
 
 pytest_plugins = ["fluidpy.testing.pytest_plugin"]
+
+REAL_NODE_LIMITS = host_limitations()
+"""tests/realnode needs Linux, root, overlay and FUSE (CI has them all). Elsewhere they are not
+collected, and the run's summary says why, once; everything else runs."""
+collect_ignore = ["realnode"] if REAL_NODE_LIMITS else []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if REAL_NODE_LIMITS:
+        terminalreporter.write_line(
+            "tests/realnode not run: this host lacks " + "; ".join(REAL_NODE_LIMITS),
+            yellow=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -72,7 +72,7 @@ def _supervisor_pid(directory: Path) -> int | None:
     return pid
 
 
-def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
+def create(name: str, nodes: int, crds: Sequence[Path] = (), real_node: bool = False) -> Path:
     directory = cluster_dir(name)
     if _supervisor_pid(directory) is not None:
         raise ClusterCommandError(
@@ -81,10 +81,17 @@ def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
         )
     kit = testing_kit()
     try:
-        kit.find_binaries()
+        binaries = kit.find_binaries()
         found = read_crds(crds)
     except (kit.BinariesNotFound, ManifestError) as error:
         raise ClusterCommandError(str(error)) from None
+    if real_node:
+        from fluidpy.testing.realnode import RealNodeUnavailable, find_realnode_binaries
+
+        try:
+            find_realnode_binaries(binaries.directory)
+        except RealNodeUnavailable as error:
+            raise ClusterCommandError(str(error)) from None
     for note in found.notes:
         print(f"note: {note}", file=sys.stderr)
     shutil.rmtree(directory, ignore_errors=True)
@@ -108,6 +115,7 @@ def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
                 "--dir",
                 str(directory),
                 *crd_arguments,
+                *(["--real-node"] if real_node else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -115,7 +123,8 @@ def create(name: str, nodes: int, crds: Sequence[Path] = ()) -> Path:
             start_new_session=True,
         )
     (directory / "supervisor.pid").write_text(str(supervisor.pid))
-    print(f'Creating cluster "{name}" with {nodes} fake nodes ...', file=sys.stderr)
+    real = " and a real node" if real_node else ""
+    print(f'Creating cluster "{name}" with {nodes} fake nodes{real} ...', file=sys.stderr)
     shown = 0
     deadline = time.monotonic() + START_TIMEOUT
     while not (directory / "ready").exists():
@@ -218,6 +227,10 @@ def delete(name: str) -> None:
             time.sleep(0.1)
         if _supervisor_pid(directory) is not None:
             os.killpg(pid, signal.SIGKILL)
+    from fluidpy.testing.realnode import sweep_cluster
+
+    # A real node whose supervisor had to be killed leaves containers, mounts and cgroups.
+    sweep_cluster(directory)
     if directory.exists():
         shutil.rmtree(directory)
         print(f'Deleted cluster "{name}".', file=sys.stderr)
@@ -258,13 +271,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                 "(its resources are followed) or a folder of *.yaml; anything that is not a "
                 "CRD is skipped with a note (repeatable; default: none)",
             )
+            sub.add_argument(
+                "--real-node",
+                action="store_true",
+                help="also run a real node (kubelet, containerd, runc) for hostNetwork pods; "
+                "Linux and root only, after `make realnode` (default: off)",
+            )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "create":
-            print(create(args.name, args.nodes, args.crds))
+            print(create(args.name, args.nodes, args.crds, args.real_node))
         elif args.action == "list":
             infos = list_clusters()
             if infos:

@@ -85,6 +85,51 @@ def _name(common_name: str, organization: str | None = None) -> x509.Name:
     return x509.Name(attributes)
 
 
+def _sign(
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_name: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    subject: x509.Name,
+    usage: x509.ObjectIdentifier,
+    *,
+    alt_names: list[x509.GeneralName] | None = None,
+) -> x509.Certificate:
+    builder = _builder(subject, ca_name, key.public_key()).add_extension(
+        x509.ExtendedKeyUsage([usage]), critical=False
+    )
+    if alt_names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+    return builder.sign(ca_key, hashes.SHA256())
+
+
+def issue_certificate(
+    pki: PKIFiles,
+    cert_path: Path,
+    key_path: Path,
+    *,
+    common_name: str,
+    organization: str | None = None,
+    server: bool = False,
+    dns_names: tuple[str, ...] = (),
+    ip_addresses: tuple[str, ...] = (),
+) -> None:
+    """Write a key and a certificate signed by the cluster's CA: a client certificate for
+    `common_name` in group `organization`, or with `server` a serving certificate for the names
+    and addresses given."""
+    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    alt_names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
+    alt_names += [x509.IPAddress(ipaddress.ip_address(address)) for address in ip_addresses]
+    key = _new_key()
+    usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+    subject = _name(common_name, organization)
+    cert = _sign(ca_key, ca_cert.subject, key, subject, usage, alt_names=alt_names)
+    key_path.write_bytes(_key_pem(key))
+    key_path.chmod(0o600)
+    cert_path.write_bytes(_cert_pem(cert))
+
+
 def write_pki(directory: Path, service_cluster_ip: str = "10.0.0.1") -> PKIFiles:
     """Write a CA, the API server's serving certificate, an admin client certificate and the
     service-account signing key pair into `directory`."""
@@ -122,32 +167,23 @@ def write_pki(directory: Path, service_cluster_ip: str = "10.0.0.1") -> PKIFiles
         .sign(ca_key, hashes.SHA256())
     )
 
-    def issue(
-        key: ec.EllipticCurvePrivateKey,
-        subject: x509.Name,
-        usage: x509.ObjectIdentifier,
-        alt_names: list[x509.GeneralName] | None = None,
-    ) -> x509.Certificate:
-        builder = _builder(subject, ca_name, key.public_key()).add_extension(
-            x509.ExtendedKeyUsage([usage]), critical=False
-        )
-        if alt_names:
-            builder = builder.add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        return builder.sign(ca_key, hashes.SHA256())
-
     apiserver_key = _new_key()
-    apiserver_cert = issue(
+    apiserver_cert = _sign(
+        ca_key,
+        ca_name,
         apiserver_key,
         _name("kube-apiserver"),
         ExtendedKeyUsageOID.SERVER_AUTH,
-        [x509.DNSName(name) for name in _API_SERVER_DNS_NAMES]
+        alt_names=[x509.DNSName(name) for name in _API_SERVER_DNS_NAMES]
         + [
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
             x509.IPAddress(ipaddress.ip_address(service_cluster_ip)),
         ],
     )
     admin_key = _new_key()
-    admin_cert = issue(admin_key, _name(ADMIN_USER, ADMIN_GROUP), ExtendedKeyUsageOID.CLIENT_AUTH)
+    admin_cert = _sign(
+        ca_key, ca_name, admin_key, _name(ADMIN_USER, ADMIN_GROUP), ExtendedKeyUsageOID.CLIENT_AUTH
+    )
     service_account_key = _new_key()
 
     files.ca_cert.write_bytes(_cert_pem(ca_cert))

@@ -21,13 +21,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, required=True)
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--crds", type=Path, action="append", default=[])
+    parser.add_argument("--real-node", action="store_true")
     args = parser.parse_args(argv)
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     cluster = LocalCluster(
-        name=args.name, nodes=args.nodes, directory=args.dir, crds=read_manifests(args.crds)
+        name=args.name,
+        nodes=args.nodes,
+        directory=args.dir,
+        crds=read_manifests(args.crds),
+        real_node=args.real_node,
     )
     try:
         cluster.start(progress=lambda message: print(message, flush=True))

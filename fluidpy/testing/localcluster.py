@@ -43,6 +43,12 @@ from tenacity import (
 from fluidpy.testing._binaries import Binaries, find_binaries
 from fluidpy.testing._pki import PKIFiles, write_kubeconfig, write_pki
 from fluidpy.testing.loader_stages import LOADER_STAGES
+from fluidpy.testing.realnode import (
+    NODE_DIRECTORY,
+    NODE_NAME,
+    RealNode,
+    find_realnode_binaries,
+)
 
 SERVICE_CIDR = "10.0.0.0/24"
 POD_CIDR = "10.244.0.0/16"
@@ -172,9 +178,14 @@ class LocalCluster:
         directory: Path | None = None,
         binaries: Binaries | None = None,
         crds: Sequence[Mapping[str, Any]] = (),
+        real_node: bool = False,
     ) -> None:
+        """`real_node` (default False: it needs Linux, root and `make realnode`) adds a node
+        with a real kubelet and containerd beside the fake ones; see fluidpy.testing.realnode."""
         self.name = name
         self.nodes = nodes
+        self.real_node = real_node
+        self.node: RealNode | None = None
         self.crds = list(crds)
         self._own_directory = directory is None
         base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
@@ -223,6 +234,13 @@ class LocalCluster:
             self._pki = write_pki(self.dir / "pki")
             write_kubeconfig(self.kubeconfig, self.server, self._pki, self.name)
             self._write_scheduler_config()
+            if self.real_node:
+                self.node = RealNode(
+                    self.dir / NODE_DIRECTORY,
+                    self.server,
+                    self._pki,
+                    find_realnode_binaries(binaries.directory),
+                )
             self._define_components(binaries)
 
             progress("starting etcd")
@@ -265,6 +283,11 @@ class LocalCluster:
                 self._wait_healthy(
                     "fake nodes Ready and schedulable", self._nodes_ready, component="kwok"
                 )
+            if self.node is not None:
+                self.node.start(
+                    lambda: _node_schedulable(self.request("GET", f"/api/v1/nodes/{NODE_NAME}")),
+                    progress,
+                )
         except BaseException:
             self.stop()
             raise
@@ -280,9 +303,12 @@ class LocalCluster:
             "server": self.server,
             "ports": sorted(vars(self._ports).values()),
             "processes": {
-                name: component.process.pid
-                for name, component in self._components.items()
-                if component.process is not None
+                **{
+                    name: component.process.pid
+                    for name, component in self._components.items()
+                    if component.process is not None
+                },
+                **(self.node.processes if self.node is not None else {}),
             },
         }
 
@@ -293,6 +319,8 @@ class LocalCluster:
             self._admin = None
         if self._existing:
             return
+        if self.node is not None:
+            self.node.stop()
         for component in reversed(list(self._components.values())):
             component.stop()
         if self._own_directory and self.dir.exists():
@@ -469,11 +497,13 @@ class LocalCluster:
                 f"--service-account-key-file={pki.service_account_public_key}",
                 f"--service-account-signing-key-file={pki.service_account_key}",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
-                "--authorization-mode=RBAC",
+                # A real node's kubelet is authorized as nodes are on real clusters.
+                "--authorization-mode=" + ("Node,RBAC" if self.node is not None else "RBAC"),
                 "--allow-privileged=true",
                 "--profiling=false",
                 f"--cert-dir={d / 'apiserver-certs'}",
                 "--v=1",
+                *(self.node.write_pki() if self.node is not None else []),
             ],
         }
         controller_manager = binaries.path("kube-controller-manager")

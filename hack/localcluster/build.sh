@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler in
-# one multi-call binary, and kwok) from the Go module proxy, into a cache directory outside the
-# repository keyed on every input of the build. A finished build is reused, so only the first run
+# Builds the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
+# the real node's kubelet in one multi-call binary, and kwok) from the Go module proxy, into a
+# cache directory outside the repository keyed on every input of the build. A finished build is reused, so only the first run
 # pays. Prints the directory of the binaries on its last line.
 #
 # Environment:
@@ -69,7 +69,7 @@ build controlplane "$here/controlplane" .
 build kwok "$here/kwok" sigs.k8s.io/kwok/cmd/kwok
 build kwok-stages "$here/kwok" ./stages
 "$out/bin/kwok-stages" >"$out/kwok-stages.yaml" || fail "writing kwok's stage configuration failed"
-for component in etcd kube-apiserver kube-controller-manager kube-scheduler; do
+for component in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet; do
   ln -sfn controlplane "$out/bin/$component"
 done
 printf '{"kubernetes": "%s", "go": "%s", "seconds": %d}\n' \

@@ -1,0 +1,3 @@
+module github.com/fluidpy/fluidpy/hack/realnode/pause
+
+go 1.26.0
