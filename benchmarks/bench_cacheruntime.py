@@ -148,18 +148,24 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def peak_rss_mib(pid: int) -> float:
+def memory_mib(pid: int, field: str) -> float:
+    """A memory figure of /proc/PID/status (VmHWM: peak RSS, VmRSS: current), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024 / MIB
     return float("nan")
 
 
+def peak_rss_mib(pid: int) -> float:
+    return memory_mib(pid, "VmHWM")
+
+
 @contextmanager
 def manager_process(
-    kubeconfig: Path, namespace: str, args: argparse.Namespace, log: Path
+    kubeconfig: Path, namespace: str, flags: list[str], log: Path
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """`fluidpy manager` watching one namespace, ready before this yields (pid, metrics port)."""
+    """`fluidpy manager FLAGS` watching one namespace, ready before this yields (pid, metrics
+    port)."""
     metrics, health = free_port(), free_port()
     command = [
         str(Path(sys.executable).with_name("fluidpy")),
@@ -168,16 +174,28 @@ def manager_process(
         f"--namespace={namespace}",
         f"--metrics-bind-address=127.0.0.1:{metrics}",
         f"--health-probe-bind-address=127.0.0.1:{health}",
-        f"--kube-api-qps={args.manager_qps}",
-        f"--kube-api-burst={args.manager_burst}",
-        f"--runtime-workers={args.workers}",
-        "--resync-period=0",
+        *flags,
     ]
+    with running(command, health, log, 120) as process:
+        yield process, metrics
+
+
+@contextmanager
+def running(
+    command: list[str], health: int, log: Path, timeout: float
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A manager process logging to `log`, yielded once its /readyz (on port `health`) answers
+    within `timeout` seconds; stopped with SIGTERM (SIGKILL after 60 s) afterwards."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
-            wait_until(lambda: ready(health), "the manager's /readyz", 120, process)
-            yield process, metrics
+            wait_until(lambda: ready(health), f"{command[1]} /readyz", timeout, process)
+            yield process
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -232,7 +250,13 @@ def run_one(
     alone = create_pairs(client, alone_ns, count, topology, args.writers)
 
     log = Path(tempfile.gettempdir()) / f"bench-cacheruntime-{topology}-{count}.log"
-    with manager_process(kubeconfig, managed_ns, args, log) as (process, port):
+    flags = [
+        f"--kube-api-qps={args.manager_qps}",
+        f"--kube-api-burst={args.manager_burst}",
+        f"--runtime-workers={args.workers}",
+        "--resync-period=0",
+    ]
+    with manager_process(kubeconfig, managed_ns, flags, log) as (process, port):
         before, cpu_before = scrape(port), cpu_seconds(process.pid)
         rss_idle = peak_rss_mib(process.pid)
         started = time.monotonic()
@@ -329,11 +353,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="--runtime-workers (default 3)")
     parser.add_argument("--writers", type=int, default=8, help="creating threads (default 8)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
-    args = parser.parse_args()
+    on_cluster("fluidpy-bench-cacheruntime", bench, parser.parse_args())
+
+
+def on_cluster(
+    name: str, bench: Callable[[Path, argparse.Namespace], None], args: argparse.Namespace
+) -> None:
+    """Run `bench` on the cluster of --kubeconfig, or on a new local control plane of
+    --nodes fake nodes."""
     if args.kubeconfig is not None:
         bench(args.kubeconfig, args)
         return
-    cluster = LocalCluster(name="fluidpy-bench-cacheruntime", nodes=args.nodes)
+    cluster = LocalCluster(name=name, nodes=args.nodes)
     print(f"starting a local control plane with {args.nodes} fake nodes ...")
     cluster.start()
     try:

@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fluidpy.client import GVK
 from fluidpy.controller import (
     AnnotationsChanged,
     GenerationChanged,
     LabelsChanged,
     ObjectPredicate,
+    Reconciler,
     Request,
     request_for_object,
 )
@@ -60,11 +62,37 @@ class ControllerOptions:
         return self.rate_limiter() if self.rate_limiter else None
 
     runtime: RuntimeReconcilerOptions = field(default_factory=RuntimeReconcilerOptions)
+    wrap: Callable[[GVK, Reconciler], Reconciler] | None = None
+    """Wraps each controller's reconciler, given its primary kind; None (the default) runs the
+    reconcilers as they are. Sharding uses it for its drain gate (fluidpy.sharding.Shard.gate)."""
+
+    def wrapped(self, gvk: GVK, reconciler: Reconciler) -> Reconciler:
+        return self.wrap(gvk, reconciler) if self.wrap is not None else reconciler
 
 
 def _requests(mapper: RuntimeMapper) -> Any:
     def to_requests(obj: dict[str, Any]) -> list[Request]:
         return [Request(namespace, name) for namespace, name in mapper(obj)]
+
+    return to_requests
+
+
+def runtimes_of_kind(manager: Manager, kind: RuntimeKind, map_fn: Any) -> Any:
+    """`map_fn` (object -> requests named like the Dataset concerned), keeping only the requests
+    for which the cache holds a runtime of `kind`: a Dataset, PVC or application pod event wakes
+    the controller of the kind that serves that Dataset, not every runtime controller of the
+    process. A runtime created after its Dataset is woken by its own creation and reads the
+    Dataset then; until a kind's cache has synced, every request is kept.
+    """
+    cache = manager.cache
+
+    def to_requests(obj: dict[str, Any]) -> list[Request]:
+        return [
+            r
+            for r in map_fn(obj)
+            if not cache.serves(kind.gvk, r.namespace)
+            or cache.get(kind.gvk, r.name, r.namespace) is not None
+        ]
 
     return to_requests
 
@@ -87,9 +115,9 @@ def setup_runtime_controller(
     builder = manager.controller(kind.controller_name).for_(kind.gvk, predicates=[RUNTIME_CHANGED])
     for owned in kind.owned:
         builder.owns(owned)
-    builder.watches(DATASET, request_for_object)
-    builder.watches(POD, _requests(claims_of_pod))
-    builder.watches(PVC, request_for_object)
+    builder.watches(DATASET, runtimes_of_kind(manager, kind, request_for_object))
+    builder.watches(POD, runtimes_of_kind(manager, kind, _requests(claims_of_pod)))
+    builder.watches(PVC, runtimes_of_kind(manager, kind, request_for_object))
     for gvk, mapper in kind.secondary_watches():
         builder.watches(gvk, _requests(mapper))
     for gvk in (*kind.owned, PVC, PV):
@@ -100,7 +128,7 @@ def setup_runtime_controller(
         max_concurrent_reconciles=options.workers,
         rate_limiter=options.new_rate_limiter(),
         reconcile_timeout=options.reconcile_timeout,
-    ).complete(reconciler)
+    ).complete(options.wrapped(kind.gvk, reconciler))
     return reconciler
 
 
@@ -116,7 +144,7 @@ def setup_dataset_controller(
         .with_options(
             max_concurrent_reconciles=options.workers, rate_limiter=options.new_rate_limiter()
         )
-        .complete(reconciler)
+        .complete(options.wrapped(DATASET, reconciler))
     )
     return reconciler
 
@@ -178,6 +206,7 @@ __all__ = [
     "RuntimeKind",
     "RuntimeReconciler",
     "RuntimeReconcilerOptions",
+    "runtimes_of_kind",
     "setup_dataload_controller",
     "setup_dataset_controller",
     "setup_runtime_controller",

@@ -47,6 +47,7 @@ from fluidpy.engines.base.ownership import CONFLICTS
 from fluidpy.engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
 from fluidpy.engines.base.status import (
     DATASET_BOUND,
+    DATASET_NOT_BOUND,
     bound_to_other_runtime,
     reset_dataset_status,
     set_condition,
@@ -220,21 +221,12 @@ class RuntimeReconciler:
         raise _Stop()
 
     def _adopt(self, rctx: ReconcileRequestContext) -> None:
-        """Owner reference from the Dataset, dataset-id labels and the finalizer, in one write
-        to each object (and none when all are already there)."""
+        """Owner reference from the Dataset, the dataset-id label and the finalizer, in one
+        write (none when all are there). The Dataset's own label is its controller's, which
+        writes it with its finalizer: labelling it here too would race that into two writes."""
         dataset = rctx.dataset
         assert dataset is not None
         label = dataset_id(rctx.namespace, rctx.name, dataset["metadata"]["uid"])
-        if (dataset["metadata"].get("labels") or {}).get(DATASET_ID_LABEL) != label:
-            labelled = self.client.patch(
-                DATASET,
-                rctx.name,
-                rctx.namespace,
-                {"metadata": {"labels": {DATASET_ID_LABEL: label}}},
-                ctx=rctx.ctx,
-            )
-            # The status write at the end of the pass is conditional on this version.
-            dataset["metadata"] = labelled["metadata"]
         metadata = rctx.runtime["metadata"]
         owners = list(metadata.get("ownerReferences") or [])
         uid = dataset["metadata"]["uid"]
@@ -298,6 +290,7 @@ class RuntimeReconciler:
         except BaseException:
             if (before_setup or {}).get("phase") != DATASET_BOUND:
                 rctx.dataset_status = before_setup
+                _mark_unbound(rctx)
             raise
 
     def _engine(self, rctx: ReconcileRequestContext) -> Engine:
@@ -385,12 +378,16 @@ class RuntimeReconciler:
         *,
         event: bool = True,
     ) -> None:
-        """The summary condition, plus (for problems) a Warning event and a log line."""
+        """The summary condition, plus (for problems) a Warning event and a log line, and a
+        Dataset without a phase marked NotBound: the Dataset controller leaves a Dataset whose
+        runtime exists to that runtime, which says so only when it is blocked (a runtime that
+        binds writes the Dataset's status once, as Bound)."""
         changed = set_condition(rctx.runtime_status, READY, ready, reason, message)
         if event and not ready:
             if changed:
                 rctx.log.warning("runtime blocked", reason=reason, message=message)
             self.recorder.event(rctx.runtime, WARNING, reason, message)
+            _mark_unbound(rctx)
 
     def _write_status(self, rctx: ReconcileRequestContext) -> None:
         """One merge patch per object, and only for what changed in this pass."""
@@ -430,3 +427,10 @@ class RuntimeReconciler:
             )
             rctx.dataset = written
             rctx.dataset_status = copy.deepcopy(written.get("status") or {})
+
+
+def _mark_unbound(rctx: ReconcileRequestContext) -> None:
+    """A Dataset without a phase is marked NotBound by the runtime that cannot serve it yet."""
+    status = rctx.dataset_status
+    if rctx.dataset is not None and status is not None and not status.get("phase"):
+        status.update(phase=DATASET_NOT_BOUND, conditions=status.get("conditions") or [])

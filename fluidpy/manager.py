@@ -295,7 +295,7 @@ class Manager:
 
     def _elector(self, leader_ctx: Context) -> LeaderElector:
         opts = self.options
-        namespace = opts.leader_election_namespace or _own_namespace()
+        namespace = opts.leader_election_namespace or own_namespace()
         config = LeaderElectionConfig(
             lease_name=opts.leader_election_id,
             lease_namespace=namespace,
@@ -434,7 +434,7 @@ DEFAULT_LEASE_NAMESPACE = "fluid-system"
 """Outside a pod: where config/rbac grants the leader election Role (and what --help says)."""
 
 
-def _own_namespace() -> str:
+def own_namespace() -> str:
     """The pod's namespace from its service account mount, or fluid-system outside a pod."""
     try:
         return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or DEFAULT_LEASE_NAMESPACE

@@ -20,6 +20,7 @@ import structlog
 
 from fluidpy import log as fluid_log
 from fluidpy.client.config import KubeconfigError, describe_credentials, load_api_client
+from fluidpy.client.flowcontrol import RateLimit, client_rate_limit, serves_flowcontrol
 from fluidpy.controllers import (
     BUILTIN_KINDS,
     ControllerOptions,
@@ -29,11 +30,13 @@ from fluidpy.controllers import (
     setup_dataset_controller,
     setup_runtime_controller,
 )
+from fluidpy.controllers.sharding import fluid_ring
 from fluidpy.durations import DurationError, duration_from_env, parse_duration
 from fluidpy.engines.base.context import DEFAULT_MOUNT_ROOT, DEFAULT_SYNC_INTERVAL, EngineOptions
 from fluidpy.engines.base.limits import DEFAULT_MAX_COMPONENT_REPLICAS
 from fluidpy.engines.factory import ENTRY_POINT_GROUP, default_factory
 from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
+from fluidpy.sharding import Shard
 from fluidpy.workqueue import (
     BucketRateLimiter,
     ItemExponentialFailureRateLimiter,
@@ -124,6 +127,25 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="name of the Lease replicas elect a leader on (default fluidpy.data.fluid.io)",
     )
     parser.add_argument(
+        "--shards",
+        action="store_true",
+        help="run as one shard of a ring: every replica reconciles its share of the Datasets "
+        "and runtimes, one replica (elected on --leader-election-id) assigns them; implies "
+        "a Lease per replica (default off: one leader does all the work)",
+    )
+    parser.add_argument(
+        "--ring",
+        default="fluidpy",
+        help="the ring's name, in shard labels and Lease names (default fluidpy)",
+    )
+    parser.add_argument(
+        "--shard-id",
+        default=None,
+        help="this replica's shard id (default: host name plus a random suffix, new for every "
+        "process). A fixed id is for tests and benchmarks: never start a second process with "
+        "an id whose previous process may have died less than a Lease duration ago",
+    )
+    parser.add_argument(
         "--leader-election-namespace",
         default=None,
         help="namespace of the Lease (default: the pod's namespace, else fluid-system)",
@@ -137,14 +159,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--kube-api-qps",
         type=float,
-        default=20.0,
-        help="API requests per second, sustained (default 20, as upstream)",
+        default=None,
+        help="client-side limit on API requests per second (default: none when the API server "
+        "has API Priority and Fairness, i.e. serves flowcontrol.apiserver.k8s.io, which queues "
+        "requests fairly itself; else 20, Fluid's setting). Giving this or --kube-api-burst "
+        "turns the limit on; 0 or less turns it off",
     )
     parser.add_argument(
         "--kube-api-burst",
         type=int,
-        default=30,
-        help="API requests allowed at once above --kube-api-qps (default 30, as upstream)",
+        default=None,
+        help="requests allowed at once above --kube-api-qps (default 30 whenever a limit applies)",
     )
     parser.add_argument(
         "--workqueue-default-sync-backoff",
@@ -256,6 +281,19 @@ def selected_controllers(args: argparse.Namespace) -> list[str]:
     return controllers
 
 
+def api_rate_limit(args: argparse.Namespace, api_client: Any) -> RateLimit:
+    """The flags' limit, else none against a server with APF (asked once, here), else 20/30."""
+    limit = client_rate_limit(
+        args.kube_api_qps, args.kube_api_burst, lambda: serves_flowcontrol(api_client)
+    )
+    structlog.get_logger("fluidpy.manager").info(
+        "client-side API rate limit",
+        qps=limit.qps if limit.limited else "off",
+        burst=limit.burst if limit.limited else "off",
+    )
+    return limit
+
+
 def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manager:
     """The manager the flags describe; every flag and variable is checked before `connect`
     gives the API client, so a bad one is reported without touching the cluster."""
@@ -266,20 +304,26 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
         engine=engine_options(args),
         max_component_replicas=args.max_component_replicas,
     )
-    manager = Manager(
-        connect(),
-        ManagerOptions(
-            leader_election=args.leader_elect,
-            leader_election_id=args.leader_election_id,
-            leader_election_namespace=args.leader_election_namespace,
-            health_probe_bind_address=args.health_probe_bind_address,
-            metrics_bind_address=args.metrics_bind_address,
-            graceful_shutdown_timeout=args.graceful_shutdown_timeout,
-            namespaces=tuple(args.namespaces) or None,
-            qps=args.kube_api_qps,
-            burst=args.kube_api_burst,
-        ),
+    api_client = connect()
+    rate_limit = api_rate_limit(args, api_client)
+    manager_options = ManagerOptions(
+        leader_election=args.leader_elect,
+        leader_election_id=args.leader_election_id,
+        leader_election_namespace=args.leader_election_namespace,
+        health_probe_bind_address=args.health_probe_bind_address,
+        metrics_bind_address=args.metrics_bind_address,
+        graceful_shutdown_timeout=args.graceful_shutdown_timeout,
+        namespaces=tuple(args.namespaces) or None,
+        qps=rate_limit.qps,
+        burst=rate_limit.burst,
     )
+    shard: Shard | None = None
+    if args.shards:
+        ring = fluid_ring(args.ring, kinds)
+        shard = Shard(api_client, manager_options, ring, shard_id=args.shard_id)
+        manager = shard.manager
+    else:
+        manager = Manager(api_client, manager_options)
     options = ControllerOptions(
         workers=args.runtime_workers,
         rate_limiter=lambda: MaxOfRateLimiter(
@@ -289,6 +333,7 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
             BucketRateLimiter(args.workqueue_qps, args.workqueue_burst),
         ),
         runtime=runtime_options,
+        wrap=shard.gate if shard is not None else None,
     )
     for kind in kinds:
         setup_runtime_controller(manager, kind, options)

@@ -5,6 +5,13 @@ at once when the config has been quiet for `min_interval`; changes arriving soon
 merged into one write when the interval ends. A 100-pod rollout over ten seconds thus costs
 about five writes, while a single change still reaches the pods immediately.
 
+A topology still filling in (a pod without its IP yet, a component with fewer pods than
+replicas) is held longer, up to `incomplete_interval`: a component's pods usually get their IPs
+within seconds of each other, so the config is written once with all of them instead of once per
+pod as each appears. The config must exist before any pod can start (it is a volume), so a
+missing one is written at once whatever it lists; and a topology that stays incomplete (a pod
+that cannot be scheduled) still reaches the others after `incomplete_interval`.
+
 The held write is sent by a timer, not by a later reconcile: nothing else may wake the runtime
 (the last pod of a rollout got its IP, and all is quiet), and the pods may be waiting for
 exactly that IP. One scheduler thread serves every runtime of the process.
@@ -33,6 +40,10 @@ WRITE_INTERVAL_ENV = "FLUID_RUNTIME_CONFIG_WRITE_INTERVAL"
 DEFAULT_WRITE_INTERVAL = 2.0
 """Seconds between two writes of one runtime's config: short enough that peers learn of a new
 pod within a couple of seconds, long enough to fold a burst of pod events into one write."""
+INCOMPLETE_WRITE_INTERVAL = 10.0
+"""Seconds an incomplete topology is held at most: pod IPs come within seconds of scheduling,
+so a wait this long folds a component's pods into one write, and a pod that never gets one
+delays what the others learn by no more than this."""
 WRITE_TIMEOUT = 30.0
 """Bound on one held write; it is retried after the interval if it fails."""
 
@@ -118,11 +129,17 @@ class DebouncedWriter:
         key: Hashable,
         *,
         min_interval: float | None = None,
+        incomplete_interval: float | None = None,
         scheduler: Scheduler = SCHEDULER,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`min_interval` None: FLUID_RUNTIME_CONFIG_WRITE_INTERVAL; `incomplete_interval` None:
+        INCOMPLETE_WRITE_INTERVAL, or 0 when `min_interval` is 0 (every change written)."""
         self._key = key
         self._interval = write_interval() if min_interval is None else min_interval
+        if incomplete_interval is None:
+            incomplete_interval = INCOMPLETE_WRITE_INTERVAL if self._interval > 0 else 0.0
+        self._incomplete_interval = max(incomplete_interval, self._interval)
         self._scheduler = scheduler
         self._clock = clock
         self._lock = threading.Lock()
@@ -133,9 +150,16 @@ class DebouncedWriter:
         """Writes sent so far (tests and benchmarks read it)."""
 
     def submit(
-        self, client: Client, desired: dict[str, Any], live: dict[str, Any] | None, ctx: Context
+        self,
+        client: Client,
+        desired: dict[str, Any],
+        live: dict[str, Any] | None,
+        ctx: Context,
+        *,
+        complete: bool = True,
     ) -> bool:
-        """Bring the ConfigMap to `desired` (whose data decides); True when written now."""
+        """Bring the ConfigMap to `desired` (whose data decides); True when written now.
+        `complete`: whether `desired` lists every pod with its IP (else it may be held longer)."""
         data = _data(desired)
         with self._lock:
             if live is not None and _data(live) == data:
@@ -145,12 +169,13 @@ class DebouncedWriter:
             if self._written_over == (data, _version(live)):
                 return False  # our write is not in the cache yet
             now = self._clock()
-            if self._last_write is None or now - self._last_write >= self._interval:
+            interval = self._interval if complete or live is None else self._incomplete_interval
+            if self._last_write is None or now - self._last_write >= interval:
                 self._drop_held()
                 self._write(client, desired, live, ctx)
                 return True
             self._held = (client, desired)
-            self._scheduler.schedule(self._key, self._last_write + self._interval, self._flush)
+            self._scheduler.schedule(self._key, self._last_write + interval, self._flush)
             return False
 
     def cancel(self) -> None:

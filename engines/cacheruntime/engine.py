@@ -75,7 +75,7 @@ from fluidpy.engines.cacheruntime.render.status import (
     unschedulable,
     workers_ready,
 )
-from fluidpy.engines.cacheruntime.render.topology import pod_configs
+from fluidpy.engines.cacheruntime.render.topology import pod_configs, topology_complete
 from fluidpy.engines.cacheruntime.render.workloads import render_workload
 from fluidpy.engines.cacheruntime.validation import (
     check_class,
@@ -230,12 +230,14 @@ class CacheRuntimeEngine(Engine):
         pods = ctx.client.list(
             POD, plan.namespace, label_selector=f"{NAME_LABEL}={plan.name}", ctx=ctx.ctx
         )
-        text = config_text(runtime_config(plan, pod_configs(pods)))
-        desired = render_config_map(plan, text)
+        topology = pod_configs(pods)
+        desired = render_config_map(plan, config_text(runtime_config(plan, topology)))
         live = ctx.client.get(CONFIGMAP, plan.config_map, plan.namespace, ctx=ctx.ctx)
         if live is not None:
             check_name_free(CONFIGMAP, desired, live)
-        self.config_writer.submit(ctx.client, desired, live, ctx.ctx)
+        wanted: dict[str, int | None] = {c.component: c.replicas for c in plan.enabled()}
+        complete = topology_complete(topology, wanted)
+        self.config_writer.submit(ctx.client, desired, live, ctx.ctx, complete=complete)
 
     def _converge_component(self, state: _Pass, component: ComponentPlan) -> bool:
         """Apply the component's workload and Service, remove what it no longer has; True when
@@ -333,14 +335,21 @@ class CacheRuntimeEngine(Engine):
     def _update_status(self, state: _Pass) -> tuple[ComponentState | None, ComponentState | None]:
         """Write every component's status and the runtime's phase; returns (master, workers)."""
         status = state.ctx.runtime_status
-        states: dict[Component, ComponentState | None] = {}
-        for component in state.plan.components.values():
-            current = self._component_state(state, component)
-            states[component.component] = current
-            name = component.component
+        components = list(state.plan.components.values())
+        states: dict[Component, ComponentState | None] = {
+            c.component: self._component_state(state, c) for c in components
+        }
+        gates_open = master_ready(states["master"]) and workers_ready(states["worker"])
+        for component in components:
+            name, current = component.component, states[component.component]
             if current is None:
                 status.pop(name, None)
                 remove_condition(status, CONDITION_OF[name])
+                continue
+            note = self._unschedulable(state, component, current)
+            if note == _note_of(status, CONDITION_OF[name]) and _recorded_stands(
+                status.get(name), current, waits=name == "client" and not gates_open
+            ):
                 continue
             status[name] = current.as_status()
             set_condition(
@@ -348,8 +357,7 @@ class CacheRuntimeEngine(Engine):
                 CONDITION_OF[name],
                 _gate_open(name, current),
                 f"{current.phase}",
-                f"{current.ready} of {current.desired} {name} pods are ready"
-                + self._unschedulable(state, component, current),
+                f"{current.ready} of {current.desired} {name} pods are ready{note}",
             )
         master, workers = states["master"], states["worker"]
         status["phase"] = runtime_phase(master, workers)
@@ -501,6 +509,37 @@ def _bound(ctx: ReconcileRequestContext) -> bool:
         and entry.get("category") == ctx.category
         and entry.get("type", RUNTIME_TYPE) == RUNTIME_TYPE
         for entry in (ctx.dataset_status or {}).get("runtimes") or []
+    )
+
+
+def _note_of(status: dict[str, Any], condition_type: str) -> str:
+    """What a component's recorded condition says after its counts (the scheduler's word)."""
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == condition_type:
+            return str(condition.get("message") or "").partition(" pods are ready")[2]
+    return ""
+
+
+def _recorded_stands(
+    recorded: dict[str, Any] | None, current: ComponentState, *, waits: bool
+) -> bool:
+    """Whether a component's recorded status may stay as written: its counts are written with
+    a change of its phase or of its desired replicas, when the ready count reaches the desired
+    one (the end of a scale-down, which keeps the phase), and when a rollout starts or ends,
+    not on every pod that starts, stops or is updated. `waits`: the client's progress is
+    written once the master and workers are ready (it gates nothing, and its DaemonSet settles
+    between their changes, which would cost a status write of its own)."""
+    if not recorded:
+        return False
+    if waits:
+        return True
+    desired = recorded.get("desiredReplicas")
+    settled = recorded.get("readyReplicas") == desired
+    return (recorded.get("phase"), desired, settled, recorded.get("reason")) == (
+        current.phase,
+        current.desired,
+        current.ready == current.desired,
+        current.as_status().get("reason"),
     )
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from fluidpy.client.errors import Gone, NotFound
 from fluidpy.client.gvk import GVK
 from fluidpy.client.mapping import RESTMapper, RESTMapping, resource_path
+from fluidpy.client.ratelimit import TokenBucket
 from fluidpy.client.transport import (
     METADATA_OBJECT,
     METADATA_ONLY,
@@ -96,6 +97,11 @@ class Client:
     @property
     def api_client(self) -> Any:
         return self._transport.api_client
+
+    @property
+    def rate_limiter(self) -> TokenBucket | None:
+        """The client-side bucket every request waits on; None when there is no such limit."""
+        return self._transport.bucket
 
     @property
     def field_manager(self) -> str:

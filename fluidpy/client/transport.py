@@ -91,6 +91,10 @@ class Transport:
         derived.accept, derived.stream_accept = accept, stream_accept
         return derived
 
+    @property
+    def bucket(self) -> TokenBucket | None:
+        return self._bucket
+
     def request(
         self,
         method: str,

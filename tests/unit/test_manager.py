@@ -372,4 +372,4 @@ def test_outside_a_pod_the_lease_lives_in_fluid_system_as_the_help_says(
 ) -> None:
     monkeypatch.setattr(manager_module, "SERVICE_ACCOUNT_NAMESPACE", tmp_path / "absent")
 
-    assert manager_module._own_namespace() == "fluid-system"
+    assert manager_module.own_namespace() == "fluid-system"

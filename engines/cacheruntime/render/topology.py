@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fluidpy.engines.cacheruntime.naming import COMPONENT_LABEL, COMPONENTS
@@ -39,3 +39,21 @@ def pod_configs(pods: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]
     for entries in found.values():
         entries.sort(key=lambda entry: _natural(entry["podName"]))
     return found
+
+
+def topology_complete(
+    configs: Mapping[str, list[dict[str, str]]], wanted: Mapping[str, int | None]
+) -> bool:
+    """Whether every pod listed has its IP, and every component that has pods at all lists as
+    many as it wants (`wanted`: replicas by component, None for a DaemonSet's).
+
+    A component without any pod yet is not waited for: in Fluid's order the workers are created
+    only once the master is ready, and they must find the master's pods in the config they
+    read when they start."""
+    for component, entries in configs.items():
+        if any(not entry["podIP"] for entry in entries):
+            return False
+        count = wanted.get(component)
+        if entries and count is not None and len(entries) < count:
+            return False
+    return True

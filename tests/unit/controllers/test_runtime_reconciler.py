@@ -176,7 +176,7 @@ def test_adoption_writes_owner_label_and_finalizer_once() -> None:
     harness.client.writes.clear()
     harness.reconcile()
 
-    assert metadata_writes == [("patch", "Dataset", "demo"), ("patch", "JindoRuntime", "demo")]
+    assert metadata_writes == [("patch", "JindoRuntime", "demo")]
     runtime = harness.runtime["metadata"]
     assert runtime["finalizers"] == ["jindo-runtime-controller-finalizer"]
     assert runtime["ownerReferences"][0]["kind"] == "Dataset"
@@ -379,7 +379,6 @@ def test_a_dataset_id_too_long_for_a_label_value_falls_back_to_the_datasets_uid(
 
     uid = harness.dataset["metadata"]["uid"]
     assert harness.runtime["metadata"]["labels"]["fluid.io/dataset-id"] == uid
-    assert harness.dataset["metadata"]["labels"]["fluid.io/dataset-id"] == uid
 
 
 def test_an_object_gone_during_the_pass_is_expected_not_a_failure() -> None:

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from fluidpy.context import Context
-from fluidpy.engines.cacheruntime.debounce import DebouncedWriter, Scheduler, write_interval
+from fluidpy.engines.cacheruntime.debounce import (
+    INCOMPLETE_WRITE_INTERVAL,
+    DebouncedWriter,
+    Scheduler,
+    write_interval,
+)
 
 CTX = Context.background()
 
@@ -106,6 +111,44 @@ def test_the_held_write_is_due_one_interval_after_the_last_write(setup: Any) -> 
     writer.submit(client, config_map("b"), live(client), CTX)
 
     assert scheduler.due["demofs"][0] == 102.0
+
+
+def test_a_missing_config_is_written_at_once_even_while_the_topology_fills_in(
+    setup: Any,
+) -> None:
+    writer, client, _, _ = setup
+
+    assert writer.submit(client, config_map("master: no IP"), None, CTX, complete=False)
+
+    assert live(client)["data"] == {"runtime.json": "master: no IP"}
+
+
+def test_an_incomplete_topology_is_held_until_it_completes(setup: Any) -> None:
+    writer, client, scheduler, clock = setup
+    writer.submit(client, config_map("master: no IP"), None, CTX, complete=False)
+    clock.now += 3.0  # past the interval, but the workers have no IPs yet
+
+    assert not writer.submit(client, config_map("master: IP"), live(client), CTX, complete=False)
+    assert scheduler.due["demofs"][0] == 100.0 + INCOMPLETE_WRITE_INTERVAL
+    clock.now += 1.0
+    assert writer.submit(client, config_map("master, workers: IPs"), live(client), CTX)
+
+    assert live(client)["data"] == {"runtime.json": "master, workers: IPs"}
+    assert writer.writes == 2
+    assert not scheduler.due
+
+
+def test_a_topology_that_stays_incomplete_is_still_written_after_the_longer_interval(
+    setup: Any,
+) -> None:
+    writer, client, scheduler, clock = setup
+    writer.submit(client, config_map("master: no IP"), None, CTX, complete=False)
+    writer.submit(client, config_map("master: IP"), live(client), CTX, complete=False)
+
+    clock.now += INCOMPLETE_WRITE_INTERVAL
+    scheduler.run_due(clock.now)
+
+    assert live(client)["data"] == {"runtime.json": "master: IP"}
 
 
 def test_a_change_that_returns_to_the_live_content_drops_the_held_write(setup: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
 import weakref
@@ -202,6 +203,54 @@ def test_an_existing_volume_is_not_read_again_without_a_cache_for_it(harness: Ha
 
     assert ("PersistentVolume", "default-demofs") not in harness.client.reads
     assert ("PersistentVolumeClaim", "demofs") not in harness.client.reads
+
+
+def test_a_pod_becoming_ready_without_a_phase_change_is_no_status_change(
+    harness: Harness,
+) -> None:
+    harness.bring_up()
+    client_pods = {"desiredNumberScheduled": 3, "numberReady": 1}
+    harness.client.set_status("DaemonSet", "demofs-client", harness.namespace, **client_pods)
+    harness.reconcile()
+    before = copy.deepcopy(harness.obj("CacheRuntime", "demofs")["status"])
+    client_pods["numberReady"] = 2  # 2 of 3: PartialReady, as 1 of 3 was
+    harness.client.set_status("DaemonSet", "demofs-client", harness.namespace, **client_pods)
+
+    harness.reconcile()
+
+    assert harness.obj("CacheRuntime", "demofs")["status"] == before
+
+
+def test_the_end_of_a_scale_down_is_written_though_the_phase_stays_ready(
+    harness: Harness,
+) -> None:
+    harness.bring_up()
+    harness.ready("worker", 2)
+    harness.reconcile()
+    harness.obj("CacheRuntime", "demofs")["spec"]["worker"]["replicas"] = 1
+    harness.reconcile()
+    harness.ready("worker", 1)
+
+    harness.reconcile()
+
+    worker = harness.obj("CacheRuntime", "demofs")["status"]["worker"]
+    assert (worker["phase"], worker["desiredReplicas"], worker["readyReplicas"]) == ("Ready", 1, 1)
+
+
+def test_the_clients_progress_is_written_once_master_and_workers_are_ready(
+    harness: Harness,
+) -> None:
+    harness.reconcile()
+    harness.ready("master", 2)
+    harness.reconcile()
+    harness.ready("client", 0)
+
+    harness.reconcile()
+
+    assert harness.obj("CacheRuntime", "demofs")["status"]["client"]["phase"] == "NotReady"
+    harness.ready("worker", 2)
+    harness.reconcile()
+    assert harness.obj("CacheRuntime", "demofs")["status"]["client"]["phase"] == "Ready"
 
 
 def test_a_pass_with_nothing_changed_writes_nothing(harness: Harness) -> None:

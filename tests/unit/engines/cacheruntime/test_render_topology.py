@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fluidpy.engines.cacheruntime.render.topology import pod_configs
+from fluidpy.engines.cacheruntime.render.topology import pod_configs, topology_complete
 
 
 def pod(name: str, component: str | None, ip: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -50,3 +50,19 @@ def test_pods_on_their_way_out_or_of_no_component_are_left_out() -> None:
     ]
 
     assert pod_configs(pods) == {"master": [], "worker": [], "client": []}
+
+
+def test_a_topology_is_complete_when_every_wanted_pod_is_listed_with_its_ip() -> None:
+    pods = [pod("d-master-0", "master", "10.0.0.1"), pod("d-worker-0", "worker", "10.0.0.2")]
+    wanted: dict[str, int | None] = {"master": 1, "worker": 2, "client": None}
+
+    assert not topology_complete(pod_configs(pods), wanted)  # one of two workers
+    assert topology_complete(pod_configs([*pods, pod("d-worker-1", "worker", "10.0.0.3")]), wanted)
+    assert not topology_complete(pod_configs([*pods, pod("d-client-x", "client")]), wanted)
+
+
+def test_a_component_without_pods_yet_is_not_waited_for() -> None:
+    """The master's IPs are written before the workers exist: they read them when they start."""
+    wanted: dict[str, int | None] = {"master": 1, "worker": 2}
+
+    assert topology_complete(pod_configs([pod("d-master-0", "master", "10.0.0.1")]), wanted)

@@ -1,0 +1,429 @@
+"""Sharding across `fluidpy manager --shards` processes on the local control plane.
+
+One scenario, in stages that build on each other (each stage needs the objects of the one
+before, and creating them is most of the test's time):
+
+1. three shards; RUNTIMES Dataset and CacheRuntime pairs: every group lands on the shard the
+   hash ring names and every Dataset is Bound;
+2. kill -9 one shard: its groups move to the others within the Lease duration plus the
+   sharder's poll and some slack, and converge;
+3. a fourth shard joins: groups move to it, each through a drain (marked, released, moved);
+4. all shards but one stop cleanly: everything moves to the last one and converges.
+
+Throughout, every object and its group's controlled objects carry the same shard label, and at
+the end the managers' logs show that no group was ever worked on by two shards at once: each
+shard logs when it takes an object over and when it releases it (with the reconcile id), a
+killed shard's work ends when it is killed and a stopped shard's when it released its Lease.
+managedFields cannot show this: every shard writes with the one field manager `fluidpy` (as
+server-side apply requires for a controller's own fields), so they name no shard.
+
+Shard ids and the namespace are fixed, so every run places the same groups on the same shards.
+How evenly is the ring's business, proven over 60 000 keys in tests/unit/test_sharding_ring.py
+and measured with 300 and 1000 runtimes by benchmarks/bench_sharding.py: a few hundred groups
+are too few to assert 20 % here (binomially, 300 random groups on 3 shards miss it about one
+run in twenty; 120 of these fixed names put 57, 41 and 22 on the three shards).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fluidpy.client import GVK, Client
+from fluidpy.engines.cacheruntime.naming import CLASS_GVK, DATASET_GVK, RUNTIME_GVK
+from fluidpy.sharding import HashRing, drain_label, shard_label
+from fluidpy.testing import LocalCluster, wait_for
+
+pytestmark = pytest.mark.integration
+
+RUNTIMES = int(os.environ.get("FLUIDPY_SHARDING_RUNTIMES", "120"))
+"""Groups (Dataset and CacheRuntime pairs). 120 keeps the test near 3 minutes on a loaded
+2-core machine (300 took 6); benchmarks/bench_sharding.py runs 300 and 1000."""
+RING = "fluidpy"
+NAMESPACE = "sharding-it"
+LEASE_DURATION = 15.0  # the manager's default
+RETRY_PERIOD = 2.0  # the manager's default: also the sharder's Lease poll
+SLACK = 20.0  # a shared 2-core machine running the control plane and four managers
+WAIT = 600.0
+CONTROLLED = (GVK("apps", "v1", "DaemonSet"), GVK("", "v1", "ConfigMap"))
+NAMESPACE_GVK = GVK("", "v1", "Namespace")
+CLASS_NAME = "sharding-clientonly"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ShardProcess:
+    """One `fluidpy manager --shards` process, logging JSON to a file."""
+
+    def __init__(self, tmp: Path, cluster: LocalCluster, shard_id: str) -> None:
+        self.id = shard_id
+        self.log_path = tmp / f"{shard_id}.log"
+        self.ended: datetime | None = None
+        self.health, self.metrics = free_port(), free_port()
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("fluidpy")),
+                "manager",
+                "--shards",
+                f"--shard-id={shard_id}",
+                f"--kubeconfig={cluster.kubeconfig}",
+                f"--namespace={NAMESPACE}",
+                f"--leader-election-namespace={NAMESPACE}",
+                "--controllers=dataset,cacheruntime",
+                f"--metrics-bind-address=127.0.0.1:{self.metrics}",
+                f"--health-probe-bind-address=127.0.0.1:{self.health}",
+                "--kube-api-qps=200",
+                "--kube-api-burst=400",
+                "--resync-period=0",
+                "--log-format=json",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def ready(self) -> bool:
+        assert self.process.poll() is None, f"shard {self.id} exited: {self.tail()}"
+        try:
+            url = f"http://127.0.0.1:{self.health}/readyz"
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def metric(self, sample: str) -> float | None:
+        url = f"http://127.0.0.1:{self.metrics}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith(sample + " "):
+                    return float(line.rsplit(" ", 1)[1])
+        return None
+
+    def records(self) -> list[dict[str, Any]]:
+        lines = self.log_path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+    def tail(self) -> str:
+        return "\n".join(self.log_path.read_text().splitlines()[-20:])
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.ended = datetime.now(UTC)
+        self.process.wait(60)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        assert self.process.wait(60) == 0, self.tail()
+        released = [
+            r
+            for r in self.records()
+            if r.get("event") == "released the lease" and r.get("lease") == f"{RING}-{self.id}"
+        ]
+        assert released, f"shard {self.id} did not release its Lease: {self.tail()}"
+        self.ended = parse_time(released[-1]["timestamp"])
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(60)
+        self._log.close()
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class World:
+    """The test namespace's objects, read live."""
+
+    def __init__(self, cluster: LocalCluster) -> None:
+        self.client = Client(cluster.api_client(), qps=0)
+
+    def create_pairs(self, count: int) -> None:
+        for index in range(count):
+            name = f"data-{index:03d}"
+            self.client.create(
+                {
+                    "apiVersion": "data.fluid.io/v1alpha1",
+                    "kind": "Dataset",
+                    "metadata": {"name": name, "namespace": NAMESPACE},
+                    "spec": {"mounts": [{"name": "data", "mountPoint": "s3://bench/data"}]},
+                }
+            )
+            self.client.create(
+                {
+                    "apiVersion": "data.fluid.io/v1alpha1",
+                    "kind": "CacheRuntime",
+                    "metadata": {"name": name, "namespace": NAMESPACE},
+                    "spec": {"runtimeClassName": CLASS_NAME},
+                }
+            )
+
+    def groups(self) -> dict[str, list[dict[str, Any]]]:
+        """Every labelled or unlabelled object of the namespace by group (namespace/name)."""
+        found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for gvk in (DATASET_GVK, RUNTIME_GVK):
+            for obj in self.client.list(gvk, NAMESPACE):
+                found[f"{NAMESPACE}/{obj['metadata']['name']}"].append(obj)
+        for gvk in CONTROLLED:
+            for obj in self.client.list(gvk, NAMESPACE):
+                owners = [
+                    ref["name"]
+                    for ref in obj["metadata"].get("ownerReferences") or ()
+                    if ref.get("controller") and ref.get("kind") == "CacheRuntime"
+                ]
+                if owners:
+                    found[f"{NAMESPACE}/{owners[0]}"].append(obj)
+        return found
+
+    def misplaced(self, shards: list[str]) -> list[str]:
+        """Objects not (yet) labelled, undrained, for the shard the ring names; [] when all
+        are, every runtime has made its controlled objects and every Dataset is Bound."""
+        ring = HashRing(shards)
+        wrong: list[str] = []
+        groups = self.groups()
+        if len(groups) != RUNTIMES:
+            return [f"{len(groups)} groups of {RUNTIMES}"]
+        for group, objects in groups.items():
+            want = ring.owner(group)
+            kinds = Counter(obj["kind"] for obj in objects)
+            if kinds["DaemonSet"] != 1 or kinds["ConfigMap"] < 1:
+                wrong.append(f"{group}: controlled objects not made yet ({dict(kinds)})")
+            for obj in objects:
+                labels = obj["metadata"].get("labels") or {}
+                where = f"{obj['kind']} {group}"
+                if labels.get(shard_label(RING)) != want or drain_label(RING) in labels:
+                    wrong.append(f"{where} on {labels.get(shard_label(RING))}, wants {want}")
+                if obj["kind"] == "Dataset" and (obj.get("status") or {}).get("phase") != "Bound":
+                    wrong.append(f"{where} not Bound")
+        return wrong
+
+    def settled(self, shards: list[str]) -> bool:
+        self.last_misplaced = self.misplaced(shards)
+        return not self.last_misplaced
+
+    def spread(self) -> Counter[str]:
+        datasets = self.client.list(DATASET_GVK, NAMESPACE)
+        return Counter((d["metadata"].get("labels") or {}).get(shard_label(RING)) for d in datasets)
+
+    def on_shard(self, shard: str) -> int:
+        return sum(
+            1
+            for objects in self.groups().values()
+            for obj in objects
+            if (obj["metadata"].get("labels") or {}).get(shard_label(RING)) == shard
+        )
+
+
+@pytest.fixture
+def world(cluster: LocalCluster, crds: list[str]) -> Iterator[World]:
+    world = World(cluster)
+    if world.client.get(NAMESPACE_GVK, NAMESPACE) is not None:  # a previous run's, going away
+        wait_for(
+            lambda: world.client.get(NAMESPACE_GVK, NAMESPACE) is None,
+            "the previous run's namespace to go",
+            timeout=WAIT,
+        )
+    world.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+    world.client.apply(
+        {
+            "apiVersion": "data.fluid.io/v1alpha1",
+            "kind": "CacheRuntimeClass",
+            "metadata": {"name": CLASS_NAME},
+            "fileSystemType": "fuse.sharding",
+            "topology": {
+                "client": {
+                    "workloadType": {"apiVersion": "apps/v1", "kind": "DaemonSet"},
+                    "podTemplateSpec": {
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "client",
+                                    "image": "busybox:1.36",
+                                    "securityContext": {"privileged": True},
+                                }
+                            ]
+                        }
+                    },
+                }
+            },
+        }
+    )
+    try:
+        yield world
+    finally:
+        world.client.delete(NAMESPACE_GVK, NAMESPACE)
+        world.client.delete(CLASS_GVK, CLASS_NAME)
+
+
+@pytest.fixture
+def shards(tmp_path: Path) -> Iterator[dict[str, ShardProcess]]:
+    started: dict[str, ShardProcess] = {}
+    yield started
+    for process in started.values():
+        process.close()
+    print(f"\nmanager logs: {tmp_path}")
+
+
+def start_shards(
+    shards: dict[str, ShardProcess], tmp: Path, cluster: LocalCluster, *ids: str
+) -> None:
+    for shard_id in ids:
+        shards[shard_id] = ShardProcess(tmp, cluster, shard_id)
+    for shard_id in ids:
+        wait_for(shards[shard_id].ready, f"shard {shard_id} ready", timeout=WAIT)
+
+
+def sharder_sees(shards: dict[str, ShardProcess], members: list[str]) -> bool:
+    """Whether the sharder's last membership change left exactly `members` alive."""
+    changes = [
+        (record["timestamp"], record["shards"])
+        for process in shards.values()
+        for record in process.records()
+        if record.get("event") == "ring changed; rebalancing"
+    ]
+    return bool(changes) and sorted(max(changes)[1]) == sorted(members)
+
+
+def ownership_intervals(
+    shards: dict[str, ShardProcess],
+) -> dict[str, list[tuple[datetime, datetime, str, str]]]:
+    """Per group: (from, to, shard, reconcile id) of every stretch a shard worked on one of its
+    objects, from "taking over" to "released" or the shard's end (open: now)."""
+    now = datetime.now(UTC)
+    intervals: dict[str, list[tuple[datetime, datetime, str, str]]] = defaultdict(list)
+    for process in shards.values():
+        open_since: dict[tuple[str, str], tuple[datetime, str]] = {}
+        for record in process.records():
+            if record.get("event") not in ("taking over", "released"):
+                continue
+            key = (record["kind"], record["object"])
+            at = parse_time(record["timestamp"])
+            if record["event"] == "taking over":
+                open_since[key] = (at, record.get("reconcile_id", "?"))
+            elif record["event"] == "released" and key in open_since:
+                started, reconcile = open_since.pop(key)
+                intervals[key[1]].append((started, at, process.id, reconcile))
+        for (_, group), (started, reconcile) in open_since.items():
+            intervals[group].append((started, process.ended or now, process.id, reconcile))
+    return intervals
+
+
+def overlaps(shards: dict[str, ShardProcess]) -> list[str]:
+    found = []
+    for group, spans in ownership_intervals(shards).items():
+        for i, (start_a, end_a, shard_a, id_a) in enumerate(spans):
+            for start_b, end_b, shard_b, id_b in spans[i + 1 :]:
+                if shard_a != shard_b and start_a < end_b and start_b < end_a:
+                    found.append(
+                        f"{group}: {shard_a} ({id_a}) {start_a}..{end_a} and "
+                        f"{shard_b} ({id_b}) {start_b}..{end_b}"
+                    )
+    return found
+
+
+def test_groups_spread_move_on_death_join_and_leave_and_never_have_two_owners(
+    tmp_path: Path, cluster: LocalCluster, world: World, shards: dict[str, ShardProcess]
+) -> None:
+    members = ["shard-a", "shard-b", "shard-c"]
+    start_shards(shards, tmp_path, cluster, *members)
+    wait_for(lambda: sharder_sees(shards, members), "the sharder to see 3 shards", timeout=WAIT)
+
+    # 1. Spread and Bound.
+    started = time.monotonic()
+    world.create_pairs(RUNTIMES)
+    wait_for(lambda: world.settled(members), "placement", timeout=WAIT)
+    spread = world.spread()
+    print(f"\n{RUNTIMES} groups on 3 shards: {dict(spread)}, in {time.monotonic() - started:.1f} s")
+    assert set(spread) == set(members), spread
+
+    # 2. kill -9 a shard that is not the sharder: its groups move at once when its Lease expires.
+    sharder = holder(world, "fluidpy.data.fluid.io")
+    victim = next(shard for shard in members if shard != sharder)
+    had = world.on_shard(victim)
+    shards[victim].kill()
+    killed = time.monotonic()
+    members.remove(victim)
+    wait_for(lambda: world.on_shard(victim) == 0, f"{victim}'s objects to move", timeout=WAIT)
+    moved_after = time.monotonic() - killed
+    wait_for(lambda: world.settled(members), "placement after the kill", timeout=WAIT)
+    print(
+        f"kill -9 {victim} ({had} objects): all reassigned after {moved_after:.1f} s "
+        f"(Lease {LEASE_DURATION:g} s), converged after {time.monotonic() - killed:.1f} s"
+    )
+    assert moved_after <= LEASE_DURATION + 2 * RETRY_PERIOD + SLACK
+
+    # 3. A fourth shard joins: groups move to it through drains.
+    drains_before = count_events(shards, "draining")
+    start_shards(shards, tmp_path, cluster, "shard-d")
+    members.append("shard-d")
+    wait_for(lambda: world.settled(members), "placement after the join", timeout=WAIT)
+    moved_to_d = world.on_shard("shard-d")
+    drained = count_events(shards, "draining") - drains_before
+    released = count_events(shards, "released")
+    print(f"shard-d joined: {moved_to_d} objects moved to it, {drained} drains")
+    assert moved_to_d > 0
+    main_objects_on_d = sum(
+        1
+        for objects in world.groups().values()
+        for obj in objects
+        if obj["kind"] in ("Dataset", "CacheRuntime")
+        and (obj["metadata"].get("labels") or {}).get(shard_label(RING)) == "shard-d"
+    )
+    assert drained >= main_objects_on_d, "every main object that moved to shard-d was drained"
+    assert released >= main_objects_on_d
+
+    # 4. All but one stop cleanly: released Leases mean the last one takes everything at once.
+    last = "shard-d"
+    for shard in list(members):
+        if shard != last:
+            shards[shard].stop()
+            members.remove(shard)
+    wait_for(lambda: world.settled(members), "placement on the last shard", timeout=WAIT)
+    survivor = shards[last]
+    owned = f'fluidpy_shard_objects{{ring="{RING}",shard="{last}"}}'
+    wait_for(
+        lambda: survivor.metric(owned) == 2 * RUNTIMES,
+        "the sharder's count of shard-d's Datasets and runtimes",
+        timeout=WAIT,
+    )
+    assert survivor.metric(f'fluidpy_ring_shards{{ring="{RING}"}}') == 1
+
+    intervals = ownership_intervals(shards)
+    moved = [g for g, spans in intervals.items() if len({shard for *_, shard, _ in spans}) > 1]
+    assert len(moved) == RUNTIMES, "every group moved at least once (to shard-d at the end)"
+    assert overlaps(shards) == []
+
+
+def count_events(shards: dict[str, ShardProcess], event: str) -> int:
+    return sum(
+        1
+        for process in shards.values()
+        for record in process.records()
+        if record.get("event") == event and record.get("logger") == "fluidpy.sharding"
+    )
+
+
+def holder(world: World, lease: str) -> str:
+    obj = world.client.get(GVK("coordination.k8s.io", "v1", "Lease"), lease, NAMESPACE)
+    assert obj is not None, f"no Lease {lease}"
+    return str(obj["spec"].get("holderIdentity") or "")
