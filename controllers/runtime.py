@@ -30,6 +30,14 @@ from fluidpy.client import Client, Conflict, NotFound
 from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers.kinds import DATASET, RuntimeKind
+from fluidpy.controllers.progress import (
+    READY_CONDITION,
+    SETTING_UP,
+    Milestone,
+    condition,
+    dataset_milestones,
+    runtime_milestones,
+)
 from fluidpy.engines.base import (
     Engine,
     EngineError,
@@ -37,6 +45,7 @@ from fluidpy.engines.base import (
     ReconcileRequestContext,
     ValidationError,
     WaitingFor,
+    metrics,
 )
 from fluidpy.engines.base.limits import (
     DEFAULT_MAX_COMPONENT_REPLICAS,
@@ -58,7 +67,7 @@ from fluidpy.patch import merge_patch
 
 log = structlog.get_logger("fluidpy.controllers.runtime")
 
-READY = "Ready"
+READY = READY_CONDITION
 """The runtime's summary condition: True once bound; otherwise its reason says what blocks it."""
 WARNING = "Warning"
 NORMAL = "Normal"
@@ -180,8 +189,11 @@ class RuntimeReconciler:
         self._adopt(rctx)
         unbound = copy.deepcopy(rctx.dataset_status)
         if not self._guard(rctx, engine.setup, rctx):
-            self._report(rctx, False, "SettingUp", "The runtime is being set up.", event=False)
+            self._report(rctx, False, SETTING_UP, "The runtime is being set up.", event=False)
             return None
+        if (condition(rctx.runtime.get("status"), READY) or {}).get("status") != "True":
+            # The pass that completes setup: what got ready comes before the volume.
+            self._tell_runtime_progress(rctx)
         self._create_volume(rctx, engine, unbound)
         sync_after = self._guard(rctx, engine.sync, rctx)
         self._report(
@@ -313,6 +325,9 @@ class RuntimeReconciler:
         except (Conflict, NotFound):
             raise
         except Exception as error:
+            if step.__name__ == "setup":
+                labels = metrics.runtime_labels(self.kind.gvk.kind, rctx.namespace, rctx.name)
+                metrics.RUNTIME_SETUP_ERRORS.labels(*labels).inc()
             reason = error.reason if isinstance(error, EngineError) else "ErrorProcessRuntime"
             self._report(rctx, False, reason, f"{step.__name__}: {error}")
             raise
@@ -354,9 +369,10 @@ class RuntimeReconciler:
             ctx=rctx.ctx,
         )
         rctx.runtime_status = copy.deepcopy(rctx.runtime.get("status") or {})
-        self.recorder.event(
-            rctx.runtime, NORMAL, "Deleted", "The runtime's cache and volume were cleaned up."
-        )
+        message = "The runtime's cache and volume were cleaned up."
+        rctx.log.info(message, reason="Deleted", on=rctx.runtime["kind"])
+        self.recorder.event(rctx.runtime, NORMAL, "Deleted", message)
+        metrics.forget(self.kind.gvk.kind, rctx.namespace, rctx.name)
 
     def _bound_to_us(self, rctx: ReconcileRequestContext) -> bool:
         assert rctx.dataset is not None
@@ -390,10 +406,19 @@ class RuntimeReconciler:
             _mark_unbound(rctx)
 
     def _write_status(self, rctx: ReconcileRequestContext) -> None:
-        """One merge patch per object, and only for what changed in this pass."""
-        runtime_patch = merge_patch(rctx.runtime.get("status") or {}, rctx.runtime_status)
+        """One merge patch per object, and only for what changed in this pass; what the
+        written change means is told as milestones (controllers.progress), unless the end of
+        setup told it already."""
+        kind = self.kind.gvk.kind
         held = self.kind.finalizer in (rctx.runtime["metadata"].get("finalizers") or [])
         deleting = bool(rctx.runtime["metadata"].get("deletionTimestamp"))
+        if not deleting:
+            metrics.record_runtime_status(kind, rctx.namespace, rctx.name, rctx.runtime_status)
+            if rctx.dataset_status is not None and self._bound_to_us(rctx):
+                metrics.record_dataset_status(rctx.namespace, rctx.name, rctx.dataset_status)
+        runtime_before = rctx.runtime.get("status") or {}
+        rctx.told.setdefault("runtime", runtime_before)
+        runtime_patch = merge_patch(runtime_before, rctx.runtime_status)
         if runtime_patch and (held or not deleting):
             # While our finalizer holds a runtime being deleted, its conditions say what the
             # deletion waits for (VolumeInUse, VolumeDeleting); after that it is gone.
@@ -411,9 +436,11 @@ class RuntimeReconciler:
             )
             rctx.runtime["status"] = written.get("status") or {}
             rctx.runtime_status = copy.deepcopy(rctx.runtime["status"])
+            self._tell_runtime_progress(rctx)
         if rctx.dataset is None or rctx.dataset_status is None:
             return
-        dataset_patch = merge_patch(rctx.dataset.get("status") or {}, rctx.dataset_status)
+        dataset_before = rctx.dataset.get("status") or {}
+        dataset_patch = merge_patch(dataset_before, rctx.dataset_status)
         if dataset_patch:
             written = self.client.patch_status(
                 DATASET,
@@ -425,8 +452,30 @@ class RuntimeReconciler:
                 },
                 ctx=rctx.ctx,
             )
+            dataset_told = rctx.told.setdefault("dataset", dataset_before)
             rctx.dataset = written
             rctx.dataset_status = copy.deepcopy(written.get("status") or {})
+            self._tell(rctx, dataset_milestones(kind, rctx.name, dataset_told, rctx.dataset_status))
+            rctx.told["dataset"] = copy.deepcopy(rctx.dataset_status)
+
+    def _tell_runtime_progress(self, rctx: ReconcileRequestContext) -> None:
+        """Tell what the runtime status says since it was last told: once written, and at the
+        end of the pass that completes setup, so the story keeps its order (components ready,
+        then the volume created). Only then, because a pass that started from a stale cache
+        tells what it finds before its write is refused."""
+        told = rctx.told.setdefault("runtime", rctx.runtime.get("status") or {})
+        self._tell(
+            rctx, runtime_milestones(self.kind.gvk.kind, rctx.name, told, rctx.runtime_status)
+        )
+        rctx.told["runtime"] = copy.deepcopy(rctx.runtime_status)
+
+    def _tell(self, rctx: ReconcileRequestContext, milestones: list[Milestone]) -> None:
+        """A Normal event and an info line per milestone."""
+        for milestone in milestones:
+            target = rctx.dataset if milestone.on_dataset else rctx.runtime
+            assert target is not None
+            rctx.log.info(milestone.message, reason=milestone.reason, on=target["kind"])
+            self.recorder.event(target, NORMAL, milestone.reason, milestone.message)
 
 
 def _mark_unbound(rctx: ReconcileRequestContext) -> None:

@@ -3,9 +3,13 @@
 Log collectors in a cluster parse one JSON object per line; a person at a terminal wants aligned,
 coloured text. The choice is made once, at start-up, from where the process runs, and a
 `--log-format` flag overrides it. Values bound with `structlog.contextvars` (the controller binds
-controller, namespace, name and reconcile_id around every reconcile) appear in every line logged
+controller, namespace, name and reconcileID around every reconcile) appear in every line logged
 on that thread, whichever logger wrote it. Records from the standard `logging` module (the
 `kubernetes` client, urllib3) go through the same renderer, so a pod's output stays one format.
+
+JSON lines use controller-runtime's key names, so queries written for Go operators' logs work
+unchanged: the message is `msg` (structlog's `event` is easily confused with a Kubernetes Event),
+and a reconcile is identified by `controller`, `namespace`, `name` and `reconcileID`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from structlog.typing import Processor
 LogFormat = Literal["auto", "json", "console"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MESSAGE_KEY = "msg"
+"""The JSON key of a line's message, as controller-runtime (zap) writes it."""
+RECONCILE_ID_KEY = "reconcileID"
+"""The key of the id that ties together every line of one reconcile, as controller-runtime's."""
 
 
 def detect_format(environ: Mapping[str, str], stream: TextIO) -> Literal["json", "console"]:
@@ -75,7 +83,12 @@ def configure(
     ]
     final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if chosen == "json":
-        final += [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        final += [
+            structlog.processors.dict_tracebacks,
+            structlog.processors.EventRenamer(MESSAGE_KEY),
+            _leading_keys,
+            structlog.processors.JSONRenderer(),
+        ]
     else:
         final.append(structlog.dev.ConsoleRenderer(colors=_supports_colour(out)))
 
@@ -97,6 +110,17 @@ def configure(
     return chosen
 
 
+LEADING_KEYS = ("level", "timestamp", "logger", MESSAGE_KEY, "controller", "namespace", "name")
+"""JSON keys first in every line, in zap's order, so a person reading raw lines finds them."""
+
+
+def _leading_keys(
+    _logger: object, _method: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    leading = {key: event_dict.pop(key) for key in LEADING_KEYS if key in event_dict}
+    return {**leading, **event_dict}
+
+
 def _supports_colour(stream: TextIO) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
@@ -108,11 +132,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--log-format",
         choices=LOG_FORMATS,
         default="auto",
-        help="log output format; auto picks json in a pod or when piped, console on a "
-        "terminal (default auto)",
+        help="log output format (default auto: json in a pod or when piped, for log collectors; "
+        "console on a terminal, for people)",
     )
     parser.add_argument(
-        "--log-level", choices=LOG_LEVELS, default="info", help="lowest level logged (default info)"
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="lowest level logged (default info: what the manager did to which object; debug "
+        "adds a line at the start and end of every reconcile)",
     )
 
 

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -27,8 +28,7 @@ import yaml
 from fluidpy.api.install import install_crds
 from fluidpy.client import Client
 from fluidpy.controllers.dataload import DATALOAD
-from fluidpy.controllers.kinds import CACHE_RUNTIME, DATASET
-from fluidpy_cli import cluster
+from fluidpy_cli import cluster, status
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "config" / "samples" / "cacheruntime" / "demofs.yaml"
@@ -159,24 +159,6 @@ def apply_sample(client: Client) -> tuple[str, str]:
     return dataset
 
 
-def describe(client: Client, namespace: str, name: str) -> str:
-    dataset = client.get(DATASET, name, namespace) or {}
-    runtime = client.get(CACHE_RUNTIME.gvk, name, namespace) or {}
-    status = runtime.get("status") or {}
-    parts = [f"Dataset {(dataset.get('status') or {}).get('phase') or '-':9}"]
-    for component in ("master", "worker", "client"):
-        state = status.get(component)
-        if state:
-            parts.append(
-                f"{component} {state.get('phase', '-')} "
-                f"{state.get('readyReplicas', 0)}/{state.get('desiredReplicas', 0)}"
-            )
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
-    if ready and ready.get("status") != "True":
-        parts.append(f"({ready.get('reason')}: {ready.get('message')})")
-    return "  ".join(parts)
-
-
 def follow(
     client: Client,
     namespace: str,
@@ -190,11 +172,13 @@ def follow(
     last = ""
     bound = False
     while manager.poll() is None:
-        line = describe(client, namespace, name)
-        if line != last:
-            print(f"  {time.monotonic() - started:5.1f}s  {line}", flush=True)
-            last = line
-        if not bound and line.startswith("Dataset Bound"):
+        view = status.gather(client, namespace, name)
+        screen = status.render(view)
+        if screen != last:
+            print(f"\n  {time.monotonic() - started:5.1f}s", flush=True)
+            print(textwrap.indent(screen, "  "), flush=True)
+            last = screen
+        if not bound and view.phase == "Bound":
             bound = True
             print(
                 f"\nDataset {namespace}/{name} is Bound. Try:\n"

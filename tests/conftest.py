@@ -7,7 +7,10 @@ fluidpy's own tests call the plugin's fixtures by short names: `cluster`, `api_c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,3 +59,33 @@ def api_client(fluidpy_api_client: Any) -> Any:
 @pytest.fixture
 def namespace(fluidpy_namespace: str) -> Iterator[str]:
     yield fluidpy_namespace
+
+
+DASHBOARD = Path(__file__).resolve().parents[1] / "config" / "grafana" / "fluidpy.json"
+PROMQL_WORDS = {"sum", "by", "without", "rate", "increase", "histogram_quantile", "max", "min"}
+"""The aggregations and functions config/grafana/fluidpy.json uses; any other word a query
+holds outside label matchers, groupings and ranges names a metric."""
+
+
+def promql_metrics(expr: str) -> set[str]:
+    """The metric names a PromQL query reads."""
+    text = re.sub(r"\{[^}]*\}|\[[^]]*\]", "", expr)
+    text = re.sub(r"\b(by|without)\s*\([^)]*\)", "", text)
+    words = set(re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", text))
+    return words - PROMQL_WORDS
+
+
+@pytest.fixture(scope="session")
+def promql_reader() -> Callable[[str], set[str]]:
+    return promql_metrics
+
+
+@pytest.fixture(scope="session")
+def dashboard_metrics() -> dict[str, set[str]]:
+    """Every query of the Grafana dashboard, with the metrics it reads."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    queries = [
+        target["expr"] for panel in dashboard["panels"] for target in panel.get("targets") or []
+    ]
+    assert queries, f"{DASHBOARD} has no queries"
+    return {expr: promql_metrics(expr) for expr in queries}

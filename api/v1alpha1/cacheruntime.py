@@ -171,6 +171,8 @@ class CacheRuntime(Resource):
 
     KIND: ClassVar[str] = "CacheRuntime"
     PLURAL: ClassVar[str] = "cacheruntimes"
+    SHORT_NAMES: ClassVar[tuple[str, ...]] = ("cache",)
+    """Upstream gives CacheRuntime no short name; `cache` follows its runtimes' (alluxio, jindo)."""
     NAME_RULE: ClassVar[JsonDict | None] = DNS1035_NAME_RULE
     PRINTER_COLUMNS: ClassVar[tuple[PrinterColumn, ...]] = (
         PrinterColumn("Class", ".spec.runtimeClassName"),

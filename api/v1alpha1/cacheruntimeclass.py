@@ -12,7 +12,13 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from fluidpy.api.v1alpha1.base import FluidModel, PodTemplateSpec, Resource
+from fluidpy.api.v1alpha1.base import (
+    AGE_COLUMN,
+    FluidModel,
+    PodTemplateSpec,
+    PrinterColumn,
+    Resource,
+)
 from fluidpy.api.v1alpha1.dataload import OperationKind
 
 
@@ -130,6 +136,14 @@ class CacheRuntimeClass(Resource):
     KIND: ClassVar[str] = "CacheRuntimeClass"
     PLURAL: ClassVar[str] = "cacheruntimeclasses"
     NAMESPACED: ClassVar[bool] = False
+    PRINTER_COLUMNS: ClassVar[tuple[PrinterColumn, ...]] = (
+        PrinterColumn("File System", ".fileSystemType"),
+        *(
+            PrinterColumn(component.capitalize(), f".topology.{component}.workloadType.kind")
+            for component in ("master", "worker", "client")
+        ),
+        AGE_COLUMN,
+    )
 
     file_system_type: str = Field(min_length=1)
     """The file system type a client mount shows once mounted (the mount readiness check)."""

@@ -49,6 +49,12 @@ class DatasetConditionType(StrEnum):
     UPDATE_READY = "UpdateReady"
     UPDATING = "Updating"
     INITIALIZED = "Initialized"
+    CACHE_STATES_REPORTED = "CacheStatesReported"
+    """fluidpy's: False (reason NOT_REPORTED_BY_RUNTIME) when the bound runtime cannot report
+    cache figures, so the empty Cached columns say why."""
+
+
+NOT_REPORTED_BY_RUNTIME = "NotReportedByRuntime"
 
 
 class AccessMode(StrEnum):
@@ -177,6 +183,10 @@ class Dataset(Resource):
         PrinterColumn("Cache Capacity", ".status.cacheStates.cacheCapacity"),
         PrinterColumn("Cached Percentage", ".status.cacheStates.cachedPercentage"),
         PrinterColumn("Phase", ".status.phase"),
+        PrinterColumn(
+            "Cache Figures",
+            f'.status.conditions[?(@.type=="{DatasetConditionType.CACHE_STATES_REPORTED}")].reason',
+        ),
         PrinterColumn("HCFS URL", ".status.hcfs.endpoint", priority=10),
         PrinterColumn("TOTAL FILES", ".status.fileNum", priority=11),
         PrinterColumn("CACHE HIT RATIO", ".status.cacheStates.cacheHitRatio", priority=10),

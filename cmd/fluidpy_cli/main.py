@@ -6,7 +6,7 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from fluidpy_cli import cluster, crds, manager
+from fluidpy_cli import cluster, crds, manager, status
 
 
 def installed_version() -> str:
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fluidpy {installed_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for command in (cluster, crds, manager):
+    for command in (cluster, crds, manager, status):
         command.add_parser(subparsers)
     return parser
 

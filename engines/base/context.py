@@ -57,6 +57,9 @@ class ReconcileRequestContext:
     options: EngineOptions = field(default_factory=EngineOptions)
     runtime_status: dict[str, Any] = field(default_factory=dict)
     dataset_status: dict[str, Any] | None = None
+    told: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Runtime and Dataset status ("runtime", "dataset") as this pass last told them as
+    milestones (controllers.progress); until then, as the pass read them."""
 
     def __post_init__(self) -> None:
         if not self.runtime_status:

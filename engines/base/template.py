@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from fluidpy.engines.base import metrics
 from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.interfaces import Engine, Implement
@@ -87,7 +88,13 @@ class TemplateEngine(Engine):
         impl.sync_replicas(ctx)
         if impl.sync_runtime(ctx):
             return self._next_sync()
-        impl.check_runtime_healthy()
+        try:
+            impl.check_runtime_healthy()
+        except Exception:
+            kind = ctx.runtime.get("kind", "")
+            labels = metrics.runtime_labels(kind, ctx.namespace, ctx.name)
+            metrics.RUNTIME_HEALTH_CHECK_ERRORS.labels(*labels).inc()
+            raise
         if permit:
             impl.check_and_update_runtime_status()
         impl.update_cache_of_dataset()

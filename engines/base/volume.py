@@ -29,6 +29,7 @@ DEFAULT_CAPACITY = "100Pi"
 """A Dataset has no size of its own; upstream's default, overridable per Dataset."""
 CAPACITY_ANNOTATION = "pvc.fluid.io/resources.requests.storage"
 DEFAULT_ACCESS_MODES = ("ReadOnlyMany",)
+VOLUME_CREATED = "VolumeCreated"
 
 
 def _access_modes(dataset: dict[str, Any]) -> list[str]:
@@ -138,10 +139,17 @@ def create_volume(
         info, ctx.dataset, fuse_path=fuse_path, mount_type=mount_type, owner=owner
     )
     _create_unless_ours(ctx, pv)
-    _create_unless_ours(ctx, pvc)
+    if _create_unless_ours(ctx, pvc):
+        message = (
+            f"Created the volume: PersistentVolumeClaim {info.name} on PersistentVolume "
+            f"{info.persistent_volume_name}."
+        )
+        ctx.log.info(message, reason=VOLUME_CREATED, on=ctx.runtime["kind"])
+        ctx.event("Normal", VOLUME_CREATED, message)
 
 
-def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any]) -> None:
+def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any]) -> bool:
+    """True when this call created the object."""
     gvk = GVK.of_object(obj)
     metadata = obj["metadata"]
     try:
@@ -152,8 +160,9 @@ def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any]) -> No
         if existing is None:
             raise Conflict(409, "Conflict", f"{gvk.kind} {name} went away while created") from None
         check_name_free(gvk, obj, existing)
-    else:
-        check_name_free(gvk, obj, None)
+        return False
+    check_name_free(gvk, obj, None)
+    return True
 
 
 def pods_using_claim(client: Client, namespace: str, claim: str) -> list[str]:

@@ -27,6 +27,9 @@ from fluidpy.client import GVK, Client
 from fluidpy.context import Context
 from fluidpy.engines.base.ownership import apply_owned, check_name_free
 from fluidpy.engines.cacheruntime.quantity import same_quantity
+from fluidpy.log import get_logger
+
+log = get_logger("fluidpy.engines.cacheruntime")
 
 APPLIED_HASH = "cacheruntime.fluid.io/applied-hash"
 
@@ -109,6 +112,8 @@ class Applier:
         result = apply_owned(client, target, live, ctx)
         with self._lock:
             self._written[key] = (digest, _version(live))
+        if live is None:
+            log.info("created", object=f"{gvk.kind} {metadata['name']}")
         return result, True
 
     def forget(self, gvk: GVK, namespace: str, name: str) -> None:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass
+from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass, DatasetConditionType
+from fluidpy.api.v1alpha1.dataset import NOT_REPORTED_BY_RUNTIME
 from fluidpy.client import GVK, SECRET, Client
 from fluidpy.durations import format_duration
 from fluidpy.engines.base import (
@@ -28,6 +29,7 @@ from fluidpy.engines.base import (
     ReconcileRequestContext,
     RuntimeInfo,
     WaitingFor,
+    metrics,
 )
 from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.ownership import check_name_free, serves_dataset
@@ -279,6 +281,7 @@ class CacheRuntimeEngine(Engine):
             "serviceName", ""
         ):
             return False
+        ctx.log.info("replacing", object=f"StatefulSet {name}", because="serviceName changed")
         return self._remove(ctx, gvk, name)
 
     def _remove(self, ctx: ReconcileRequestContext, gvk: GVK, name: str) -> bool:
@@ -433,6 +436,7 @@ class CacheRuntimeEngine(Engine):
                 ctx.dataset_spec.get("mounts") or []
             ):
                 ctx.dataset_status["mounts"] = list(ctx.dataset_spec.get("mounts") or [])
+            _no_cache_figures(ctx.dataset_status)
             return None
         finally:
             self._end_pass()
@@ -449,6 +453,8 @@ class CacheRuntimeEngine(Engine):
                 bind_dataset(ctx, RUNTIME_TYPE)
             return
         set_dataset_phase(ctx, DATASET_FAILED, RUNTIME_TYPE)
+        labels = metrics.runtime_labels(ctx.runtime["kind"], ctx.namespace, ctx.name)
+        metrics.RUNTIME_HEALTH_CHECK_ERRORS.labels(*labels).inc()
         parts = [
             f"{name} {state.ready}/{state.desired} ready"
             for name, state in (("master", master), ("workers", workers))
@@ -573,3 +579,19 @@ def _since(timestamp: str | None) -> str:
         return ""
     started = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return format_duration((datetime.now(UTC) - started).total_seconds())
+
+
+def _no_cache_figures(dataset_status: dict[str, Any] | None) -> None:
+    """Say why the Dataset's cache columns stay empty: a class defines no way to ask its cache
+    system for cache figures (the Cache Figures column of `kubectl get dataset` shows it)."""
+    if dataset_status is None:
+        return
+    set_condition(
+        dataset_status,
+        DatasetConditionType.CACHE_STATES_REPORTED,
+        False,
+        NOT_REPORTED_BY_RUNTIME,
+        "not reported by this runtime: a CacheRuntimeClass has no way to ask its cache system "
+        "for cache figures",
+        probe_field="lastUpdateTime",
+    )

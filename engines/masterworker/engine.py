@@ -224,6 +224,8 @@ class MasterWorkerEngine(Implement):
                 if render_hash(live) == render_hash(obj):
                     continue
             ownership.apply_owned(self.ctx.client, obj, live, self.ctx.ctx)
+            if live is None:
+                self.ctx.log.info("created", object=f"{obj['kind']} {obj['metadata']['name']}")
             changed = True
         return changed
 

@@ -20,7 +20,7 @@ Errors and crashes. A worker never dies of what a reconcile does:
   retried.
 
 Every log line written during a reconcile, by fluidpy or by the reconciler through structlog,
-carries controller, namespace, name and a fresh reconcile_id, bound with structlog contextvars
+carries controller, namespace, name and a fresh reconcileID, bound with structlog contextvars
 on the worker thread.
 
 Timeouts. With `reconcile_timeout` set, each reconcile gets a child Context with that deadline;
@@ -50,7 +50,7 @@ from fluidpy.context import Context, ContextError, DeadlineExceeded
 from fluidpy.controller.handlers import EnqueueHandler, MapFunc
 from fluidpy.controller.predicates import Predicate
 from fluidpy.controller.reconcile import Reconciler, Request, Result, TerminalError
-from fluidpy.log import get_logger
+from fluidpy.log import RECONCILE_ID_KEY, get_logger
 from fluidpy.metrics import controller as metrics
 
 LOGGER = "fluidpy.controller"
@@ -243,7 +243,7 @@ class Controller:
             controller=self.name,
             namespace=request.namespace,
             name=request.name,
-            reconcile_id=str(uuid.uuid4()),
+            **{RECONCILE_ID_KEY: str(uuid.uuid4())},
         ):
             if self.reconcile_timeout is None:
                 ctx, cancel = self._work_ctx.with_cancel()
@@ -251,6 +251,7 @@ class Controller:
                 ctx, cancel = self._work_ctx.with_timeout(self.reconcile_timeout)
             active = metrics.ACTIVE_WORKERS.labels(self.name)
             active.inc()
+            self._log.debug("Reconciling")
             started = time.perf_counter()
             result: Result | None = None
             failure: BaseException | None = None
@@ -266,17 +267,22 @@ class Controller:
                 self._log.error("reconcile panicked", exc_info=exc)
                 failure = exc
             finally:
-                metrics.RECONCILE_TIME.labels(self.name).observe(time.perf_counter() - started)
+                duration = time.perf_counter() - started
+                metrics.RECONCILE_TIME.labels(self.name).observe(duration)
                 active.dec()
                 timed_out = isinstance(ctx.err(), DeadlineExceeded)
                 cancel()
             if timed_out:
                 metrics.RECONCILE_TIMEOUTS.labels(self.name).inc()
                 self._log.warning("reconcile timed out", timeout=self.reconcile_timeout)
-            self._apply_outcome(request, result, failure)
+            self._apply_outcome(request, result, failure, duration)
 
     def _apply_outcome(
-        self, request: Request, result: Result | None, failure: BaseException | None
+        self,
+        request: Request,
+        result: Result | None,
+        failure: BaseException | None,
+        duration: float,
     ) -> None:
         total = metrics.RECONCILE_TOTAL
         if failure is not None:
@@ -296,12 +302,19 @@ class Controller:
             self.queue.add_rate_limited(request)
             return
         if result is not None and result.requeue_after > 0:
-            total.labels(self.name, metrics.RESULT_REQUEUE_AFTER).inc()
+            outcome = metrics.RESULT_REQUEUE_AFTER
             self.queue.forget(request)
             self.queue.add_after(request, result.requeue_after)
         elif result is not None and result.requeue:
-            total.labels(self.name, metrics.RESULT_REQUEUE).inc()
+            outcome = metrics.RESULT_REQUEUE
             self.queue.add_rate_limited(request)
         else:
-            total.labels(self.name, metrics.RESULT_SUCCESS).inc()
+            outcome = metrics.RESULT_SUCCESS
             self.queue.forget(request)
+        total.labels(self.name, outcome).inc()
+        self._log.debug(
+            "Reconcile successful",
+            result=outcome,
+            requeue_after=result.requeue_after if result is not None else 0.0,
+            duration=round(duration, 6),
+        )

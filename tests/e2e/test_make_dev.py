@@ -91,11 +91,11 @@ def test_make_dev_comes_up_and_ctrl_c_drains_the_manager() -> None:
     assert status == -signal.SIGINT, output
     assert "Error" not in output
     records = [json.loads(line) for line in manager_log.splitlines() if line.startswith("{")]
-    signals = [i for i, r in enumerate(records) if r["event"].startswith("signal received")]
+    signals = [i for i, r in enumerate(records) if r["msg"].startswith("signal received")]
     assert [records[i]["signal"] for i in signals] == [signal.SIGTERM]
     # What Ctrl-C is answerable for: everything logged from the signal on. (A reconcile that
     # failed while the sample came up, a write conflict say, is the controllers' business.)
     stopping = records[signals[0] :]
     assert [r for r in stopping if r["level"] in {"error", "critical"}] == []
-    assert any(r["event"] == "controller stopped" and r["drained"] for r in stopping)
-    assert records[-1]["event"] == "manager stopped"
+    assert any(r["msg"] == "controller stopped" and r["drained"] for r in stopping)
+    assert records[-1]["msg"] == "manager stopped"

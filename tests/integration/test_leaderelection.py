@@ -303,13 +303,13 @@ def api_writes(process: ManagerProcess) -> tuple[list[dict[str, Any]], int]:
             entry = json.loads(line)
         except ValueError:
             continue
-        if entry.get("event") in STOPPED_RECONCILES:
+        if entry.get("msg") in STOPPED_RECONCILES:
             refused += 1
         if "/configmaps/" not in str(entry.get("path", "")):
             continue
-        if entry.get("event") == "api write":
+        if entry.get("msg") == "api write":
             writes.append(entry)
-        elif entry.get("event") == "api write fenced":
+        elif entry.get("msg") == "api write fenced":
             refused += 1
     return writes, refused
 

@@ -214,7 +214,7 @@ def test_the_kind_classes_carry_the_crd_names_controllers_need() -> None:
             False,
             "cacheruntimeclasses.data.fluid.io",
         ),
-        "CacheRuntime": ("cacheruntimes", (), True, "cacheruntimes.data.fluid.io"),
+        "CacheRuntime": ("cacheruntimes", ("cache",), True, "cacheruntimes.data.fluid.io"),
         "AlluxioRuntime": ("alluxioruntimes", ("alluxio",), True, "alluxioruntimes.data.fluid.io"),
         "JindoRuntime": ("jindoruntimes", ("jindo",), True, "jindoruntimes.data.fluid.io"),
         "DataLoad": ("dataloads", ("load",), True, "dataloads.data.fluid.io"),

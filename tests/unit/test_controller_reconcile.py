@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import threading
 import time
 import uuid
@@ -12,6 +15,7 @@ from typing import Any
 import pytest
 import structlog
 
+from fluidpy import log
 from fluidpy.context import Context
 from fluidpy.controller import Controller, Request, Result, TerminalError
 from fluidpy.metrics import REGISTRY
@@ -257,7 +261,7 @@ def test_a_fault_in_the_framework_is_counted_as_a_panic_and_the_worker_continues
     assert sample("controller_runtime_reconcile_panics_total", name) == 1
 
 
-def test_every_reconcile_binds_controller_request_and_a_fresh_reconcile_id() -> None:
+def test_every_reconcile_binds_controller_request_and_a_fresh_reconcile_id_under_cr_names() -> None:
     bound: list[dict[str, Any]] = []
 
     def capture(ctx: Context, req: Request) -> None:
@@ -269,10 +273,39 @@ def test_every_reconcile_binds_controller_request_and_a_fresh_reconcile_id() -> 
         (name, "ns-a", "one"),
         (name, "", "cluster-scoped"),
     ]
-    ids = [b["reconcile_id"] for b in bound]
+    ids = [b["reconcileID"] for b in bound]
     assert len(set(ids)) == 2
     assert all(uuid.UUID(i) for i in ids)
     assert structlog.contextvars.get_contextvars() == {}
+
+
+def test_each_reconcile_logs_its_start_and_its_result_and_duration_at_debug() -> None:
+    requests = [Request("ns-a", "plain"), Request("ns-a", "later")]
+
+    def reconcile(ctx: Context, req: Request) -> Result | None:
+        return Result(requeue_after=30.0) if req.name == "later" else None
+
+    out = io.StringIO()
+    root = logging.getLogger()
+    handlers, level, config = list(root.handlers), root.level, structlog.get_config()
+    log.configure("json", "debug", stream=out, environ={})
+    try:
+        _, controller = run_until_done(reconcile, requests)
+    finally:
+        structlog.configure(**config)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    mine = [line for line in lines if line.get("name") in ("plain", "later")]
+    starts = [line["name"] for line in mine if line["msg"] == "Reconciling"]
+    ends = {line["name"]: line for line in mine if line["msg"] == "Reconcile successful"}
+    assert starts == ["plain", "later"]
+    assert ends["plain"]["result"] == "success" and ends["later"]["result"] == "requeue_after"
+    assert ends["later"]["requeue_after"] == 30.0
+    for line in mine:
+        assert line["level"] == "debug" and line["controller"] == controller
+        assert line["namespace"] == "ns-a" and uuid.UUID(line["reconcileID"])
+    assert all(line["duration"] >= 0 for line in ends.values())
 
 
 def test_a_reconcile_that_overruns_its_timeout_sees_the_deadline_and_is_counted() -> None:

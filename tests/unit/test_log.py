@@ -48,11 +48,12 @@ def test_auto_picks_console_on_a_terminal_outside_a_pod() -> None:
 def test_json_lines_carry_bound_context_level_and_timestamp() -> None:
     out = io.StringIO()
     assert log.configure("json", stream=out, environ={}) == "json"
-    with structlog.contextvars.bound_contextvars(controller="c", reconcile_id="r-1"):
+    with structlog.contextvars.bound_contextvars(controller="c", reconcileID="r-1"):
         log.get_logger("test").info("reconciled", name="obj")
     line = json.loads(out.getvalue().strip())
-    assert line["event"] == "reconciled"
-    assert line["controller"] == "c" and line["reconcile_id"] == "r-1"
+    assert list(line)[:6] == ["level", "timestamp", "logger", "msg", "controller", "name"]
+    assert line["msg"] == "reconciled"
+    assert line["controller"] == "c" and line["reconcileID"] == "r-1"
     assert line["name"] == "obj" and line["logger"] == "test"
     assert line["level"] == "info" and "timestamp" in line
 
@@ -72,11 +73,11 @@ def test_json_lines_carry_exceptions_as_structured_tracebacks() -> None:
 def test_standard_logging_records_use_the_same_format() -> None:
     out = io.StringIO()
     log.configure("json", stream=out, environ={})
-    with structlog.contextvars.bound_contextvars(reconcile_id="r-2"):
+    with structlog.contextvars.bound_contextvars(reconcileID="r-2"):
         logging.getLogger("urllib3").warning("retrying %s", "GET")
     line = json.loads(out.getvalue().strip())
-    assert line["event"] == "retrying GET"
-    assert line["logger"] == "urllib3" and line["reconcile_id"] == "r-2"
+    assert line["msg"] == "retrying GET"
+    assert line["logger"] == "urllib3" and line["reconcileID"] == "r-2"
 
 
 def test_console_format_is_human_readable() -> None:
@@ -95,7 +96,7 @@ def test_the_level_filters_lower_levels() -> None:
     log.get_logger().info("hidden")
     logging.getLogger("lib").info("hidden too")
     log.get_logger().warning("shown")
-    assert [json.loads(line)["event"] for line in out.getvalue().splitlines()] == ["shown"]
+    assert [json.loads(line)["msg"] for line in out.getvalue().splitlines()] == ["shown"]
 
 
 def test_the_command_line_flags_override_detection() -> None:
