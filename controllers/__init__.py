@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from fluidpy.controller import (
     Request,
     request_for_object,
 )
+from fluidpy.controllers.dataload import DATALOAD, JOB, Clock, DataLoadReconciler, utc_now
 from fluidpy.controllers.dataset import DatasetReconciler
 from fluidpy.controllers.kinds import (
     ALLUXIO_RUNTIME,
@@ -148,17 +149,65 @@ def setup_dataset_controller(
     return reconciler
 
 
+def setup_dataload_controller(
+    manager: Manager,
+    kinds: Sequence[RuntimeKind],
+    options: ControllerOptions | None = None,
+    *,
+    factory: EngineFactory = default_factory,
+    clock: Clock = utc_now,
+) -> DataLoadReconciler:
+    """DataLoads of Datasets served by `kinds`; their Dataset, runtimes, peers and Jobs wake
+    them."""
+    options = options or ControllerOptions()
+    reconciler = DataLoadReconciler(
+        manager.client,
+        manager.event_recorder("DataLoadController"),
+        kinds,
+        factory=factory,
+        engine_options=options.runtime.engine,
+        clock=clock,
+    )
+    client = manager.client
+
+    def dataloads_of(obj: Mapping[str, Any]) -> list[Request]:
+        """The DataLoads of the Dataset `obj` is, or of the Dataset of the same name (its
+        runtime), or of the Dataset the DataLoad `obj` loads (its peers)."""
+        metadata = obj["metadata"]
+        namespace = metadata.get("namespace", "")
+        dataset = metadata["name"]
+        if obj.get("kind") == DATALOAD.kind:
+            dataset = ((obj.get("spec") or {}).get("dataset") or {}).get("name") or ""
+        return [
+            Request(namespace, load["metadata"]["name"])
+            for load in client.list(DATALOAD, namespace)
+            if ((load.get("spec") or {}).get("dataset") or {}).get("name") == dataset
+        ]
+
+    builder = manager.controller("dataload").for_(DATALOAD).owns(JOB)
+    builder.watches(DATALOAD, dataloads_of)
+    builder.watches(DATASET, dataloads_of)
+    for kind in kinds:
+        builder.watches(kind.gvk, dataloads_of)
+    builder.with_options(
+        max_concurrent_reconciles=options.workers, rate_limiter=options.new_rate_limiter()
+    ).complete(reconciler)
+    return reconciler
+
+
 __all__ = [
     "ALLUXIO_RUNTIME",
     "BUILTIN_KINDS",
     "CACHE_RUNTIME",
     "JINDO_RUNTIME",
     "ControllerOptions",
+    "DataLoadReconciler",
     "DatasetReconciler",
     "RuntimeKind",
     "RuntimeReconciler",
     "RuntimeReconcilerOptions",
     "runtimes_of_kind",
+    "setup_dataload_controller",
     "setup_dataset_controller",
     "setup_runtime_controller",
 ]

@@ -60,3 +60,16 @@ def duration_from_env(variable: str, default: float) -> float:
         return parse_duration(raw)
     except DurationError as error:
         raise DurationError(f"environment variable {variable}: {error}") from None
+
+
+def format_duration(seconds: float) -> str:
+    """Whole seconds as upstream shows durations (Go's rounded time.Duration): 37s, 2m5s,
+    1h0m3s; negative spans show as 0s."""
+    whole = max(int(seconds), 0)
+    hours, rest = divmod(whole, 3600)
+    minutes, whole = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{whole}s"
+    if minutes:
+        return f"{minutes}m{whole}s"
+    return f"{whole}s"

@@ -1,11 +1,12 @@
 """`make dev`: the local control plane, the CRDs, the manager and a sample, coming up live.
 
 Each step prints one numbered line (STEPS lists them; a new step is a title there and a call to
-`step`). The last one follows the sample's Dataset and runtime until the Dataset is Bound; the
-manager keeps running. Ctrl-C stops the manager the way a pod is stopped: one SIGTERM, then
-it drains its queues. The manager runs in a session of its own, so the terminal's SIGINT reaches
-only this script, which forwards exactly one signal; a second Ctrl-C stops it at once. The
-cluster stays up for kubectl until `make clean-cluster`.
+`step`). The fifth follows the sample's Dataset and runtime until the Dataset is Bound; the last
+warms its cache with a DataLoad and follows it until Complete; then the manager keeps running.
+Ctrl-C stops the manager the way a pod is stopped: one SIGTERM, then it drains its queues. The
+manager runs in a session of its own, so the terminal's SIGINT reaches only this script, which
+forwards exactly one signal; a second Ctrl-C stops it at once. The cluster stays up for kubectl
+until `make clean-cluster`.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ import yaml
 
 from fluidpy.api.install import install_crds
 from fluidpy.client import Client
+from fluidpy.controllers.dataload import DATALOAD
 from fluidpy_cli import cluster, status
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "config" / "samples" / "cacheruntime" / "demofs.yaml"
+DATALOAD_SAMPLE = REPO / "config" / "samples" / "cacheruntime" / "demofs-dataload.yaml"
 CRDS = REPO / "config" / "crd"
 STEPS = (
     "local control plane",
@@ -37,6 +40,7 @@ STEPS = (
     "manager",
     "sample",
     "runtime",
+    "DataLoad",
 )
 READY_TIMEOUT = 120.0
 """Seconds the manager may take to serve /readyz: 3 to 6 s measured on this 2-core machine
@@ -181,7 +185,12 @@ def follow(
                 f"  export KUBECONFIG={kubeconfig}\n"
                 f"  kubectl get datasets,cacheruntimes,statefulsets,daemonsets,pvc -n {namespace}"
                 f"\n  kubectl get configmap fluid-runtime-config-{name} -n {namespace} "
-                "-o jsonpath='{.data.runtime\\.json}'\n"
+                "-o jsonpath='{.data.runtime\\.json}'",
+                flush=True,
+            )
+            if not warm_cache(client, manager):
+                return 1
+            print(
                 "\nThe manager keeps running; Ctrl-C stops it (the cluster stays up: "
                 "make clean-cluster removes it).",
                 flush=True,
@@ -189,6 +198,31 @@ def follow(
         time.sleep(0.5)
     print("error: the manager exited; see its log", file=sys.stderr)
     return 1
+
+
+def warm_cache(client: Client, manager: subprocess.Popen[bytes], timeout: float = 120) -> bool:
+    """A DataLoad on the sample, followed until it is Complete."""
+    [load] = [d for d in yaml.safe_load_all(DATALOAD_SAMPLE.read_text()) if d]
+    namespace, name = load["metadata"]["namespace"], load["metadata"]["name"]
+    step("DataLoad", f"{namespace}/{name} ({DATALOAD_SAMPLE.relative_to(REPO)})")
+    client.apply(load)
+    started = time.monotonic()
+    last = ""
+    while manager.poll() is None and time.monotonic() - started < timeout:
+        status = (client.get(DATALOAD, name, namespace) or {}).get("status") or {}
+        conditions = status.get("conditions") or [{}]
+        line = f"{status.get('phase') or '-':9} {status.get('duration') or ''}"
+        if status.get("phase") in ("Failed", "Pending") and conditions[-1].get("message"):
+            line += f"  ({conditions[-1].get('reason')}: {conditions[-1].get('message')})"
+        if line != last:
+            print(f"  {time.monotonic() - started:5.1f}s  {line}", flush=True)
+            last = line
+        if status.get("phase") in ("Complete", "Failed"):
+            print(f"  kubectl get dataload {name} -n {namespace}", flush=True)
+            return bool(status["phase"] == "Complete")
+        time.sleep(0.5)
+    print(f"error: DataLoad {namespace}/{name} did not finish", file=sys.stderr)
+    return False
 
 
 def run(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from fluidpy.api.v1alpha1.cacheruntimeclass import (
     ComponentDependencies,
     ComponentExtraResources,
     ComponentService,
+    DataOperationSpec,
     EncryptOptionDependency,
     ExtraConfigMap,
     ExtraConfigMapMount,
@@ -75,6 +76,18 @@ from fluidpy.api.v1alpha1.common import (
     VersionSpec,
     VolumeType,
 )
+from fluidpy.api.v1alpha1.dataload import (
+    DataLoad,
+    DataLoadPolicy,
+    DataLoadSpec,
+    OperationKind,
+    OperationPhase,
+    OperationRef,
+    OperationStatus,
+    TargetDataset,
+    TargetPath,
+    WaitingStatus,
+)
 from fluidpy.api.v1alpha1.dataset import (
     ACCELERATE_CATEGORY,
     AccessMode,
@@ -102,6 +115,7 @@ KINDS: tuple[type[Resource], ...] = (
     CacheRuntime,
     AlluxioRuntime,
     JindoRuntime,
+    DataLoad,
 )
 """Every kind of the group, in the order their CRDs are generated and installed."""
 
@@ -134,6 +148,10 @@ __all__ = [
     "ComponentService",
     "ConditionStatus",
     "Data",
+    "DataLoad",
+    "DataLoadPolicy",
+    "DataLoadSpec",
+    "DataOperationSpec",
     "DataRestoreLocation",
     "Dataset",
     "DatasetCondition",
@@ -166,6 +184,10 @@ __all__ = [
     "Mount",
     "NetworkMode",
     "ObjectMeta",
+    "OperationKind",
+    "OperationPhase",
+    "OperationRef",
+    "OperationStatus",
     "PlacementMode",
     "PodMetadata",
     "PrinterColumn",
@@ -179,6 +201,8 @@ __all__ = [
     "RuntimeTieredStore",
     "Scale",
     "SecretKeySelector",
+    "TargetDataset",
+    "TargetPath",
     "TieredStore",
     "TieredStoreLevel",
     "TieredStoreMedium",
@@ -186,6 +210,7 @@ __all__ = [
     "User",
     "VersionSpec",
     "VolumeType",
+    "WaitingStatus",
     "WorkloadKind",
     "WorkloadType",
 ]

@@ -19,6 +19,7 @@ from fluidpy.api.v1alpha1.base import (
     PrinterColumn,
     Resource,
 )
+from fluidpy.api.v1alpha1.dataload import OperationKind
 
 
 class WorkloadKind(StrEnum):
@@ -117,6 +118,18 @@ class ExtraResources(FluidModel):
     """Config maps the class ships for its components, created in each runtime's namespace."""
 
 
+class DataOperationSpec(FluidModel):
+    """How the cache system runs one data operation: a container the operation's Job runs."""
+
+    name: OperationKind
+    """The operation; fluidpy runs DataLoad (the others are accepted and refused at run time,
+    as upstream)."""
+    image: str | None = None
+    """The loader's image; the worker's image when unset."""
+    command: list[str] | None = None
+    args: list[str] | None = None
+
+
 class CacheRuntimeClass(Resource):
     """A cache system's template: its components, how to run them and what they need."""
 
@@ -136,3 +149,5 @@ class CacheRuntimeClass(Resource):
     """The file system type a client mount shows once mounted (the mount readiness check)."""
     topology: Topology
     extra_resources: ExtraResources | None = None
+    data_operation_specs: list[DataOperationSpec] | None = None
+    """The data operations (DataLoad, ...) the cache system supports, and how it runs them."""

@@ -26,6 +26,7 @@ from fluidpy.controllers import (
     ControllerOptions,
     RuntimeKind,
     RuntimeReconcilerOptions,
+    setup_dataload_controller,
     setup_dataset_controller,
     setup_runtime_controller,
 )
@@ -43,7 +44,7 @@ from fluidpy.workqueue import (
 )
 from fluidpy_cli.apiserver import wait_for_api_server
 
-ALL_CONTROLLERS = ["dataset", *BUILTIN_KINDS]
+ALL_CONTROLLERS = ["dataset", "dataload", *BUILTIN_KINDS]
 
 
 class UsageError(Exception):
@@ -263,7 +264,7 @@ def selected_kinds(
         overrides[kind_name] = engine_type
     kinds: list[RuntimeKind] = []
     for name in controllers:
-        if name == "dataset":
+        if name not in BUILTIN_KINDS:
             continue
         kind = BUILTIN_KINDS[name]
         kinds.append(kind.with_engine(overrides[name]) if name in overrides else kind)
@@ -341,6 +342,8 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
     )
     if "dataset" in controllers:
         setup_dataset_controller(manager, options)
+    if "dataload" in controllers:
+        setup_dataload_controller(manager, kinds, options)
     return manager
 
 

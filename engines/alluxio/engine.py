@@ -9,6 +9,9 @@ from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from fluidpy.engines.alluxio import render as alluxio
 from fluidpy.engines.alluxio.cli import AlluxioCLI
+from fluidpy.engines.alluxio.dataload import loader_pod_spec
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.models import parse_model
 from fluidpy.engines.masterworker import secrets, ufs
 from fluidpy.engines.masterworker.cache_system import MOUNT_TIMEOUT
@@ -62,6 +65,12 @@ class AlluxioEngine(MasterWorkerEngine):
 
     def validate_spec(self) -> None:
         self.runtime()
+
+    def data_operation_pod_spec(
+        self, ctx: ReconcileRequestContext, operation: DataOperation
+    ) -> dict[str, Any]:
+        runtime = parse_model(AlluxioRuntime, ctx.runtime, "AlluxioRuntime")
+        return loader_pod_spec(runtime, operation, self.images)
 
     def ufs_mounts(self) -> list[ufs.UfsMount]:
         """Every mount but the root one (a property) and, while the root is the native mounts'

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.dataoperation import DataOperation, DataOperationError
 
 GO_ACRONYMS = {"ufs": "UFS", "id": "ID"}
 """Words Go spells in capitals (`ShouldCheckUFS`, `ID`)."""
@@ -75,6 +76,22 @@ class Engine(_NamesMissingMethods):
     @abstractmethod
     def shutdown(self, ctx: ReconcileRequestContext) -> None:
         """Tear down everything the engine made outside owner references; safe to repeat."""
+
+    def data_operation_pod_spec(
+        self, ctx: ReconcileRequestContext, operation: DataOperation
+    ) -> dict[str, Any]:
+        """The pod spec of the loader that runs `operation` (Go: DataOperator and
+        DataOperatorYamlGenerator.GetDataOperationValueFile). Not abstract: an engine without
+        data operations keeps working, and its DataLoads fail saying so."""
+        refuse_data_operation(ctx, operation)
+
+
+def refuse_data_operation(ctx: ReconcileRequestContext, operation: DataOperation) -> NoReturn:
+    raise DataOperationError(
+        f"the {ctx.runtime_type} engine of {ctx.runtime.get('kind')} {ctx.namespace}/{ctx.name} "
+        f"does not run {operation.kind}; use a runtime whose engine does, or implement "
+        "data_operation_pod_spec in this engine (docs/writing-an-engine.md)"
+    )
 
 
 class UnderFileSystemService(_NamesMissingMethods):
@@ -200,6 +217,12 @@ class Implement(UnderFileSystemService):
 
     @abstractmethod
     def sync_schedule_info_to_cache_nodes(self) -> None: ...
+
+    def data_operation_pod_spec(
+        self, ctx: ReconcileRequestContext, operation: DataOperation
+    ) -> dict[str, Any]:
+        """The loader's pod spec for `operation`, as Engine's; refuses unless overridden."""
+        refuse_data_operation(ctx, operation)
 
 
 _INTERFACES = (Engine, UnderFileSystemService, Implement)

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from fluidpy.engines.base import metrics
 from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.interfaces import Engine, Implement
 
 BOUND = "Bound"
@@ -125,3 +127,8 @@ class TemplateEngine(Engine):
 
     def shutdown(self, ctx: ReconcileRequestContext) -> None:
         self._use(ctx).shutdown()
+
+    def data_operation_pod_spec(
+        self, ctx: ReconcileRequestContext, operation: DataOperation
+    ) -> dict[str, Any]:
+        return self._use(ctx).data_operation_pod_spec(ctx, operation)

@@ -22,6 +22,7 @@ from typing import Any
 from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass, DatasetConditionType
 from fluidpy.api.v1alpha1.dataset import NOT_REPORTED_BY_RUNTIME
 from fluidpy.client import GVK, SECRET, Client
+from fluidpy.durations import format_duration
 from fluidpy.engines.base import (
     Engine,
     EngineError,
@@ -30,6 +31,7 @@ from fluidpy.engines.base import (
     WaitingFor,
     metrics,
 )
+from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.ownership import check_name_free, serves_dataset
 from fluidpy.engines.base.runtime_info import owner_dataset_uid, placement_of
 from fluidpy.engines.base.status import (
@@ -43,6 +45,7 @@ from fluidpy.engines.base.status import (
 )
 from fluidpy.engines.base.volume import PV, PVC, create_volume, delete_volume
 from fluidpy.engines.cacheruntime.apply import Applier
+from fluidpy.engines.cacheruntime.dataload import loader_pod_spec
 from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
 from fluidpy.engines.cacheruntime.dependents import DEPENDENTS, Dependents
 from fluidpy.engines.cacheruntime.naming import (
@@ -498,6 +501,11 @@ class CacheRuntimeEngine(Engine):
                 ctx=ctx.ctx,
             )
 
+    def data_operation_pod_spec(
+        self, ctx: ReconcileRequestContext, operation: DataOperation
+    ) -> dict[str, Any]:
+        return loader_pod_spec(ctx, operation)
+
 
 def _bound(ctx: ReconcileRequestContext) -> bool:
     """Whether the Dataset already lists this runtime (setup finished once)."""
@@ -570,14 +578,7 @@ def _since(timestamp: str | None) -> str:
     if not timestamp:
         return ""
     started = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    seconds = max(int((datetime.now(UTC) - started).total_seconds()), 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes}m{seconds}s"
-    if minutes:
-        return f"{minutes}m{seconds}s"
-    return f"{seconds}s"
+    return format_duration((datetime.now(UTC) - started).total_seconds())
 
 
 def _no_cache_figures(dataset_status: dict[str, Any] | None) -> None:

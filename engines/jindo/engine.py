@@ -8,10 +8,13 @@ from typing import Any
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, NetworkMode
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.api.v1alpha1.jindo import JindoRuntime
+from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.errors import ValidationError
 from fluidpy.engines.base.models import parse_model
 from fluidpy.engines.jindo import render as jindo
 from fluidpy.engines.jindo.cli import JindoCLI
+from fluidpy.engines.jindo.dataload import loader_pod_spec
 from fluidpy.engines.masterworker import ufs
 from fluidpy.engines.masterworker.cache_system import MOUNT_TIMEOUT
 from fluidpy.engines.masterworker.engine import MasterWorkerEngine
@@ -91,6 +94,12 @@ class JindoEngine(MasterWorkerEngine):
                     "is true, but this controller always runs the master and the workers",
                     f"remove spec.{name}.disabled",
                 )
+
+    def data_operation_pod_spec(
+        self, ctx: ReconcileRequestContext, operation: DataOperation
+    ) -> dict[str, Any]:
+        runtime = parse_model(JindoRuntime, ctx.runtime, "JindoRuntime")
+        return loader_pod_spec(runtime, operation, self.images)
 
     def ufs_mounts(self) -> list[ufs.UfsMount]:
         """Every mount, native ones as `local://` directories of the pods; credentials stay in

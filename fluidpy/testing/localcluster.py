@@ -42,6 +42,7 @@ from tenacity import (
 
 from fluidpy.testing._binaries import Binaries, find_binaries
 from fluidpy.testing._pki import PKIFiles, write_kubeconfig, write_pki
+from fluidpy.testing.loader_stages import LOADER_STAGES
 from fluidpy.testing.realnode import (
     NODE_DIRECTORY,
     NODE_NAME,
@@ -540,10 +541,13 @@ class LocalCluster:
             ]
         kwok = binaries.path("kwok")
         if kwok is not None and binaries.kwok_stages is not None and self.nodes > 0:
+            loader_stages = d / "kwok-loader-stages.yaml"
+            loader_stages.write_text(LOADER_STAGES)
             defined["kwok"] = [
                 str(kwok),
                 f"--kubeconfig={self.kubeconfig}",
                 f"--config={binaries.kwok_stages}",
+                f"--config={loader_stages}",
                 "--manage-all-nodes=false",
                 f"--manage-nodes-with-annotation-selector={FAKE_NODE_ANNOTATION}=fake",
                 f"--cidr={POD_CIDR}",

@@ -1,11 +1,13 @@
-"""`make dev` brings a sample runtime to Bound on a fresh local cluster, showing each step, and
-Ctrl-C stops the manager the way Kubernetes stops a pod: one signal, then a graceful drain."""
+"""`make dev` brings a sample runtime to Bound and warms its cache on a fresh local cluster,
+showing each step, and Ctrl-C stops the manager the way Kubernetes stops a pod: one signal,
+then a graceful drain."""
 
 from __future__ import annotations
 
 import json
 import os
 import queue
+import re
 import secrets
 import signal
 import subprocess
@@ -77,11 +79,13 @@ def test_make_dev_comes_up_and_ctrl_c_drains_the_manager() -> None:
         )
 
     output = "".join(seen)
-    for number in range(1, 6):
-        assert f"[{number}/5]" in output
-    assert f'[1/5] local control plane: "{name}"' in output
+    for number in range(1, 7):
+        assert f"[{number}/6]" in output
+    assert f'[1/6] local control plane: "{name}"' in output
     assert "applied CacheRuntime demofs" in output
     assert "Dataset default/demofs is Bound" in output
+    assert "[6/6] DataLoad: default/demofs-warmup" in output
+    assert re.search(r"^\s+[0-9.]+s  Complete\s+\d+s$", output, re.M), output
     assert "manager stopped (exit status 0)" in output, output
     # make dies of the SIGINT it got itself, after its recipe ended well (no "Error" line).
     assert status == -signal.SIGINT, output

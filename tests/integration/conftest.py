@@ -13,9 +13,11 @@ from fluidpy.controllers import (
     ControllerOptions,
     RuntimeKind,
     RuntimeReconcilerOptions,
+    setup_dataload_controller,
     setup_dataset_controller,
     setup_runtime_controller,
 )
+from fluidpy.controllers.dataload import Clock, utc_now
 from fluidpy.engines.factory import EngineFactory, default_factory
 from fluidpy.manager import Manager, ManagerOptions
 from fluidpy.testing import LocalCluster
@@ -38,6 +40,7 @@ def build_fluid_manager(
     dataset_controller: bool = True,
     namespaces: tuple[str, ...] | None = None,
     api_client: Any = None,
+    clock: Clock = utc_now,
     **options: Any,
 ) -> Manager:
     """A manager like `fluidpy manager` builds, on free ports, without signal handlers."""
@@ -59,6 +62,7 @@ def build_fluid_manager(
         setup_runtime_controller(manager, kind, controller_options, factory=factory)
     if dataset_controller:
         setup_dataset_controller(manager, controller_options)
+        setup_dataload_controller(manager, kinds, controller_options, factory=factory, clock=clock)
     return manager
 
 
@@ -73,11 +77,18 @@ def start_manager(cluster: LocalCluster, crds: list[str]) -> StartManager:
 
 
 @pytest.fixture(scope="module")
-def manager(cluster: LocalCluster, crds: list[str]) -> Iterator[Manager]:
-    """The full manager (every runtime controller and the Dataset controller), per test module.
+def dataload_clock() -> Clock:
+    """The DataLoad controller's clock; a module overrides this fixture to move time itself."""
+    return utc_now
+
+
+@pytest.fixture(scope="module")
+def manager(cluster: LocalCluster, crds: list[str], dataload_clock: Clock) -> Iterator[Manager]:
+    """The full manager (every runtime controller, the Dataset and DataLoad controllers), per
+    test module.
 
     Per module rather than per session, so a module that needs a differently built manager can
     run its own without two managers reconciling the same objects.
     """
-    with manager_running(build_fluid_manager(cluster)) as running:
+    with manager_running(build_fluid_manager(cluster, clock=dataload_clock)) as running:
         yield running

@@ -202,6 +202,7 @@ def test_the_kind_classes_carry_the_crd_names_controllers_need() -> None:
             "CacheRuntime",
             "AlluxioRuntime",
             "JindoRuntime",
+            "DataLoad",
         )
     ]
 
@@ -216,6 +217,7 @@ def test_the_kind_classes_carry_the_crd_names_controllers_need() -> None:
         "CacheRuntime": ("cacheruntimes", ("cache",), True, "cacheruntimes.data.fluid.io"),
         "AlluxioRuntime": ("alluxioruntimes", ("alluxio",), True, "alluxioruntimes.data.fluid.io"),
         "JindoRuntime": ("jindoruntimes", ("jindo",), True, "jindoruntimes.data.fluid.io"),
+        "DataLoad": ("dataloads", ("load",), True, "dataloads.data.fluid.io"),
     }
 
 

@@ -48,9 +48,9 @@ def test_the_seed_holds_a_class_a_dataset_and_a_runtime() -> None:
     assert [d["kind"] for d in seed_examples()] == ["CacheRuntimeClass", "Dataset", "CacheRuntime"]
 
 
-def test_upstream_samples_cover_datasets_alluxio_and_jindo() -> None:
+def test_upstream_samples_cover_datasets_alluxio_jindo_and_dataloads() -> None:
     kinds = {doc["kind"] for _, doc in upstream_samples()}
-    assert kinds == {"Dataset", "AlluxioRuntime", "JindoRuntime"}
+    assert kinds == {"Dataset", "AlluxioRuntime", "JindoRuntime", "DataLoad"}
     assert len(upstream_samples()) >= 25
 
 

@@ -58,6 +58,7 @@ def test_every_kind_has_one_crd_named_plural_dot_group() -> None:
         "cacheruntimes.data.fluid.io",
         "alluxioruntimes.data.fluid.io",
         "jindoruntimes.data.fluid.io",
+        "dataloads.data.fluid.io",
     }
     for crd in CRDS.values():
         assert crd["apiVersion"] == "apiextensions.k8s.io/v1"

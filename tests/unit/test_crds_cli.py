@@ -21,6 +21,6 @@ def test_the_crds_subcommand_prints_every_crd(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert status == 0
     documents = [d for d in yaml.safe_load_all(out) if d is not None]
-    assert [d["kind"] for d in documents] == ["CustomResourceDefinition"] * 5
+    assert [d["kind"] for d in documents] == ["CustomResourceDefinition"] * 6
     assert documents == crdgen.crds()
     assert out == crdgen.yaml_stream()

@@ -14,8 +14,10 @@ import pytest
 import yaml
 
 from fluidpy.client import GVK, Client
-from fluidpy.controllers import RuntimeKind
+from fluidpy.controllers import CACHE_RUNTIME, RuntimeKind
+from fluidpy.controllers.dataload import DATALOAD, JOB
 from fluidpy.controllers.kinds import DATASET
+from fluidpy.engines.cacheruntime.naming import CLASS_GVK
 from fluidpy.engines.factory import EngineFactory
 from fluidpy.testing import LocalCluster, wait_for
 
@@ -105,3 +107,41 @@ def test_the_lifecycle_passes_with_only_the_managers_own_rbac(
     assert any(
         e["reason"] == "Deleted" and e["involvedObject"]["name"] == "rbac" for e in events
     ), "the manager could not record its events"
+
+
+def test_a_dataload_runs_its_loader_job_with_only_the_managers_own_rbac(
+    cluster: LocalCluster, start_manager: Any, service_account_client: Any, namespace: str
+) -> None:
+    admin = Client(cluster.api_client(), qps=0)
+    sample = (CONFIG / "samples" / "cacheruntime" / "masterslave.yaml").read_text()
+    objects = {d["kind"]: d for d in yaml.safe_load_all(sample)}
+    runtime_class = objects["CacheRuntimeClass"]
+    runtime_class["metadata"]["name"] = f"rbac-{namespace}"
+    runtime_class["dataOperationSpecs"] = [
+        {"name": "DataLoad", "command": ["/bin/sh", "-c"], "args": ["load"]}
+    ]
+    objects["CacheRuntime"]["spec"]["runtimeClassName"] = runtime_class["metadata"]["name"]
+    admin.create(runtime_class)
+    try:
+        with start_manager(kinds=[CACHE_RUNTIME], api_client=service_account_client):
+            for kind in ("Dataset", "CacheRuntime"):
+                obj = objects[kind]
+                obj["metadata"] |= {"name": "rbac", "namespace": namespace}
+                admin.create(obj)
+            admin.create(
+                {
+                    "apiVersion": "data.fluid.io/v1alpha1",
+                    "kind": "DataLoad",
+                    "metadata": {"name": "rbac-load", "namespace": namespace},
+                    "spec": {"dataset": {"name": "rbac"}},
+                }
+            )
+
+            def complete() -> bool:
+                load = admin.get(DATALOAD, "rbac-load", namespace) or {}
+                return (load.get("status") or {}).get("phase") == "Complete"
+
+            wait_for(complete, "the DataLoad to complete", timeout=120)
+    finally:
+        admin.delete(CLASS_GVK, runtime_class["metadata"]["name"])
+    assert admin.get(JOB, "rbac-load-loader-job", namespace) is not None
