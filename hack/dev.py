@@ -28,6 +28,7 @@ import yaml
 from fluidpy.api.install import install_crds
 from fluidpy.client import Client
 from fluidpy.controllers.dataload import DATALOAD
+from fluidpy.log import configure as configure_logging
 from fluidpy_cli import cluster, status
 
 REPO = Path(__file__).resolve().parents[1]
@@ -268,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.metrics_port = args.metrics_port or free_port()
     args.probe_port = args.probe_port or free_port()
+    # This script's own client logs only what goes wrong; the manager's log is in its file.
+    configure_logging("console", "warning", stream=sys.stderr)
     # `make` passes SIGTERM on to its recipe; it gets the same orderly stop as Ctrl-C.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
