@@ -9,6 +9,7 @@ KUBECONFIG runs the same tests against a cluster you already have, as envtest do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -68,13 +69,11 @@ def _namespace_name(test_name: str) -> str:
     return f"t-{stem}-{secrets.token_hex(3)}"
 
 
-@pytest.fixture
-def fluidpy_namespace(
-    fluidpy_cluster: LocalCluster, request: pytest.FixtureRequest
-) -> Iterator[str]:
-    """A fresh namespace for one test, deleted afterwards (without waiting for it to go)."""
-    name = _namespace_name(request.node.name)
-    fluidpy_cluster.request(
+@contextlib.contextmanager
+def temporary_namespace(cluster: LocalCluster, name: str) -> Iterator[str]:
+    """Namespace `name`, labelled as a test's, deleted afterwards without waiting for it to go;
+    for tests whose objects need a name shorter than fluidpy_namespace's."""
+    cluster.request(
         "POST",
         "/api/v1/namespaces",
         {
@@ -86,4 +85,13 @@ def fluidpy_namespace(
     try:
         yield name
     finally:
-        fluidpy_cluster.request("DELETE", f"/api/v1/namespaces/{name}")
+        cluster.request("DELETE", f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture
+def fluidpy_namespace(
+    fluidpy_cluster: LocalCluster, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A fresh namespace for one test, deleted afterwards (without waiting for it to go)."""
+    with temporary_namespace(fluidpy_cluster, _namespace_name(request.node.name)) as name:
+        yield name

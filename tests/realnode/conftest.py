@@ -18,6 +18,7 @@ import pytest
 
 from fluidpy.testing import wait_for
 from fluidpy.testing.localcluster import LocalCluster
+from fluidpy.testing.pytest_plugin import temporary_namespace
 from fluidpy.testing.realnode_pods import MANAGER_IMAGE, write_manager_overlay
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,16 +39,8 @@ def real_cluster(cluster_crds: list[dict[str, Any]]) -> Iterator[LocalCluster]:
 
 @pytest.fixture
 def real_namespace(real_cluster: LocalCluster) -> Iterator[str]:
-    name = f"rn-{secrets.token_hex(4)}"
-    real_cluster.request(
-        "POST",
-        "/api/v1/namespaces",
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-    )
-    try:
+    with temporary_namespace(real_cluster, f"rn-{secrets.token_hex(4)}") as name:
         yield name
-    finally:
-        real_cluster.request("DELETE", f"/api/v1/namespaces/{name}")
 
 
 @pytest.fixture

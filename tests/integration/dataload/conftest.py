@@ -29,6 +29,7 @@ from fluidpy.engines.masterworker.testing import exec_transport
 from fluidpy.manager import Manager
 from fluidpy.testing import LocalCluster, wait_for
 from fluidpy.testing.loader_stages import FAILED, OUTCOME_LABEL
+from fluidpy.testing.pytest_plugin import temporary_namespace
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLES = REPO / "config" / "samples" / "cacheruntime"
@@ -105,16 +106,8 @@ def transports() -> Iterator[None]:
 @pytest.fixture
 def namespace(cluster: LocalCluster) -> Iterator[str]:
     """Short, so `<namespace>-<dataset>` fits the 63 characters of the dataset-id label."""
-    name = f"dl-{secrets.token_hex(3)}"
-    cluster.request(
-        "POST",
-        "/api/v1/namespaces",
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-    )
-    try:
+    with temporary_namespace(cluster, f"dl-{secrets.token_hex(3)}") as name:
         yield name
-    finally:
-        cluster.request("DELETE", f"/api/v1/namespaces/{name}")
 
 
 def read(path: Path) -> str:

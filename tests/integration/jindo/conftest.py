@@ -9,17 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from fluidpy.testing import LocalCluster
+from fluidpy.testing.pytest_plugin import temporary_namespace
 
 
 @pytest.fixture
 def namespace(cluster: LocalCluster) -> Iterator[str]:
-    name = f"jindo-{secrets.token_hex(3)}"
-    cluster.request(
-        "POST",
-        "/api/v1/namespaces",
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-    )
-    try:
+    with temporary_namespace(cluster, f"jindo-{secrets.token_hex(3)}") as name:
         yield name
-    finally:
-        cluster.request("DELETE", f"/api/v1/namespaces/{name}")
