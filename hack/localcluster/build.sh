@@ -39,7 +39,7 @@ fi
 mkdir -p "$out/bin"
 started=$(date +%s)
 say "building Kubernetes $k8s_version and kwok from the Go module proxy into $out"
-say "the first build compiles about 4000 packages and takes 10-25 minutes on 2 cores; later runs reuse it"
+say "the first build compiles about 4000 packages and takes 5-10 minutes on 2 cores (measured: 5 min 10 s to 6 min 46 s); later runs reuse it"
 
 minor=${k8s_version#v1.}; minor=${minor%%.*}
 build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
