@@ -14,8 +14,8 @@ from fluidpy.engines.alluxio.parsers import (
     parse_mount_table,
     parse_report_summary,
 )
+from fluidpy.engines.base.exec import PodTarget
 from fluidpy.engines.masterworker.cache_system import CacheUsage, UfsUsage
-from fluidpy.engines.masterworker.exec import PodTarget
 from fluidpy.engines.masterworker.ufs import UfsMount
 
 QUERY_TIMEOUT = 60.0

@@ -12,11 +12,11 @@ from fluidpy.engines.alluxio.cli import AlluxioCLI
 from fluidpy.engines.alluxio.dataload import loader_pod_spec
 from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.dataoperation import DataOperation
+from fluidpy.engines.base.exec import PodTarget
 from fluidpy.engines.base.models import parse_model
 from fluidpy.engines.masterworker import secrets, ufs
 from fluidpy.engines.masterworker.cache_system import MOUNT_TIMEOUT
 from fluidpy.engines.masterworker.engine import MasterWorkerEngine
-from fluidpy.engines.masterworker.exec import PodTarget
 
 COMPONENTS = ("master", "job_master", "worker", "job_worker", "api_gateway")
 WIRE_NAMES = {

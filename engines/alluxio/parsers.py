@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fluidpy.engines.base.exec import UnexpectedOutput, output_lines
 from fluidpy.engines.base.units import parse_human_bytes, percentage
 from fluidpy.engines.masterworker.cache_system import UfsUsage
-from fluidpy.engines.masterworker.exec import UnexpectedOutput, output_lines
 
 REPORT_SUMMARY = "alluxio fsadmin report summary"
 REPORT_METRICS = "alluxio fsadmin report metrics"

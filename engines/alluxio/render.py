@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from fluidpy.api.v1alpha1.alluxio import AlluxioCompTemplateSpec, AlluxioRuntime
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.engines.base.placement import worker_affinity
 from fluidpy.engines.masterworker import rendering
 from fluidpy.engines.masterworker.cache_system import DEFAULT_WORKERS, Workloads
 from fluidpy.engines.masterworker.layout import MASTER, WORKER
@@ -283,7 +284,7 @@ class AlluxioRenderer(WorkloadRenderer[AlluxioRuntime, AlluxioCompTemplateSpec])
             "containers": containers,
             "volumes": [*cache_volumes, *ufs_volumes, *hadoop_volumes, *(self.spec.volumes or [])],
             "nodeSelector": dict(spec.node_selector or {}),
-            "affinity": rendering.worker_affinity(self.info, self.dataset),
+            "affinity": worker_affinity(self.info, self.dataset),
             "tolerations": list(self.dataset.tolerations or []),
             "imagePullSecrets": rendering.pull_secrets(
                 self.spec.image_pull_secrets, spec.image_pull_secrets

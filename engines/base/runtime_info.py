@@ -43,6 +43,21 @@ class TieredStoreLevel:
     volume_type: str = "hostPath"
 
 
+MEMORY = "MEM"
+DISK_MEDIA = ("SSD", "HDD")
+
+
+def level_bytes(level: TieredStoreLevel) -> int:
+    return sum(int(quota) for _, quota in level.paths)
+
+
+def capacity_by_medium(levels: list[TieredStoreLevel]) -> tuple[int, int]:
+    """(memory bytes, disk bytes) over all levels, for the node capacity labels."""
+    memory = sum(level_bytes(level) for level in levels if level.medium == MEMORY)
+    disk = sum(level_bytes(level) for level in levels if level.medium in DISK_MEDIA)
+    return memory, disk
+
+
 @dataclass
 class RuntimeInfo:
     """Everything about a runtime that the engines need to name and place things."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from fluidpy.context import Context
+from fluidpy.engines.base.exec import ExecError, PodTarget
 from fluidpy.engines.jindo.parsers import parse_count, parse_mount_table, parse_report
 from fluidpy.engines.masterworker.cache_system import CacheUsage, UfsUsage
-from fluidpy.engines.masterworker.exec import ExecError, PodTarget
 from fluidpy.engines.masterworker.ufs import UfsMount
 
 QUERY_TIMEOUT = 60.0

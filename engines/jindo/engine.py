@@ -11,15 +11,15 @@ from fluidpy.api.v1alpha1.jindo import JindoRuntime
 from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.errors import ValidationError
+from fluidpy.engines.base.exec import PodTarget
 from fluidpy.engines.base.models import parse_model
+from fluidpy.engines.base.runtime_info import MEMORY
 from fluidpy.engines.jindo import render as jindo
 from fluidpy.engines.jindo.cli import JindoCLI
 from fluidpy.engines.jindo.dataload import loader_pod_spec
 from fluidpy.engines.masterworker import ufs
 from fluidpy.engines.masterworker.cache_system import MOUNT_TIMEOUT
 from fluidpy.engines.masterworker.engine import MasterWorkerEngine
-from fluidpy.engines.masterworker.exec import PodTarget
-from fluidpy.engines.masterworker.tieredstore import MEMORY
 
 RAFT_MASTERS = 3
 

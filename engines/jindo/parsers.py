@@ -6,9 +6,9 @@ needs is missing or malformed, never returning a guess.
 
 from __future__ import annotations
 
+from fluidpy.engines.base.exec import UnexpectedOutput, output_lines
 from fluidpy.engines.base.units import parse_human_bytes
 from fluidpy.engines.masterworker.cache_system import UfsUsage
-from fluidpy.engines.masterworker.exec import UnexpectedOutput, output_lines
 
 REPORT = "jindocache -report"
 MOUNT_TABLE = "jindocache -mount"

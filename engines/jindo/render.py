@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from fluidpy.api.v1alpha1.common import Mount
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.api.v1alpha1.jindo import JindoCompTemplateSpec, JindoRuntime
+from fluidpy.engines.base.placement import worker_affinity
 from fluidpy.engines.base.runtime_info import RuntimeInfo
 from fluidpy.engines.masterworker import rendering
 from fluidpy.engines.masterworker.cache_system import DEFAULT_WORKERS, Workloads
@@ -398,7 +399,7 @@ class JindoRenderer(WorkloadRenderer[JindoRuntime, JindoCompTemplateSpec]):
                 *(self.spec.volumes or []),
             ],
             "nodeSelector": dict(spec.node_selector or {}),
-            "affinity": rendering.worker_affinity(self.info, self.dataset),
+            "affinity": worker_affinity(self.info, self.dataset),
             "tolerations": [*(self.dataset.tolerations or []), *(spec.tolerations or [])],
             "imagePullSecrets": rendering.pull_secrets(
                 self.spec.image_pull_secrets, spec.image_pull_secrets

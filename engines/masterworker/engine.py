@@ -26,28 +26,28 @@ from typing import Any, ClassVar
 from fluidpy.api.v1alpha1.common import CleanCachePolicy, TieredStore
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.client import GVK
-from fluidpy.engines.base import ownership, status, volume
+from fluidpy.engines.base import nodes, ownership, status, volume
 from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.errors import EngineError
+from fluidpy.engines.base.exec import (
+    ExecError,
+    KubernetesExec,
+    PodExec,
+    PodTarget,
+    UnexpectedOutput,
+)
 from fluidpy.engines.base.interfaces import Implement, UFSToUpdate
 from fluidpy.engines.base.models import parse_model
 from fluidpy.engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
 from fluidpy.engines.base.template import TemplateEngine
 from fluidpy.engines.base.units import bytes_size, parse_human_bytes, percentage
-from fluidpy.engines.masterworker import components, nodes
+from fluidpy.engines.masterworker import components
 from fluidpy.engines.masterworker.cache_system import (
     DEFAULT_WORKERS,
     CacheCLI,
     CacheUsage,
     UfsUsage,
     Workloads,
-)
-from fluidpy.engines.masterworker.exec import (
-    ExecError,
-    KubernetesExec,
-    PodExec,
-    PodTarget,
-    UnexpectedOutput,
 )
 from fluidpy.engines.masterworker.layout import Layout
 from fluidpy.engines.masterworker.probe import CALCULATING, Outcome, Probe

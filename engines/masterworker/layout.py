@@ -18,8 +18,6 @@ from fluidpy.engines.base.runtime_info import DATASET_ID_LABEL, RuntimeInfo, dat
 MASTER = "master"
 WORKER = "worker"
 FUSE = "fuse"
-DATASET_LABEL = "fluid.io/dataset"
-PLACEMENT_LABEL = "fluid.io/dataset-placement"
 MANAGED_BY_LABEL = "fluid.io/managed-by"
 
 

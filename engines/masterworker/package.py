@@ -13,9 +13,9 @@ from typing import Any
 
 from fluidpy.client import GVK
 from fluidpy.engines.base.context import ReconcileRequestContext
+from fluidpy.engines.base.exec import PodExec
 from fluidpy.engines.base.interfaces import Engine
 from fluidpy.engines.masterworker.engine import POD, MasterWorkerEngine, build_engine
-from fluidpy.engines.masterworker.exec import PodExec
 from fluidpy.engines.masterworker.layout import pods_of
 
 GROUP_VERSION = ("data.fluid.io", "v1alpha1")

@@ -14,8 +14,9 @@ from typing import Any
 
 from fluidpy.api.v1alpha1.common import PodMetadata, User
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
-from fluidpy.engines.base.runtime_info import EXCLUSIVE, RuntimeInfo, TieredStoreLevel
-from fluidpy.engines.masterworker.layout import DATASET_LABEL, FUSE, MASTER, PLACEMENT_LABEL, Layout
+from fluidpy.engines.base.placement import DATASET_LABEL, PLACEMENT_LABEL
+from fluidpy.engines.base.runtime_info import RuntimeInfo, TieredStoreLevel
+from fluidpy.engines.masterworker.layout import FUSE, MASTER, Layout
 from fluidpy.engines.masterworker.ufs import (
     LOCAL_SCHEME,
     PVC_SCHEME,
@@ -25,9 +26,6 @@ from fluidpy.engines.masterworker.ufs import (
 )
 
 RENDER_HASH_ANNOTATION = "fluid.io/render-hash"
-HOSTNAME_TOPOLOGY = "kubernetes.io/hostname"
-FUSE_AFFINITY_WEIGHT = 100
-SHARED_SPREAD_WEIGHT = 50
 
 Obj = dict[str, Any]
 
@@ -155,55 +153,6 @@ def native_ufs_volumes(spec: DatasetSpec) -> tuple[list[Obj], list[Obj]]:
 
 def native_mount_names(spec: DatasetSpec) -> list[str]:
     return [mount_name(m) for m in spec.mounts or [] if is_native(m)]
-
-
-def worker_affinity(info: RuntimeInfo, spec: DatasetSpec) -> Obj:
-    """Where workers may go, as upstream places them: one per node for an Exclusive Dataset
-    (and never beside another Dataset's workers), spread but shareable for a Shared one,
-    preferably on nodes where applications use the Dataset, and only on the nodes the
-    Dataset's nodeAffinity allows."""
-    exists = {"key": DATASET_LABEL, "operator": "Exists"}
-    if info.placement == EXCLUSIVE:
-        pod_anti: Obj = {
-            "requiredDuringSchedulingIgnoredDuringExecution": [
-                {"labelSelector": {"matchExpressions": [exists]}, "topologyKey": HOSTNAME_TOPOLOGY}
-            ]
-        }
-    else:
-        exclusive = {"key": PLACEMENT_LABEL, "operator": "In", "values": [EXCLUSIVE]}
-        pod_anti = {
-            "preferredDuringSchedulingIgnoredDuringExecution": [
-                {
-                    "weight": SHARED_SPREAD_WEIGHT,
-                    "podAffinityTerm": {
-                        "labelSelector": {"matchExpressions": [exists]},
-                        "topologyKey": HOSTNAME_TOPOLOGY,
-                    },
-                }
-            ],
-            "requiredDuringSchedulingIgnoredDuringExecution": [
-                {
-                    "labelSelector": {"matchExpressions": [exclusive]},
-                    "topologyKey": HOSTNAME_TOPOLOGY,
-                }
-            ],
-        }
-    node: Obj = {
-        "preferredDuringSchedulingIgnoredDuringExecution": [
-            {
-                "weight": FUSE_AFFINITY_WEIGHT,
-                "preference": {
-                    "matchExpressions": [
-                        {"key": info.fuse_label, "operator": "In", "values": ["true"]}
-                    ]
-                },
-            }
-        ]
-    }
-    required = (spec.node_affinity.required if spec.node_affinity else None) or None
-    if required:
-        node["requiredDuringSchedulingIgnoredDuringExecution"] = required
-    return {"podAntiAffinity": pod_anti, "nodeAffinity": node}
 
 
 def worker_labels(layout: Layout, info: RuntimeInfo) -> dict[str, str]:

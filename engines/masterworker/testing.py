@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from fluidpy.client import GVK, Client
+from fluidpy.engines.base.exec import PodExec
+from fluidpy.engines.base.nodes import NODE
 from fluidpy.engines.base.volume import PV, PVC
 from fluidpy.engines.masterworker.engine import OWNED_KINDS, POD
-from fluidpy.engines.masterworker.exec import PodExec
-from fluidpy.engines.masterworker.nodes import NODE
 from fluidpy.testing import wait_for
 
 DATASET = GVK("data.fluid.io", "v1alpha1", "Dataset")

@@ -14,9 +14,6 @@ from fluidpy.engines.base.errors import ValidationError
 from fluidpy.engines.base.runtime_info import TieredStoreLevel
 from fluidpy.engines.base.units import parse_quantity
 
-MEMORY = "MEM"
-DISK_MEDIA = ("SSD", "HDD")
-
 
 def tiered_store_levels(tieredstore: TieredStore | None) -> list[TieredStoreLevel]:
     return [_level(index, level) for index, level in enumerate(_levels(tieredstore))]
@@ -66,14 +63,3 @@ def _parse(field: str, value: str | int) -> int:
         return parse_quantity(value)
     except ValueError as error:
         raise ValidationError(field, str(error), "use a quantity such as 2Gi or 500Mi") from None
-
-
-def level_bytes(level: TieredStoreLevel) -> int:
-    return sum(int(quota) for _, quota in level.paths)
-
-
-def capacity_by_medium(levels: list[TieredStoreLevel]) -> tuple[int, int]:
-    """(memory bytes, disk bytes) over all levels, for the node capacity labels."""
-    memory = sum(level_bytes(level) for level in levels if level.medium == MEMORY)
-    disk = sum(level_bytes(level) for level in levels if level.medium in DISK_MEDIA)
-    return memory, disk

@@ -20,8 +20,8 @@ import yaml
 from fluidpy.client import GVK, Client
 from fluidpy.context import Context
 from fluidpy.engines import alluxio
+from fluidpy.engines.base.exec import RecordedExec
 from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.masterworker.exec import RecordedExec
 from fluidpy.engines.masterworker.testing import EngineHarness, exec_transport
 from fluidpy.manager import Manager
 from fluidpy.testing import LocalCluster, wait_for

@@ -14,7 +14,7 @@ import pytest
 
 from fluidpy.client import GVK, Client
 from fluidpy.context import Context
-from fluidpy.engines.masterworker.exec import ExecError, KubernetesExec
+from fluidpy.engines.base.exec import ExecError, KubernetesExec
 from fluidpy.testing import LocalCluster, wait_for
 
 pytestmark = pytest.mark.integration

@@ -23,8 +23,8 @@ from fluidpy.client import GVK, Client
 from fluidpy.controllers.dataload import DATALOAD, JOB, utc_now
 from fluidpy.controllers.kinds import DATASET
 from fluidpy.engines import alluxio, jindo
+from fluidpy.engines.base.exec import RecordedExec
 from fluidpy.engines.cacheruntime.naming import CLASS_GVK
-from fluidpy.engines.masterworker.exec import RecordedExec
 from fluidpy.engines.masterworker.testing import exec_transport
 from fluidpy.manager import Manager
 from fluidpy.testing import LocalCluster, wait_for

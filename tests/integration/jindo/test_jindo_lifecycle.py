@@ -18,8 +18,8 @@ import yaml
 
 from fluidpy.client import GVK
 from fluidpy.engines import jindo
+from fluidpy.engines.base.exec import RecordedExec
 from fluidpy.engines.base.runtime_info import RuntimeInfo
-from fluidpy.engines.masterworker.exec import RecordedExec
 from fluidpy.engines.masterworker.testing import EngineHarness, exec_transport
 from fluidpy.manager import Manager
 from fluidpy.testing import wait_for

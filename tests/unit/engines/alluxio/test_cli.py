@@ -13,8 +13,8 @@ from fluidpy.api.v1alpha1.alluxio import AlluxioRuntime
 from fluidpy.context import Context
 from fluidpy.engines.alluxio.cli import AlluxioCLI, mount_command
 from fluidpy.engines.alluxio.engine import ignored_fields
+from fluidpy.engines.base.exec import ExecError, PodTarget, RecordedExec, Reply
 from fluidpy.engines.base.units import bytes_size
-from fluidpy.engines.masterworker.exec import ExecError, PodTarget, RecordedExec, Reply
 from fluidpy.engines.masterworker.ufs import UfsMount
 
 OUTPUTS = Path(__file__).parent / "outputs"

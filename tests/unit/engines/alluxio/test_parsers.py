@@ -18,9 +18,9 @@ from fluidpy.engines.alluxio.parsers import (
     parse_mount_table,
     parse_report_summary,
 )
+from fluidpy.engines.base.exec import UnexpectedOutput
 from fluidpy.engines.base.units import bytes_size
 from fluidpy.engines.masterworker.cache_system import UfsUsage
-from fluidpy.engines.masterworker.exec import UnexpectedOutput
 
 OUTPUTS = Path(__file__).parent / "outputs"
 MIB = 1024**2

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from fluidpy.engines.base.exec import UnexpectedOutput
 from fluidpy.engines.base.units import bytes_size
 from fluidpy.engines.jindo.parsers import parse_count, parse_mount_table, parse_report
 from fluidpy.engines.masterworker.cache_system import UfsUsage
-from fluidpy.engines.masterworker.exec import UnexpectedOutput
 
 OUTPUTS = Path(__file__).parent / "outputs"
 

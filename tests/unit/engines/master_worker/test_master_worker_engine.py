@@ -20,10 +20,10 @@ from fluidpy.client import GVK
 from fluidpy.context import Context
 from fluidpy.engines.base.context import EngineOptions, ReconcileRequestContext
 from fluidpy.engines.base.errors import EngineError
+from fluidpy.engines.base.exec import RecordedExec
 from fluidpy.engines.base.template import TemplateEngine
 from fluidpy.engines.jindo.engine import JindoEngine
 from fluidpy.engines.masterworker.engine import build_engine
-from fluidpy.engines.masterworker.exec import RecordedExec
 from fluidpy.testing import FakeClient, wait_for
 from fluidpy_cli.main import build_parser
 from fluidpy_cli.manager import engine_options

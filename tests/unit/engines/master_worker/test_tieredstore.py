@@ -8,8 +8,8 @@ import pytest
 
 from fluidpy.api.v1alpha1.common import TieredStore
 from fluidpy.engines.base.errors import ValidationError
-from fluidpy.engines.base.runtime_info import TieredStoreLevel
-from fluidpy.engines.masterworker.tieredstore import capacity_by_medium, tiered_store_levels
+from fluidpy.engines.base.runtime_info import TieredStoreLevel, capacity_by_medium
+from fluidpy.engines.masterworker.tieredstore import tiered_store_levels
 
 GI = 1024**3
 

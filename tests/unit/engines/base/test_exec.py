@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from fluidpy.context import Context
-from fluidpy.engines.masterworker.exec import (
+from fluidpy.engines.base.exec import (
     ERROR_CHANNEL,
     STDOUT_CHANNEL,
     ExecError,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fluidpy.engines.base.runtime_info import SHARED, RuntimeInfo, TieredStoreLevel
-from fluidpy.engines.masterworker.nodes import (
+from fluidpy.engines.base.nodes import (
     DATASET_NUM_LABEL,
     EXCLUSIVE_LABEL,
     label_changes,
     unlabel_changes,
 )
+from fluidpy.engines.base.runtime_info import SHARED, RuntimeInfo, TieredStoreLevel
 
 GI = 1024**3
 

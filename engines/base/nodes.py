@@ -18,9 +18,8 @@ from typing import Any
 
 from fluidpy.client import GVK, parse_label_selector, retry_on_conflict
 from fluidpy.engines.base.context import ReconcileRequestContext
-from fluidpy.engines.base.runtime_info import EXCLUSIVE, RuntimeInfo
+from fluidpy.engines.base.runtime_info import EXCLUSIVE, RuntimeInfo, capacity_by_medium
 from fluidpy.engines.base.units import short_size
-from fluidpy.engines.masterworker.tieredstore import capacity_by_medium
 
 NODE = GVK("", "v1", "Node")
 EXCLUSIVE_LABEL = "fluid_exclusive"
