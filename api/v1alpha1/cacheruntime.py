@@ -128,6 +128,9 @@ class CacheRuntimeSpec(FluidModel):
     client: CacheRuntimeComponent | None = None
     volumes: list[Volume] | None = None
     """Volumes the components' volumeMounts may use."""
+    options: dict[str, str] | None = None
+    """Options for every component: above the class's component options, below
+    spec.<component>.options."""
 
 
 class CacheRuntimeComponentStatus(FluidModel):

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field
 from fluidpy.api.v1alpha1.base import (
     AGE_COLUMN,
     FluidModel,
+    Int32,
     PodTemplateSpec,
     PrinterColumn,
     Resource,
@@ -65,6 +66,32 @@ class ComponentDependencies(FluidModel):
     """Accepted, but not supported yet: the runtime reports it in a condition."""
 
 
+MIN_EXECUTION_TIMEOUT = 20
+"""Seconds: a shorter timeout is raised to this, as upstream does, so a slow API server or a
+cold container does not fail a command that would have succeeded."""
+
+
+class ExecutionEntry(FluidModel):
+    """A command the engine runs in the component's first pod (container 0), through pod exec
+    on the API server; what it prints on stdout is the answer."""
+
+    command: list[str] = Field(min_length=1)
+    timeout: Int32 | None = Field(default=None, ge=1)
+    """Seconds before the command counts as failed; unset or below 20 means 20."""
+
+
+class ExecutionEntries(FluidModel):
+    """The commands a cache system offers the engine, as upstream's executionEntries."""
+
+    mount_ufs: ExecutionEntry | None = Field(default=None, alias="mountUFS")
+    """Mount the Dataset's under file systems; prints `{"mounted": ["/path", ...]}`. Master only
+    (a master-worker cache system); binding waits until it succeeds."""
+    report_summary: ExecutionEntry | None = None
+    """Print the cache figures as JSON with string fields cached, cachedPercentage,
+    cacheCapacity and cacheHitRatio; they become the Dataset's status.cacheStates. Master, or
+    worker when the class has no master."""
+
+
 class RuntimeComponentDefinition(FluidModel):
     """How the class runs one component: workload kind, pod template, service, dependencies."""
 
@@ -87,6 +114,7 @@ class RuntimeComponentDefinition(FluidModel):
     dependencies: ComponentDependencies | None = None
     options: dict[str, str] | None = None
     """Default options, overridden key by key by the CacheRuntime's."""
+    execution_entries: ExecutionEntries | None = None
     pod_template_spec: PodTemplateSpec
     """The component's pod template, kept whole (labels and annotations included)."""
 
