@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from fluidpy.engines.cacheruntime.naming import DATASET_GVK, RUNTIME_GVK
+from fluidpy.engines.cacheruntime.naming import DATASET_GVK, POD, RUNTIME_GVK
 
 pytestmark = pytest.mark.integration
 
@@ -166,3 +166,21 @@ def test_a_mount_change_goes_updating_then_bound_with_the_new_mounts(
     ready_condition = condition(dataset["status"], "Ready")
     assert ready_condition is not None and ready_condition["status"] == "True"
     assert status(kube, RUNTIME_GVK)["mountTime"] > mounted_at
+
+
+def test_a_restarted_master_is_mounted_again(kube: Any, fake_cache: FakeCache) -> None:
+    create(kube, fake_cache)
+    kube.wait_bound(NAME)
+    mounted_at = status(kube, RUNTIME_GVK)["mountTime"]
+    runs = fake_cache.calls().count("mount-ufs")
+
+    kube.delete(POD, f"{NAME}-master-0")  # its StatefulSet starts a new one
+
+    kube.eventually(
+        lambda: (
+            status(kube, RUNTIME_GVK).get("mountTime", "") > mounted_at
+            and status(kube).get("phase") == "Bound"
+        ),
+        "the new master mounted and the Dataset Bound",
+    )
+    assert fake_cache.calls().count("mount-ufs") > runs
