@@ -5,11 +5,13 @@ server's exec upgrade to the node's kubelet endpoint, which is kwok's server on 
 ClusterExec (kwok.x-k8s.io/v1alpha1, given in its `--config`) then runs the exec's argv as a local
 process and streams its stdout and stderr back; the API server relays the exit status.
 
-What a fake pod "contains" is therefore chosen by the cluster's `exec_path`: a bare command name
-is looked up in those directories only (kwok's own PATH), so an engine's `alluxio fs mount ...`
-reaches a test's script of that name and never a host program by accident. An absolute path runs
-as given. The command runs with the exec path ahead of the host's PATH (a script can call `cat`
-or `sleep`), in a scratch directory of the cluster.
+Exec is opt-in, through the cluster's `exec_path`: without one kwok has no ClusterExec and every
+exec into a fake pod fails ("no exec found"), so nothing an engine or a user sends runs on the
+host. With one, a bare command name is looked up in those directories only (kwok's own PATH), so
+an engine's `alluxio fs mount ...` reaches a test's script of that name and never a host program
+by accident; an absolute path runs as given, as the user running the cluster. The command runs
+with the exec path ahead of /bin:/usr/bin (a script can call `cat` or `sleep`), in a scratch
+directory of the cluster.
 """
 
 from __future__ import annotations
@@ -57,7 +59,6 @@ def render_cluster_exec(exec_path: Sequence[Path], work_dir: Path) -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def command_search_path(exec_path: Sequence[Path], empty: Path) -> str:
-    """kwok's own PATH, where a bare command name is looked up: the exec path, or with none an
-    empty directory, so that only absolute paths run."""
-    return os.pathsep.join(str(directory) for directory in exec_path) or str(empty)
+def command_search_path(exec_path: Sequence[Path]) -> str:
+    """kwok's PATH, where a bare command name is looked up: the exec path alone."""
+    return os.pathsep.join(str(directory) for directory in exec_path)

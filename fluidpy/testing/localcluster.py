@@ -113,8 +113,8 @@ class _Component:
     name: str
     argv: list[str]
     log_path: Path
-    env: dict[str, str] | None = None
-    """The process's whole environment; None inherits ours."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Variables the process gets in place of ours (it inherits the rest)."""
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -129,7 +129,7 @@ class _Component:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                env=self.env,
+                env={**os.environ, **self.env} if self.env else None,
             )
 
     def failure(self) -> str | None:
@@ -193,9 +193,9 @@ class LocalCluster:
         """`real_node` (default False: it needs Linux, root and `make realnode`) adds a node
         with a real kubelet and containerd beside the fake ones; see fluidpy.testing.realnode.
 
-        `exec_path` (default none, so that only absolute paths run) lists the directories where
-        a command exec'd into a pod on a fake node is looked up; it runs on the host (see
-        fluidpy.testing.kwok_exec)."""
+        `exec_path` (default none: exec into a pod on a fake node fails, and nothing runs on the
+        host) lists the directories where a command exec'd into such a pod is looked up; it then
+        runs on the host (see fluidpy.testing.kwok_exec)."""
         self.name = name
         self.exec_path = [path.resolve() for path in exec_path]
         self.nodes = nodes
@@ -560,16 +560,11 @@ class LocalCluster:
         if kwok is not None and binaries.kwok_stages is not None and self.nodes > 0:
             loader_stages = d / "kwok-loader-stages.yaml"
             loader_stages.write_text(LOADER_STAGES)
-            host_commands = d / "kwok-exec.yaml"
-            for scratch in ("exec-workdir", "exec-empty"):
-                (d / scratch).mkdir(exist_ok=True)
-            host_commands.write_text(render_cluster_exec(self.exec_path, d / "exec-workdir"))
             defined["kwok"] = [
                 str(kwok),
                 f"--kubeconfig={self.kubeconfig}",
                 f"--config={binaries.kwok_stages}",
                 f"--config={loader_stages}",
-                f"--config={host_commands}",
                 "--manage-all-nodes=false",
                 f"--manage-nodes-with-annotation-selector={FAKE_NODE_ANNOTATION}=fake",
                 f"--cidr={POD_CIDR}",
@@ -580,12 +575,14 @@ class LocalCluster:
                 f"--tls-cert-file={pki.ca_cert.parent / 'kwok.crt'}",
                 f"--tls-private-key-file={pki.ca_cert.parent / 'kwok.key'}",
             ]
-            environments["kwok"] = {
-                "PATH": command_search_path(self.exec_path, d / "exec-empty"),
-                "HOME": str(d),
-            }
+            if self.exec_path:
+                host_commands = d / "kwok-exec.yaml"
+                (d / "exec-workdir").mkdir(exist_ok=True)
+                host_commands.write_text(render_cluster_exec(self.exec_path, d / "exec-workdir"))
+                defined["kwok"].append(f"--config={host_commands}")
+                environments["kwok"] = {"PATH": command_search_path(self.exec_path)}
         self._components = {
-            name: _Component(name, argv, d / f"{name}.log", environments.get(name))
+            name: _Component(name, argv, d / f"{name}.log", environments.get(name, {}))
             for name, argv in defined.items()
         }
 

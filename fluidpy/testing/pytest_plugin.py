@@ -41,8 +41,8 @@ def fluidpy_cluster_crds() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def fluidpy_exec_path() -> list[Path]:
     """Directories of the commands that exec into a pod on a fake node runs (on the host); override
-    this fixture in a conftest.py. None by default: only absolute paths run
-    (see fluidpy.testing.kwok_exec)."""
+    this fixture in a conftest.py. None by default: such an exec fails, and nothing runs on the
+    host (see fluidpy.testing.kwok_exec)."""
     return []
 
 

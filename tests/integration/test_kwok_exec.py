@@ -137,3 +137,30 @@ def test_a_pod_on_a_node_no_kubelet_serves_is_an_exec_error(
         cluster.request(
             "DELETE", f"/api/v1/namespaces/{namespace}/pods/stranded-0?gracePeriodSeconds=0"
         )
+
+
+def test_without_an_exec_path_no_exec_into_a_fake_pod_runs_anything(tmp_path: Path) -> None:
+    witness = tmp_path / "ran"
+    with LocalCluster(name="no-exec", nodes=1) as bare:
+        client = Client(bare.api_client(), qps=0)
+        client.create(pod_spec("master-0", "default"))
+        wait_for(
+            lambda: (
+                (client.get(POD, "master-0", "default") or {}).get("status", {}).get("phase")
+                == "Running"
+            ),
+            "the pod running on a fake node",
+        )
+
+        with pytest.raises(ExecError) as raised:
+            KubernetesExec(bare.api_client()).run(
+                Context.background(),
+                "default",
+                "master-0",
+                CONTAINER,
+                ["/bin/touch", str(witness)],
+                timeout=60,
+            )
+
+    assert "no exec found" in str(raised.value)
+    assert not witness.exists()
