@@ -2,9 +2,9 @@
 follows the Dataset's mounts, reportSummary fills the columns of `kubectl get dataset`.
 
 The pods run on kwok's fake nodes, where exec runs a host command (fluidpy.testing.kwok_exec):
-the class's entries call tests/exec-scripts/fake-cache, which plays the cache system's CLI from
-a state directory the test owns. So the real path is exercised: the engine's KubernetesExec, the
-API server's exec upgrade and stream, the exit status and stdout.
+the class's entries call `fake-cache` (tests/exec-scripts), which plays the cache system's CLI
+from a state directory the test owns. So the real path is exercised: the engine's
+KubernetesExec, the API server's exec upgrade and stream, the exit status and stdout.
 """
 
 from __future__ import annotations
@@ -14,18 +14,18 @@ from typing import Any
 
 import pytest
 
+from fluidpy.engines.base.status import now
 from fluidpy.engines.cacheruntime.naming import DATASET_GVK, POD, RUNTIME_GVK
 
 pytestmark = pytest.mark.integration
 
-FAKE_CACHE = Path(__file__).resolve().parents[2] / "exec-scripts" / "fake-cache"
 NAME = "exec-demo"
 PATHS = ("/data", "/archive/logs")
 """Where the sample Dataset's mounts appear: /<name>, and the second one's absolute path."""
 
 
 class FakeCache:
-    """The state directory tests/exec-scripts/fake-cache reads."""
+    """The state directory `fake-cache` reads (tests/exec-scripts/fake-cache says how)."""
 
     def __init__(self, state: Path) -> None:
         self.state = state
@@ -50,8 +50,8 @@ class FakeCache:
 
     def entries(self) -> dict[str, Any]:
         return {
-            "mountUFS": {"command": [str(FAKE_CACHE), "mount-ufs", str(self.state)]},
-            "reportSummary": {"command": [str(FAKE_CACHE), "report-summary", str(self.state)]},
+            "mountUFS": {"command": ["fake-cache", "mount-ufs", str(self.state)]},
+            "reportSummary": {"command": ["fake-cache", "report-summary", str(self.state)]},
         }
 
 
@@ -158,6 +158,8 @@ def test_a_mount_change_goes_updating_then_bound_with_the_new_mounts(
     ready = kube.wait_condition(NAME, "RuntimeMountUfsFailed")  # the cache has not got it yet
     assert "not mounted: /new" in ready["message"]
 
+    # status.mountTime counts seconds: let one pass, so that a new one shows.
+    kube.eventually(lambda: now() > mounted_at, "the clock to pass the first mountTime")
     fake_cache.offer(*PATHS, "/new")
 
     dataset = kube.wait_bound(NAME)
