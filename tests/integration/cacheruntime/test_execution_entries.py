@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from fluidpy.engines.base.status import now
-from fluidpy.engines.cacheruntime.naming import DATASET_GVK, POD, RUNTIME_GVK
+from fluidpy.engines.cacheruntime.naming import CLASS_GVK, DATASET_GVK, POD, RUNTIME_GVK
 
 pytestmark = pytest.mark.integration
 
@@ -186,3 +186,15 @@ def test_a_restarted_master_is_mounted_again(kube: Any, fake_cache: FakeCache) -
         "the new master mounted and the Dataset Bound",
     )
     assert fake_cache.calls().count("mount-ufs") > runs
+
+
+def test_the_sample_class_is_stored_as_written(kube: Any) -> None:
+    objects = kube.sample("execution-entries.yaml", class_suffix=True)
+    written = objects["CacheRuntimeClass"]
+
+    kube.create(written)
+
+    stored = kube.must(CLASS_GVK, written["metadata"]["name"])
+    entries = stored["topology"]["master"]["executionEntries"]
+    assert entries == written["topology"]["master"]["executionEntries"]  # nothing pruned
+    assert entries["mountUFS"]["timeout"] == 60
