@@ -245,8 +245,16 @@ def _checked(
         return stdout
     exit_code = _exit_code(status)
     problem = f"exited with code {exit_code}" if exit_code is not None else "failed"
-    detail = stderr or stdout or str(status.get("message") or "")
+    detail = stderr or stdout or _without_arguments(str(status.get("message") or ""), command)
     raise ExecError(namespace, pod, command, problem, exit_code=exit_code, output=detail)
+
+
+def _without_arguments(message: str, command: list[str]) -> str:
+    """The status message without the command line some kubelets quote in it (kwok does), whose
+    arguments may hold credentials; the error names the command itself, redacted as asked."""
+    if len(command) < 2:
+        return message
+    return message.replace(" ".join(command), f"{command[0]} ...")
 
 
 def _exit_code(status: dict[str, Any]) -> int | None:

@@ -572,8 +572,8 @@ class LocalCluster:
                 f"--node-port={ports.kwok}",
                 "--node-lease-duration-seconds=40",
                 f"--server-address={KUBELET_IP}:{ports.kwok}",
-                f"--tls-cert-file={pki.ca_cert.parent / 'kwok.crt'}",
-                f"--tls-private-key-file={pki.ca_cert.parent / 'kwok.key'}",
+                f"--tls-cert-file={self._kwok_tls[0]}",
+                f"--tls-private-key-file={self._kwok_tls[1]}",
             ]
             if self.exec_path:
                 host_commands = d / "kwok-exec.yaml"
@@ -585,6 +585,12 @@ class LocalCluster:
             name: _Component(name, argv, d / f"{name}.log", environments.get(name, {}))
             for name, argv in defined.items()
         }
+
+    @property
+    def _kwok_tls(self) -> tuple[Path, Path]:
+        """kwok's serving certificate and key."""
+        assert self._pki is not None
+        return self._pki.ca_cert.parent / "kwok.crt", self._pki.ca_cert.parent / "kwok.key"
 
     def _write_kubelet_pki(self) -> list[str]:
         """Issue kwok's serving certificate and the API server's kubelet client certificate;
@@ -598,8 +604,7 @@ class LocalCluster:
         directory = pki.ca_cert.parent
         issue_certificate(
             pki,
-            directory / "kwok.crt",
-            directory / "kwok.key",
+            *self._kwok_tls,
             common_name="kwok",
             server=True,
             dns_names=(KUBELET_HOST,),

@@ -155,6 +155,25 @@ def test_an_exit_stated_only_in_the_message_still_gives_the_code() -> None:
     assert str(raised.value) == "`/opt/cli mount` in pod ns/p exited with code 3: bucket not found"
 
 
+def test_a_command_line_quoted_in_the_status_message_never_shows_its_arguments() -> None:
+    command = ["alluxio", "fs", "mount", "s3://bucket", "--option", "aws.secretKey=hunter2"]
+    status = {
+        "status": "Failure",
+        "reason": "InternalError",
+        "message": f"error executing command in container: cmd start: {' '.join(command)}: "
+        'exec: "alluxio": executable file not found in $PATH',
+    }
+
+    with pytest.raises(ExecError) as raised:
+        _checked("ns", "p", command, ("", ""), status)
+
+    assert "hunter2" not in str(raised.value.redacted(3))
+    assert str(raised.value.redacted(3)) == (
+        "`alluxio fs mount ...` in pod ns/p failed: error executing command in container: "
+        'cmd start: alluxio ...: exec: "alluxio": executable file not found in $PATH'
+    )
+
+
 def test_a_failure_without_an_exit_has_no_code() -> None:
     status = {"status": "Failure", "reason": "InternalError", "message": "no exec found"}
 
