@@ -21,7 +21,10 @@ import pytest
 
 from fluidpy.testing.localcluster import LocalCluster
 
-NODES = int(os.environ.get("FLUIDPY_TEST_NODES", "3"))
+NODES = int(os.environ.get("FLUIDPY_TEST_NODES", "4"))
+"""Fake nodes of the session's cluster: 4 by default, the fewest on which a runtime can scale to
+the four workers some tests ask for while Fluid's default Exclusive placement allows one worker
+per node."""
 
 
 def _use_existing_cluster() -> bool:

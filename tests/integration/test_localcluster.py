@@ -70,13 +70,13 @@ def test_statefulset_and_daemonset_become_ready_on_fake_nodes(
     eventually(
         lambda: (
             cluster.request("GET", f"{base}/daemonsets/agent").get("status", {}).get("numberReady")
-            == 3
+            == len(cluster.node_names())
         ),
-        "DaemonSet ready on 3 nodes",
+        "DaemonSet ready on every node",
     )
 
     pods = cluster.request("GET", f"/api/v1/namespaces/{namespace}/pods")["items"]
-    assert len(pods) == 6
+    assert len(pods) == 3 + len(cluster.node_names())
     for pod in pods:
         assert pod["status"]["phase"] == "Running"
         assert pod["status"].get("podIP"), pod["metadata"]["name"]
