@@ -19,12 +19,19 @@ from typing import Any
 
 import pytest
 
+from fluidpy import log
 from fluidpy.testing.localcluster import LocalCluster
 
 NODES = int(os.environ.get("FLUIDPY_TEST_NODES", "4"))
 """Fake nodes of the session's cluster: 4 by default, the fewest on which a runtime can scale to
 the four workers some tests ask for while Fluid's default Exclusive placement allows one worker
 per node."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """fluidpy's log lines reach pytest's log capture: shown with a failing test, not printed
+    over the progress dots."""
+    log.configure_for_capture()
 
 
 def _use_existing_cluster() -> bool:
