@@ -524,7 +524,6 @@ class CacheRuntimeEngine(Engine):
         self._dependents.forget(ctx.namespace, ctx.name)
         info = self._info(ctx)
         release_cache_nodes(ctx, info)
-        self._cache_nodes = CacheNodes()
         if serves_dataset(ctx, RUNTIME_TYPE):
             # Otherwise the Dataset's clients are another runtime's: its FUSE label stays.
             remove_fuse_labels(ctx, info)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import pytest
+
 from fluidpy.engines.base import EngineError, ReconcileRequestContext
 from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
 from fluidpy.engines.cacheruntime.dependents import Dependents
@@ -185,6 +187,15 @@ def nodes(fake_client: Any, seed: Any, pass_context: Any) -> Nodes:
     return Nodes(fake_client(*seed.values()), seed, pass_context)
 
 
+@pytest.fixture
+def one_worker(fake_client: Any, seed: Any, pass_context: Any) -> Nodes:
+    """An Exclusive runtime synced once with its one worker on node-0."""
+    cluster = nodes(fake_client, seed, pass_context)
+    cluster.worker_on(0, "node-0")
+    cluster.sync()
+    return cluster
+
+
 def test_the_nodes_of_the_workers_are_labelled_and_follow_them(
     fake_client: Any, seed: Any, pass_context: Any
 ) -> None:
@@ -206,12 +217,8 @@ def test_the_nodes_of_the_workers_are_labelled_and_follow_them(
     assert cluster.labels("node-2") == exclusive
 
 
-def test_a_restarted_manager_keeps_the_labels_and_the_count(
-    fake_client: Any, seed: Any, pass_context: Any
-) -> None:
-    cluster = nodes(fake_client, seed, pass_context)
-    cluster.worker_on(0, "node-0")
-    cluster.sync()
+def test_a_restarted_manager_keeps_the_labels_and_the_count(one_worker: Nodes) -> None:
+    cluster = one_worker
     before = cluster.labels("node-0")
 
     cluster.engine = cluster.new_engine()
@@ -222,10 +229,8 @@ def test_a_restarted_manager_keeps_the_labels_and_the_count(
     assert before["fluid.io/dataset-num"] == "1"
 
 
-def test_a_steady_runtime_reads_no_node(fake_client: Any, seed: Any, pass_context: Any) -> None:
-    cluster = nodes(fake_client, seed, pass_context)
-    cluster.worker_on(0, "node-0")
-    cluster.sync()
+def test_a_steady_runtime_reads_no_node(one_worker: Nodes) -> None:
+    cluster = one_worker
     cluster.client.reads.clear()
 
     cluster.sync()
@@ -233,12 +238,8 @@ def test_a_steady_runtime_reads_no_node(fake_client: Any, seed: Any, pass_contex
     assert [read for read in cluster.client.reads if read[0] == "Node"] == []
 
 
-def test_deletion_removes_every_label_of_the_dataset_and_only_those(
-    fake_client: Any, seed: Any, pass_context: Any
-) -> None:
-    cluster = nodes(fake_client, seed, pass_context)
-    cluster.worker_on(0, "node-0")
-    cluster.sync()
+def test_deletion_removes_every_label_of_the_dataset_and_only_those(one_worker: Nodes) -> None:
+    cluster = one_worker
     node = cluster.client.find("Node", "node-0")
     assert node is not None
     node["metadata"]["labels"].update(
