@@ -110,3 +110,19 @@ def test_scheduled_nodes_are_those_of_pods_placed_neither_terminating_nor_done()
     pods = [pod("a"), pod("b", "Pending"), pod(), pod("c", deleting=True), pod("d", "Failed")]
 
     assert scheduled_nodes(pods) == {"a", "b"}
+
+
+def test_names_too_long_for_labels_use_the_datasets_uid() -> None:
+    uid = "6f1c2b5e-1111-2222-3333-444455556666"
+    long = RuntimeInfo(
+        name="d" * 20, namespace="n" * 50, runtime_type="cache", owner_dataset_uid=uid
+    )
+
+    patch = label_changes({}, long)
+
+    assert patch[f"fluid.io/s-cache-{uid}"] == "true"
+    assert patch[f"fluid.io/s-{uid}"] == "true"
+    assert patch[EXCLUSIVE_LABEL] == uid
+    assert all(
+        len(key.partition("/")[2]) <= 63 and len(value or "") <= 63 for key, value in patch.items()
+    )
