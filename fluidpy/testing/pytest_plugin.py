@@ -22,10 +22,7 @@ import pytest
 from fluidpy import log
 from fluidpy.testing.localcluster import LocalCluster
 
-NODES = int(os.environ.get("FLUIDPY_TEST_NODES", "4"))
-"""Fake nodes of the session's cluster: 4 by default, the fewest on which a runtime can scale to
-the four workers some tests ask for while Fluid's default Exclusive placement allows one worker
-per node."""
+NODES = int(os.environ.get("FLUIDPY_TEST_NODES", "3"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -51,6 +51,7 @@ class Caches:
         dataset = copy.deepcopy(objects["Dataset"])
         dataset["metadata"]["name"] = name
         dataset["spec"].update(dataset_spec or {})
+        dataset["spec"].pop("placement", None)
         if placement:
             dataset["spec"]["placement"] = placement
         runtime = copy.deepcopy(objects["CacheRuntime"])
