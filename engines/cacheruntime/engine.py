@@ -373,7 +373,6 @@ class CacheRuntimeEngine(Engine):
         master, workers = states["master"], states["worker"]
         status["phase"] = runtime_phase(master, workers)
         status["valueFile"] = state.plan.config_map
-        self._record_cache_affinity(state)
         unsupported = components_without_support(state.plan)
         if unsupported:
             set_condition(
@@ -461,6 +460,7 @@ class CacheRuntimeEngine(Engine):
             self._converge_config(state)
             changed = self._converge(state, ("master", "worker", "client"))
             master, workers = self._update_status(state)
+            self._record_cache_affinity(state)
             self._label_cache_nodes(state)
             if changed:
                 return None
