@@ -51,6 +51,7 @@ from fluidpy.engines.cacheruntime.dependents import DEPENDENTS, Dependents
 from fluidpy.engines.cacheruntime.naming import (
     CLASS_GVK,
     CONFIGMAP,
+    DAEMONSET,
     NAME_LABEL,
     NODE,
     POD,
@@ -60,6 +61,7 @@ from fluidpy.engines.cacheruntime.naming import (
     Component,
     selector_labels,
     target_path,
+    workload_name,
 )
 from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan, make_plan, secret_options
 from fluidpy.engines.cacheruntime.render.config import (
@@ -84,7 +86,6 @@ from fluidpy.engines.cacheruntime.validation import (
     check_dataset,
     check_plan,
     check_runtime_against_class,
-    components_without_support,
     parse,
 )
 
@@ -96,7 +97,8 @@ CONDITION_OF: dict[Component, str] = {
     "worker": "WorkersReady",
     "client": "ClientReady",
 }
-EXTRA_RESOURCES_CONDITION = "ExtraResourcesMounted"
+EXTRA_CONFIG_MAPS_CONDITION = "ExtraConfigMapsReady"
+"""Whether the class's extra ConfigMaps are the runtime's (absent when the class has none)."""
 
 
 @dataclass
@@ -136,6 +138,7 @@ class CacheRuntimeEngine(Engine):
         self.config_writer = writer or DebouncedWriter((namespace, name))
         self._pass: _Pass | None = None
         self._volume_created = False
+        self._volume_generation: int | None = None
 
     def id(self) -> str:
         return self._id
@@ -218,17 +221,16 @@ class CacheRuntimeEngine(Engine):
 
     def _converge_config(self, state: _Pass) -> None:
         ctx, plan = state.ctx, state.plan
+        foreign = []
         for desired in render_extra_config_maps(plan):
             live = ctx.client.get(
                 CONFIGMAP, desired["metadata"]["name"], plan.namespace, ctx=ctx.ctx
             )
             if live is not None and not self._controlled(ctx, live):
-                ctx.log.info(
-                    "keeping a config map the runtime does not own",
-                    name=desired["metadata"]["name"],
-                )
+                foreign.append(desired["metadata"]["name"])
                 continue
             self._applier.ensure(ctx.client, desired, ctx.ctx)
+        _report_extra_config_maps(ctx, plan, foreign)
         pods = ctx.client.list(
             POD, plan.namespace, label_selector=f"{NAME_LABEL}={plan.name}", ctx=ctx.ctx
         )
@@ -320,7 +322,7 @@ class CacheRuntimeEngine(Engine):
             state.workloads[component.component] = workload
         if workload is not None and workload.get("kind") != component.kind:
             workload = None
-        return component_state(workload, component.replicas)
+        return component_state(workload, component.replicas, client=component.component == "client")
 
     def _unschedulable(
         self, state: _Pass, component: ComponentPlan, current: ComponentState
@@ -365,19 +367,6 @@ class CacheRuntimeEngine(Engine):
         master, workers = states["master"], states["worker"]
         status["phase"] = runtime_phase(master, workers)
         status["valueFile"] = state.plan.config_map
-        unsupported = components_without_support(state.plan)
-        if unsupported:
-            set_condition(
-                status,
-                EXTRA_RESOURCES_CONDITION,
-                False,
-                "NotSupported",
-                f"dependencies.extraResources of the {', '.join(unsupported)} in CacheRuntimeClass "
-                f"{state.plan.class_name} is accepted but not supported yet; mount the class's "
-                "config maps through volumes in its podTemplateSpec",
-            )
-        else:
-            remove_condition(status, EXTRA_RESOURCES_CONDITION)
         return master, workers
 
     # Engine ----------------------------------------------------------------------------------
@@ -392,18 +381,16 @@ class CacheRuntimeEngine(Engine):
         self._state(ctx)
 
     def setup(self, ctx: ReconcileRequestContext) -> bool:
-        """The runtime config and the master, then (master ready) the workers and the client
-        (the client follows the workers, as in Fluid); bind once the workers are ready."""
+        """The runtime config, then every enabled component at once, as upstream's CacheRuntime
+        engine does (the cache system's own scripts wait for their peers, so the workers need
+        not wait a master start-up time); bind once the master and the workers are ready."""
         if _bound(ctx):
             return True
         ready = False
         try:
             state = self._state(ctx)
             self._converge_config(state)
-            self._converge(state, ("master",))
-            master = self._component_state(state, state.plan.component("master"))
-            if master_ready(master):
-                self._converge(state, ("worker", "client"))
+            self._converge(state, ("master", "worker", "client"))
             master, workers = self._update_status(state)
             ready = master_ready(master) and workers_ready(workers)
             if ready:
@@ -469,15 +456,32 @@ class CacheRuntimeEngine(Engine):
         """Create the PV and PVC until they exist. Afterwards they are checked again only when
         the cache holds both kinds (a free read): otherwise every pass of a bound runtime, and
         it has one per pod change, would cost two live GETs for objects that are already there."""
-        if self._volume_created and not _cached(ctx.client, PV, PVC):
+        generation = self._client_generation(ctx)
+        if (
+            self._volume_created
+            and generation == self._volume_generation
+            and not _cached(ctx.client, PV, PVC)
+        ):
             return
         create_volume(
             ctx,
             self._info(ctx),
             fuse_path=target_path(ctx.mount_root, ctx.namespace, ctx.name),
             mount_type=MOUNT_TYPE,
+            fuse_generation=generation,
         )
         self._volume_created = True
+        self._volume_generation = generation
+
+    def _client_generation(self, ctx: ReconcileRequestContext) -> int | None:
+        """The client DaemonSet's metadata.generation, for the PVC's label; None when the
+        runtime runs no client DaemonSet of its own."""
+        name = workload_name(ctx.name, "client")
+        daemonset = ctx.client.get(DAEMONSET, name, ctx.namespace, ctx=ctx.ctx)
+        if daemonset is None or not self._controlled(ctx, daemonset):
+            return None
+        generation = daemonset["metadata"].get("generation")
+        return int(generation) if generation is not None else None
 
     def delete_volume(self, ctx: ReconcileRequestContext) -> None:
         self._volume_created = False
@@ -516,6 +520,37 @@ def _bound(ctx: ReconcileRequestContext) -> bool:
         and entry.get("type", RUNTIME_TYPE) == RUNTIME_TYPE
         for entry in (ctx.dataset_status or {}).get("runtimes") or []
     )
+
+
+def _report_extra_config_maps(ctx: ReconcileRequestContext, plan: Plan, foreign: list[str]) -> None:
+    """Say, in a condition and once in a Warning event, which of the class's extra ConfigMaps
+    exist already and are not the runtime's: those are left exactly as they are (never written,
+    adopted or deleted), and the components mount them as they are."""
+    status = ctx.runtime_status
+    if not plan.extra_config_maps:
+        remove_condition(status, EXTRA_CONFIG_MAPS_CONDITION)
+        return
+    if not foreign:
+        names = ", ".join(item["name"] for item in plan.extra_config_maps)
+        set_condition(
+            status,
+            EXTRA_CONFIG_MAPS_CONDITION,
+            True,
+            "Created",
+            f"the extra config maps of CacheRuntimeClass {plan.class_name} are the runtime's: "
+            f"{names}",
+        )
+        return
+    listed = ", ".join(f"{plan.namespace}/{name}" for name in foreign)
+    message = (
+        f"extra config maps of CacheRuntimeClass {plan.class_name} that exist and are not this "
+        f"runtime's: {listed}; they are left as they are (never written, adopted or deleted) "
+        "and the components mount them as they are; delete them for the runtime to create the "
+        "class's, or keep them on purpose"
+    )
+    if set_condition(status, EXTRA_CONFIG_MAPS_CONDITION, False, "NotOwned", message):
+        ctx.log.warning(message, reason="ExtraConfigMapNotOwned")
+        ctx.event("Warning", "ExtraConfigMapNotOwned", message)
 
 
 def _note_of(status: dict[str, Any], condition_type: str) -> str:

@@ -60,9 +60,14 @@ def _updated(workload: dict[str, Any], desired: int) -> int | None:
     return min(updated, desired) if _observed(workload) else 0
 
 
-def component_state(workload: dict[str, Any] | None, replicas: int | None) -> ComponentState:
+def component_state(
+    workload: dict[str, Any] | None, replicas: int | None, *, client: bool = False
+) -> ComponentState:
     """The state of a component's workload; `replicas` is what the runtime asks for (None for
-    a DaemonSet). A workload that does not exist (yet) is not ready.
+    a DaemonSet). A workload that does not exist (yet) is not ready. `client` (default False):
+    a client with no pods wanted is NotReady, not Ready, as upstream reports it: it serves no
+    application yet (it gates nothing, so this never holds up binding); a master or workers
+    with none wanted are ready, having nothing to wait for.
 
     A workload being rolled out or scaled is "updating", not unhealthy: its phase comes from
     the pods that are ready now (the old ones serve until they are replaced), and the count of
@@ -79,7 +84,8 @@ def component_state(workload: dict[str, Any] | None, replicas: int | None) -> Co
         desired = int(wanted if spec_replicas is None else spec_replicas)
         ready = int(status.get("readyReplicas") or 0)
     ready = min(ready, desired) if desired else ready
-    return ComponentState(phase_of(desired, ready), desired, ready, _updated(workload, desired))
+    phase = NOT_READY if client and desired == 0 else phase_of(desired, ready)
+    return ComponentState(phase, desired, ready, _updated(workload, desired))
 
 
 def master_ready(state: ComponentState | None) -> bool:
