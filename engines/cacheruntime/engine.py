@@ -212,7 +212,10 @@ class CacheRuntimeEngine(Engine):
             name=ctx.name,
             namespace=ctx.namespace,
             runtime_type=RUNTIME_TYPE,
-            owner_dataset_uid=owner_dataset_uid(ctx.runtime),
+            # The Dataset's UID before its owner reference is set (adopt follows validate, and
+            # the first pass already creates the client, whose node selector may need it).
+            owner_dataset_uid=owner_dataset_uid(ctx.runtime)
+            or str(((ctx.dataset or {}).get("metadata") or {}).get("uid") or ""),
             placement=placement_of(ctx.dataset),
             fuse_node_selector=dict(client_spec.get("nodeSelector") or {}),
         )

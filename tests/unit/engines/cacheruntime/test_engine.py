@@ -230,6 +230,19 @@ def test_a_runtime_without_a_client_daemonset_gives_its_claim_no_generation(
     assert "fuse.runtime.fluid.io/generation" not in claim["metadata"]["labels"]
 
 
+def test_a_long_names_client_selects_nodes_by_the_datasets_uid_from_the_first_pass(
+    fake_client: Any, pass_context: Any, samples: Any
+) -> None:
+    objects = samples("demofs.yaml", namespace="n" * 50)  # fluid.io/f-<ns>-<name> is too long
+    harness = Harness(fake_client, pass_context, objects)
+
+    harness.reconcile()
+
+    uid = harness.obj("Dataset", "demofs")["metadata"]["uid"]
+    selector = harness.obj("DaemonSet", "demofs-client")["spec"]["template"]["spec"]["nodeSelector"]
+    assert selector == {f"fluid.io/f-{uid}": "true"}
+
+
 def test_an_existing_volume_is_not_read_again_without_a_cache_for_it(harness: Harness) -> None:
     harness.bring_up()
     harness.client.reads.clear()
