@@ -19,6 +19,13 @@ NAME = "masterslave-demo"
 GENERATION_LABEL = "fuse.runtime.fluid.io/generation"
 
 
+def bound_sample(kube: Any) -> dict[str, Any]:
+    """The masterslave sample, created and bound; returns its Dataset."""
+    kube.create(*kube.sample("masterslave.yaml", class_suffix=True).values())
+    dataset: dict[str, Any] = kube.wait_bound(NAME)
+    return dataset
+
+
 def test_the_first_pass_creates_every_component_before_the_master_is_ready(kube: Any) -> None:
     objects = kube.sample("masterslave.yaml", class_suffix=True)
     master = objects["CacheRuntimeClass"]["topology"]["master"]["podTemplateSpec"]["spec"]
@@ -56,9 +63,7 @@ def test_the_first_pass_creates_every_component_before_the_master_is_ready(kube:
 def test_a_client_with_no_pods_is_not_ready_and_does_not_hold_up_binding(
     kube: Any, cluster: LocalCluster
 ) -> None:
-    objects = kube.sample("masterslave.yaml", class_suffix=True)
-    kube.create(*objects.values())
-    dataset = kube.wait_bound(NAME)
+    dataset = bound_sample(kube)
 
     status = kube.must(RUNTIME_GVK, NAME)["status"]
     assert status["phase"] == "Ready"
@@ -83,9 +88,7 @@ def claim_generation(kube: Any) -> str | None:
 
 
 def test_the_claim_carries_the_client_daemonsets_generation_as_it_moves(kube: Any) -> None:
-    objects = kube.sample("masterslave.yaml", class_suffix=True)
-    kube.create(*objects.values())
-    kube.wait_bound(NAME)
+    bound_sample(kube)
     generation = kube.must(DAEMONSET, f"{NAME}-client")["metadata"]["generation"]
     kube.eventually(lambda: claim_generation(kube) == str(generation), "the claim's label")
 
