@@ -74,6 +74,7 @@ from fluidpy.engines.cacheruntime.render.services import render_headless_service
 from fluidpy.engines.cacheruntime.render.status import (
     ComponentState,
     component_state,
+    extra_config_maps_condition,
     master_ready,
     runtime_phase,
     unschedulable,
@@ -99,6 +100,7 @@ CONDITION_OF: dict[Component, str] = {
 }
 EXTRA_CONFIG_MAPS_CONDITION = "ExtraConfigMapsReady"
 """Whether the class's extra ConfigMaps are the runtime's (absent when the class has none)."""
+NOT_OWNED_EVENT = "ExtraConfigMapNotOwned"
 
 
 @dataclass
@@ -526,34 +528,17 @@ def _bound(ctx: ReconcileRequestContext) -> bool:
 
 
 def _report_extra_config_maps(ctx: ReconcileRequestContext, plan: Plan, foreign: list[str]) -> None:
-    """Say, in a condition and once in a Warning event, which of the class's extra ConfigMaps
-    exist already and are not the runtime's: those are left exactly as they are (never written,
-    adopted or deleted), and the components mount them as they are."""
-    status = ctx.runtime_status
-    if not plan.extra_config_maps:
-        remove_condition(status, EXTRA_CONFIG_MAPS_CONDITION)
+    """The extra ConfigMaps' condition; a Warning event and a log line when it turns to naming
+    ConfigMaps that are not the runtime's."""
+    condition = extra_config_maps_condition(plan, foreign)
+    if condition is None:
+        remove_condition(ctx.runtime_status, EXTRA_CONFIG_MAPS_CONDITION)
         return
-    if not foreign:
-        names = ", ".join(item["name"] for item in plan.extra_config_maps)
-        set_condition(
-            status,
-            EXTRA_CONFIG_MAPS_CONDITION,
-            True,
-            "Created",
-            f"the extra config maps of CacheRuntimeClass {plan.class_name} are the runtime's: "
-            f"{names}",
-        )
-        return
-    listed = ", ".join(f"{plan.namespace}/{name}" for name in foreign)
-    message = (
-        f"extra config maps of CacheRuntimeClass {plan.class_name} that exist and are not this "
-        f"runtime's: {listed}; they are left as they are (never written, adopted or deleted) "
-        "and the components mount them as they are; delete them for the runtime to create the "
-        "class's, or keep them on purpose"
-    )
-    if set_condition(status, EXTRA_CONFIG_MAPS_CONDITION, False, "NotOwned", message):
-        ctx.log.warning(message, reason="ExtraConfigMapNotOwned")
-        ctx.event("Warning", "ExtraConfigMapNotOwned", message)
+    ours, reason, message = condition
+    changed = set_condition(ctx.runtime_status, EXTRA_CONFIG_MAPS_CONDITION, ours, reason, message)
+    if changed and not ours:
+        ctx.log.warning(message, reason=NOT_OWNED_EVENT)
+        ctx.event("Warning", NOT_OWNED_EVENT, message)
 
 
 def _note_of(status: dict[str, Any], condition_type: str) -> str:
