@@ -218,6 +218,18 @@ def test_the_claim_carries_the_client_daemonsets_generation_and_follows_it(
     assert harness.obj("PersistentVolumeClaim", "demofs")["metadata"]["labels"][label] == str(moved)
 
 
+def test_the_claim_loses_the_generation_when_the_client_is_disabled(harness: Harness) -> None:
+    harness.bring_up()
+
+    harness.obj("CacheRuntime", "demofs")["spec"]["client"]["disabled"] = True
+    harness.reconcile()  # the DaemonSet goes
+    harness.reconcile()  # the claim follows
+
+    assert harness.missing("DaemonSet", "demofs-client")
+    labels = harness.obj("PersistentVolumeClaim", "demofs")["metadata"]["labels"]
+    assert "fuse.runtime.fluid.io/generation" not in labels
+
+
 def test_a_runtime_without_a_client_daemonset_gives_its_claim_no_generation(
     fake_client: Any, pass_context: Any, samples: Any
 ) -> None:
