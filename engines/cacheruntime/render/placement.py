@@ -22,9 +22,9 @@ from fluidpy.engines.base.placement import (
     worker_affinity,
 )
 from fluidpy.engines.base.runtime_info import DISK_MEDIA, MEMORY, RuntimeInfo, TieredStoreLevel
+from fluidpy.engines.base.units import parse_quantity
 from fluidpy.engines.cacheruntime.naming import DEPLOYMENT
-from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan
-from fluidpy.engines.cacheruntime.quantity import parse_quantity
+from fluidpy.engines.cacheruntime.plan import MEMORY_MEDIUM, ComponentPlan, Plan
 
 Obj = dict[str, Any]
 REPLICASET = "ReplicaSet"
@@ -51,16 +51,17 @@ def worker_cache_affinity(workload: Obj | None) -> Obj | None:
 
 
 def cache_node_info(plan: Plan) -> RuntimeInfo:
-    """The runtime's labels with one worker's tiered store, for the capacity labels."""
+    """The runtime's labels with one worker's tiered store, for the capacity labels: levels in
+    memory (a tmpfs, as memory_quota counts them) and the others, on disk. Assumes quotas were
+    validated (validation.py)."""
     levels = []
     for level in plan.component("worker").tiered_levels:
-        quota = parse_quantity(level.quota)
-        if quota is None or quota <= 0:
-            continue  # validation names the field; no capacity to report
+        if level.quota is None:
+            continue
         empty_dir = level.medium.empty_dir
-        in_memory = empty_dir is not None and (empty_dir.medium or "") != ""
+        in_memory = empty_dir is not None and empty_dir.medium == MEMORY_MEDIUM
         medium = MEMORY if in_memory else DISK
-        levels.append(TieredStoreLevel(medium, ((level.path, str(int(quota))),)))
+        levels.append(TieredStoreLevel(medium, ((level.path, str(parse_quantity(level.quota))),)))
     return replace(plan.info, tiered_store=levels)
 
 
