@@ -75,3 +75,49 @@ def test_other_objects_are_sent_as_they_are(
 def test_the_group_of_a_controlled_object_is_its_owners() -> None:
     assert RING.owner_group(daemonset("CacheRuntime")) == "ns/data"
     assert RING.owner_group(daemonset("Other")) is None
+
+
+def test_a_shard_writes_under_its_own_field_manager() -> None:
+    assert shard_client().field_manager == "fluidpy-a"
+
+
+def applied_with(*entries: tuple[str, str]) -> dict[str, Any]:
+    managed = [{"manager": manager, "operation": operation} for manager, operation in entries]
+    return {
+        **daemonset("CacheRuntime"),
+        "metadata": {"name": "x", "namespace": "ns", "managedFields": managed},
+    }
+
+
+def test_applying_over_other_shards_applies_takes_over_their_field_ownership(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    applied = applied_with(
+        ("fluidpy-b", "Apply"),
+        ("kube-controller-manager", "Update"),
+        ("fluidpy-a", "Apply"),
+        ("fluidpy", "Apply"),
+        ("fluidpy-b", "Update"),
+        ("kubectl", "Apply"),
+    )
+    patches: list[list[dict[str, Any]]] = []
+    monkeypatch.setattr(Client, "apply", lambda self, obj, **kwargs: applied)
+    monkeypatch.setattr(
+        Client, "patch", lambda self, gvk, name, ns, patch, **kwargs: patches.append(patch)
+    )
+    shard_client().apply(daemonset("CacheRuntime"))
+    assert patches == [
+        [
+            {"op": "test", "path": "/metadata/managedFields/3/manager", "value": "fluidpy"},
+            {"op": "remove", "path": "/metadata/managedFields/3"},
+            {"op": "test", "path": "/metadata/managedFields/0/manager", "value": "fluidpy-b"},
+            {"op": "remove", "path": "/metadata/managedFields/0"},
+        ]
+    ]
+
+
+def test_applying_alone_sends_nothing_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    applied = applied_with(("fluidpy-a", "Apply"), ("fluidpy-b", "Update"))
+    monkeypatch.setattr(Client, "apply", lambda self, obj, **kwargs: applied)
+    monkeypatch.setattr(Client, "patch", lambda *args, **kwargs: pytest.fail("patched"))
+    shard_client().apply(daemonset("CacheRuntime"))
