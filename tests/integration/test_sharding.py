@@ -42,7 +42,8 @@ import pytest
 
 from fluidpy.client import GVK, Client
 from fluidpy.engines.cacheruntime.naming import CLASS_GVK, DATASET_GVK, RUNTIME_GVK
-from fluidpy.sharding import drain_label, shard_label
+from fluidpy.sharding import RingConfig, drain_label, shard_label
+from fluidpy.sharding.client import ShardClient
 from fluidpy.testing import LocalCluster, wait_for
 
 pytestmark = pytest.mark.integration
@@ -57,6 +58,7 @@ SLACK = 20.0  # a shared 2-core machine running the control plane and four manag
 WAIT = 600.0
 CONTROLLED = (GVK("apps", "v1", "DaemonSet"), GVK("", "v1", "ConfigMap"))
 NAMESPACE_GVK = GVK("", "v1", "Namespace")
+CONFIGMAP_GVK = GVK("", "v1", "ConfigMap")
 CLASS_NAME = "sharding-clientonly"
 FIELD_MANAGER_PREFIX = "fluidpy-"
 SHARDER_MANAGER = "fluidpy-sharder"
@@ -116,6 +118,17 @@ class ShardProcess:
                 if line.startswith(sample + " "):
                     return float(line.rsplit(" ", 1)[1])
         return None
+
+    def requests(self, method: str, code: str) -> float:
+        """rest_client_requests_total of this method and status code, over all hosts."""
+        url = f"http://127.0.0.1:{self.metrics}/metrics"
+        wanted = (f'code="{code}"', f'method="{method}"')
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in response.read().decode().splitlines()
+                if line.startswith("rest_client_requests_total{") and all(w in line for w in wanted)
+            )
 
     def records(self) -> list[dict[str, Any]]:
         lines = self.log_path.read_text().splitlines()
@@ -386,26 +399,12 @@ def test_groups_spread_move_on_death_join_and_leave_and_never_have_two_owners(
     spread = world.spread()
     print(f"\n{RUNTIMES} groups on 3 shards: {dict(spread)}, in {time.monotonic() - started:.1f} s")
     assert_within_20_percent_of_even(spread, members)
+    assert_absent_objects_read_from_the_cache(shards, members)
 
     # 2. kill -9 a shard that is not the sharder: its groups move at once when its Lease expires.
-    sharder = holder(world, "fluidpy.data.fluid.io")
-    victim = next(shard for shard in members if shard != sharder)
-    had = world.on_shard(victim)
-    before_kill = world.placement()
-    shards[victim].kill()
-    killed = time.monotonic()
+    victim = next(shard for shard in members if shard != holder(world, "fluidpy.data.fluid.io"))
+    kill_and_converge(world, shards, victim)
     members.remove(victim)
-    wait_for(lambda: world.on_shard(victim) == 0, f"{victim}'s objects to move", timeout=WAIT)
-    moved_after = time.monotonic() - killed
-    wait_for(lambda: world.settled(members), "placement after the kill", timeout=WAIT)
-    print(
-        f"kill -9 {victim} ({had} objects): all reassigned after {moved_after:.1f} s "
-        f"(Lease {LEASE_DURATION:g} s), converged after {time.monotonic() - killed:.1f} s"
-    )
-    assert moved_after <= LEASE_DURATION + 2 * RETRY_PERIOD + SLACK
-    after_kill = world.placement()
-    assert [g for g, s in before_kill.items() if s != victim and after_kill[g] != s] == []
-    assert_within_20_percent_of_even(world.spread(), members)
 
     # 3. A fourth shard joins: groups move to it through drains.
     drains_before = count_events(shards, "draining")
@@ -448,6 +447,41 @@ def test_groups_spread_move_on_death_join_and_leave_and_never_have_two_owners(
     assert survivor.metric(f'fluidpy_ring_shards{{ring="{RING}"}}') == 1
 
     assert_no_group_had_two_owners(world, shards)
+
+
+def kill_and_converge(world: World, shards: dict[str, ShardProcess], victim: str) -> None:
+    """kill -9 `victim`: its groups move within the Lease duration plus the sharder's poll (and
+    slack for the machine), the others stay, and everything converges."""
+    had = world.on_shard(victim)
+    before_kill = world.placement()
+    shards[victim].kill()
+    killed = time.monotonic()
+    members = [shard for shard in shards if shard != victim]
+    wait_for(lambda: world.on_shard(victim) == 0, f"{victim}'s objects to move", timeout=WAIT)
+    moved_after = time.monotonic() - killed
+    wait_for(lambda: world.settled(members), "placement after the kill", timeout=WAIT)
+    print(
+        f"kill -9 {victim} ({had} objects): all reassigned after {moved_after:.1f} s "
+        f"(Lease {LEASE_DURATION:g} s), converged after {time.monotonic() - killed:.1f} s"
+    )
+    assert moved_after <= LEASE_DURATION + 2 * RETRY_PERIOD + SLACK
+    after_kill = world.placement()
+    assert [g for g, s in before_kill.items() if s != victim and after_kill[g] != s] == []
+    assert_within_20_percent_of_even(world.spread(), members)
+
+
+def assert_absent_objects_read_from_the_cache(
+    shards: dict[str, ShardProcess], members: list[str]
+) -> None:
+    """A shard asks the API server about an object its filtered cache lacks only right before
+    creating it (engines.base.ownership); every other absent read is a cache hit."""
+    for shard in members:
+        absent, created = (
+            shards[shard].requests("GET", "404"),
+            shards[shard].requests("PATCH", "201"),
+        )
+        print(f"{shard}: {absent:g} GETs answered 404, {created:g} objects created by apply")
+        assert absent <= created + 5, "only the lookup before a create asks the API server"
 
 
 def assert_no_group_had_two_owners(world: World, shards: dict[str, ShardProcess]) -> None:
@@ -497,3 +531,30 @@ def holder(world: World, lease: str) -> str:
     obj = world.client.get(GVK("coordination.k8s.io", "v1", "Lease"), lease, NAMESPACE)
     assert obj is not None, f"no Lease {lease}"
     return str(obj["spec"].get("holderIdentity") or "")
+
+
+def test_a_shard_takes_over_the_fields_the_shard_before_applied(
+    api_client: Any, namespace: str
+) -> None:
+    """After a move the new shard's rendering may drop a field; it goes, although the shard
+    before applied it too."""
+    ring = RingConfig("it", main_kinds=(RUNTIME_GVK,), controlled_kinds=(CONFIGMAP_GVK,))
+    before = ShardClient(api_client, ring=ring, shard="before")
+    after = ShardClient(api_client, ring=ring, shard="after")
+
+    def config(**data: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "rendered", "namespace": namespace},
+            "data": data,
+        }
+
+    before.apply(config(kept="1", dropped="1"))
+    after.apply(config(kept="1", dropped="1"))
+    live = Client(api_client).get(CONFIGMAP_GVK, "rendered", namespace)
+    assert live is not None
+    managers = {(m["manager"], m["operation"]) for m in live["metadata"]["managedFields"]}
+    assert ("fluidpy-after", "Apply") in managers
+    assert ("fluidpy-before", "Apply") not in managers
+    assert after.apply(config(kept="1"))["data"] == {"kept": "1"}
