@@ -8,7 +8,8 @@ cluster of --kubeconfig): the managers run as `fluidpy manager` subprocesses wat
 namespace (1 replica: the plain manager, no sharding; more: `--shards`), started and ready (and,
 sharded, all members of the ring) before the clock starts. The pairs are created by 8 threads and
 the clock stops when every Dataset is Bound (and, sharded, every Dataset and its runtime carry
-the label of one live shard). Printed per replica: CPU seconds (user + system) during the run,
+the label of one live shard). The time the creating client took is printed too: on a loaded
+machine it can be most of the run. Printed per replica: CPU seconds (user + system) during the run,
 RSS when ready and idle, at the end and at its peak (VmHWM), and groups owned; and the spread
 across shards against even.
 
@@ -122,7 +123,7 @@ def run_one(
         rss_idle = [rss_mib(p.pid) for p in processes]
         cpu_before = [cpu_seconds(p.pid) for p in processes]
         started = time.monotonic()
-        create_pairs(client, namespace, count, args.topology, 8)
+        created_in = create_pairs(client, namespace, count, args.topology, 8)
 
         def done() -> bool:
             if bound_count(client, namespace) < count:
@@ -135,7 +136,8 @@ def run_one(
         rss = [(peak_rss_mib(p.pid), rss_mib(p.pid)) for p in processes]
         # Before the replicas stop: each one that stops hands its groups to the others.
         spread = Counter(shard_of(d) for d in client.list(DATASET_GVK, namespace))
-    print(f"\n{count} pairs, {replicas} replica(s){' (sharded)' if replicas > 1 else ''}")
+    sharded = " (sharded)" if replicas > 1 else ""
+    print(f"\n{count} pairs, {replicas} replica(s){sharded}; created in {created_in:.1f} s")
     print(f"  all Bound{' and placed' if replicas > 1 else ''} after: {elapsed:8.1f} s")
     for shard_id, used, idle, (peak, now) in zip(ids, cpu, rss_idle, rss, strict=True):
         owned = f", {spread[shard_id]} groups" if shard_id else ""
