@@ -15,14 +15,16 @@ it if the name is taken (engines.base.ownership looks the name up live first).
 Every write names the shard in managedFields (`<field manager>-<shard id>`), so an object's
 managedFields tell which shards wrote it, and when last. Server-side apply keeps a field while
 any manager owns it, so a shard that applies an object another shard (or an unsharded manager)
-applied before takes over their field ownership: it removes their Apply entries, or a field
-its rendering no longer sets would outlive the move.
+applied before takes over their field ownership: it merges their Apply entries' fields into its
+own and removes theirs, and if that gave it fields its rendering does not set, applies again,
+which removes them. Otherwise a field the rendering stopped setting would outlive the move.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fluidpy.client import GVK, Client, Conflict, Invalid, NotFound
@@ -63,8 +65,12 @@ class ShardClient(Client):
     def apply(
         self, obj: Mapping[str, Any], *, force: bool = True, ctx: Context | None = None
     ) -> dict[str, Any]:
-        applied = super().apply(self._stamped(obj), force=force, ctx=ctx)
-        self._take_over_fields(applied, ctx)
+        stamped = self._stamped(obj)
+        applied = super().apply(stamped, force=force, ctx=ctx)
+        if self._take_over_fields(applied, ctx):
+            # Fields the previous shard applied and this rendering does not set are now ours:
+            # applying again removes them, as it would have had this shard applied them.
+            applied = super().apply(stamped, force=True, ctx=ctx)
         return applied
 
     def _stamped(self, obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -75,43 +81,90 @@ class ShardClient(Client):
         metadata["labels"] = {**(metadata.get("labels") or {}), **self._stamp}
         return stamped
 
-    def _take_over_fields(self, applied: dict[str, Any], ctx: Context | None) -> None:
-        """Remove other shards' (and an unsharded manager's) Apply entries from `applied`."""
+    def _take_over_fields(self, applied: dict[str, Any], ctx: Context | None) -> bool:
+        """Make the other ring managers' applied fields this shard's; True when that gave it
+        fields its own apply did not set."""
         metadata = applied.get("metadata") or {}
-        entries = metadata.get("managedFields") or []
-        stale = [
-            (index, entry["manager"])
-            for index, entry in enumerate(entries)
-            if entry.get("operation") == "Apply"
-            and entry.get("manager") != self.field_manager
-            and is_ring_manager(str(entry.get("manager")), self._ring_managers)
-        ]
-        if not stale:
-            return
-        patch: list[dict[str, Any]] = []
-        for index, manager in reversed(stale):
-            path = f"/metadata/managedFields/{index}"
-            patch.append({"op": "test", "path": f"{path}/manager", "value": manager})
-            patch.append({"op": "remove", "path": path})
+        takeover = field_takeover(
+            metadata.get("managedFields") or [], self.field_manager, self._ring_managers
+        )
+        if takeover is None:
+            return False
         gvk = GVK.of_object(applied)
+        where = f"{gvk.kind} {metadata.get('namespace') or ''}/{metadata['name']}"
         try:
             self.patch(
                 gvk,
                 metadata["name"],
                 metadata.get("namespace"),
-                patch,
+                takeover.patch,
                 patch_type="json",
                 ctx=ctx,
             )
         except (Conflict, Invalid, NotFound) as error:
             # Changed since the apply: the next apply looks again.
-            self._log.info("field ownership not taken over yet", reason=error.reason)
-            return
-        self._log.info(
-            "took over field ownership",
-            object=f"{gvk.kind} {metadata.get('namespace') or ''}/{metadata['name']}",
-            previous=[manager for _, manager in stale],
-        )
+            self._log.info("field ownership not taken over yet", object=where, reason=error.reason)
+            return False
+        self._log.info("took over field ownership", object=where, previous=takeover.previous)
+        return takeover.gained
+
+
+@dataclass(frozen=True)
+class FieldTakeover:
+    patch: list[dict[str, Any]]
+    """A JSON patch of managedFields; its `test` operations make it apply only to the entries
+    it was computed from."""
+    previous: list[str]
+    """The managers whose Apply entries it removes."""
+    gained: bool
+    """Whether they owned fields the taking manager did not."""
+
+
+def field_takeover(
+    entries: Sequence[Mapping[str, Any]], manager: str, ring_managers: str
+) -> FieldTakeover | None:
+    """Merge the main resource's Apply entries of the ring's other managers (`ring_managers`
+    and `ring_managers-*`) into `manager`'s, and drop theirs; None when there are none (or
+    `manager` has no Apply entry to merge into)."""
+
+    def applied_by(entry: Mapping[str, Any]) -> str | None:
+        if entry.get("operation") != "Apply" or entry.get("subresource"):
+            return None
+        return str(entry.get("manager") or "")
+
+    mine = next((i for i, e in enumerate(entries) if applied_by(e) == manager), None)
+    stale = [
+        i
+        for i, entry in enumerate(entries)
+        if (name := applied_by(entry)) is not None
+        and name != manager
+        and is_ring_manager(name, ring_managers)
+    ]
+    if mine is None or not stale:
+        return None
+    own = entries[mine].get("fieldsV1") or {}
+    union = own
+    for index in stale:
+        union = _merged(union, entries[index].get("fieldsV1") or {})
+    path = f"/metadata/managedFields/{mine}"
+    patch: list[dict[str, Any]] = [
+        {"op": "test", "path": f"{path}/manager", "value": manager},
+        {"op": "replace", "path": f"{path}/fieldsV1", "value": union},
+    ]
+    for index in reversed(stale):
+        path = f"/metadata/managedFields/{index}"
+        patch.append({"op": "test", "path": f"{path}/manager", "value": entries[index]["manager"]})
+        patch.append({"op": "remove", "path": path})
+    previous = [str(entries[index]["manager"]) for index in stale]
+    return FieldTakeover(patch, previous, gained=union != own)
+
+
+def _merged(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """The union of two field sets (fieldsV1: nested objects, a field's presence is its key)."""
+    merged = dict(a)
+    for key, value in b.items():
+        merged[key] = _merged(merged[key], value) if key in merged else value
+    return merged
 
 
 def is_ring_manager(manager: str, field_manager: str) -> bool:

@@ -10,7 +10,7 @@ from kubernetes import client as k8s
 
 from fluidpy.client import GVK, Client
 from fluidpy.sharding import RingConfig
-from fluidpy.sharding.client import ShardClient
+from fluidpy.sharding.client import ShardClient, field_takeover
 
 RUNTIME = GVK("data.fluid.io", "v1alpha1", "CacheRuntime")
 RING = RingConfig("ring", main_kinds=(RUNTIME,), controlled_kinds=(GVK("apps", "v1", "DaemonSet"),))
@@ -81,43 +81,44 @@ def test_a_shard_writes_under_its_own_field_manager() -> None:
     assert shard_client().field_manager == "fluidpy-a"
 
 
-def applied_with(*entries: tuple[str, str]) -> dict[str, Any]:
-    managed = [{"manager": manager, "operation": operation} for manager, operation in entries]
-    return {
-        **daemonset("CacheRuntime"),
-        "metadata": {"name": "x", "namespace": "ns", "managedFields": managed},
-    }
+def entry(manager: str, operation: str, **fields: Any) -> dict[str, Any]:
+    return {"manager": manager, "operation": operation, "fieldsV1": {"f:data": fields}}
 
 
-def test_applying_over_other_shards_applies_takes_over_their_field_ownership(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    applied = applied_with(
-        ("fluidpy-b", "Apply"),
-        ("kube-controller-manager", "Update"),
-        ("fluidpy-a", "Apply"),
-        ("fluidpy", "Apply"),
-        ("fluidpy-b", "Update"),
-        ("kubectl", "Apply"),
-    )
-    patches: list[list[dict[str, Any]]] = []
-    monkeypatch.setattr(Client, "apply", lambda self, obj, **kwargs: applied)
-    monkeypatch.setattr(
-        Client, "patch", lambda self, gvk, name, ns, patch, **kwargs: patches.append(patch)
-    )
-    shard_client().apply(daemonset("CacheRuntime"))
-    assert patches == [
-        [
-            {"op": "test", "path": "/metadata/managedFields/3/manager", "value": "fluidpy"},
-            {"op": "remove", "path": "/metadata/managedFields/3"},
-            {"op": "test", "path": "/metadata/managedFields/0/manager", "value": "fluidpy-b"},
-            {"op": "remove", "path": "/metadata/managedFields/0"},
-        ]
+def test_a_shard_merges_other_shards_applied_fields_into_its_own_and_drops_their_entries() -> None:
+    entries = [
+        entry("fluidpy-b", "Apply", **{"f:old": {}, "f:both": {}}),
+        entry("kube-controller-manager", "Update", **{"f:x": {}}),
+        entry("fluidpy-a", "Apply", **{"f:both": {}, "f:new": {}}),
+        entry("fluidpy", "Apply", **{"f:older": {}}),
+        entry("fluidpy-b", "Update", **{"f:status": {}}),
+        entry("kubectl", "Apply", **{"f:theirs": {}}),
+        {**entry("fluidpy-b", "Apply"), "subresource": "status"},
     ]
+    takeover = field_takeover(entries, "fluidpy-a", "fluidpy")
+    assert takeover is not None
+    union = {"f:data": {"f:both": {}, "f:new": {}, "f:old": {}, "f:older": {}}}
+    assert takeover.patch == [
+        {"op": "test", "path": "/metadata/managedFields/2/manager", "value": "fluidpy-a"},
+        {"op": "replace", "path": "/metadata/managedFields/2/fieldsV1", "value": union},
+        {"op": "test", "path": "/metadata/managedFields/3/manager", "value": "fluidpy"},
+        {"op": "remove", "path": "/metadata/managedFields/3"},
+        {"op": "test", "path": "/metadata/managedFields/0/manager", "value": "fluidpy-b"},
+        {"op": "remove", "path": "/metadata/managedFields/0"},
+    ]
+    assert takeover.previous == ["fluidpy-b", "fluidpy"]
+    assert takeover.gained
 
 
-def test_applying_alone_sends_nothing_more(monkeypatch: pytest.MonkeyPatch) -> None:
-    applied = applied_with(("fluidpy-a", "Apply"), ("fluidpy-b", "Update"))
-    monkeypatch.setattr(Client, "apply", lambda self, obj, **kwargs: applied)
-    monkeypatch.setattr(Client, "patch", lambda *args, **kwargs: pytest.fail("patched"))
-    shard_client().apply(daemonset("CacheRuntime"))
+def test_taking_over_fields_it_already_owns_gains_nothing() -> None:
+    entries = [
+        entry("fluidpy-b", "Apply", **{"f:a": {}}),
+        entry("fluidpy-a", "Apply", **{"f:a": {}}),
+    ]
+    takeover = field_takeover(entries, "fluidpy-a", "fluidpy")
+    assert takeover is not None and not takeover.gained
+
+
+def test_alone_there_is_nothing_to_take_over() -> None:
+    assert field_takeover([entry("fluidpy-a", "Apply")], "fluidpy-a", "fluidpy") is None
+    assert field_takeover([entry("fluidpy-b", "Update")], "fluidpy-a", "fluidpy") is None
