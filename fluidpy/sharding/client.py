@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fluidpy.client import GVK, Client, Conflict, Invalid, NotFound
@@ -86,7 +87,10 @@ class ShardClient(Client):
         fields its own apply did not set."""
         metadata = applied.get("metadata") or {}
         takeover = field_takeover(
-            metadata.get("managedFields") or [], self.field_manager, self._ring_managers
+            metadata.get("managedFields") or [],
+            self.field_manager,
+            self._ring_managers,
+            datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
         if takeover is None:
             return False
@@ -121,11 +125,11 @@ class FieldTakeover:
 
 
 def field_takeover(
-    entries: Sequence[Mapping[str, Any]], manager: str, ring_managers: str
+    entries: Sequence[Mapping[str, Any]], manager: str, ring_managers: str, now: str
 ) -> FieldTakeover | None:
     """Merge the main resource's Apply entries of the ring's other managers (`ring_managers`
-    and `ring_managers-*`) into `manager`'s, and drop theirs; None when there are none (or
-    `manager` has no Apply entry to merge into)."""
+    and `ring_managers-*`) into `manager`'s, dated `now` (RFC 3339), and drop theirs; None
+    when there are none (or `manager` has no Apply entry to merge into)."""
 
     def applied_by(entry: Mapping[str, Any]) -> str | None:
         if entry.get("operation") != "Apply" or entry.get("subresource"):
@@ -150,6 +154,8 @@ def field_takeover(
     patch: list[dict[str, Any]] = [
         {"op": "test", "path": f"{path}/manager", "value": manager},
         {"op": "replace", "path": f"{path}/fieldsV1", "value": union},
+        # The API server keeps an entry a client changed without its time unless given one.
+        {"op": "add", "path": f"{path}/time", "value": now},
     ]
     for index in reversed(stale):
         path = f"/metadata/managedFields/{index}"

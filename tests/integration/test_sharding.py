@@ -557,4 +557,11 @@ def test_a_shard_takes_over_the_fields_the_shard_before_applied(
     managers = {(m["manager"], m["operation"]) for m in live["metadata"]["managedFields"]}
     assert ("fluidpy-after", "Apply") in managers
     assert ("fluidpy-before", "Apply") not in managers
+    before.apply(config(kept="1"))
+    after.apply(config(kept="1"))  # gains no field: no second apply
+    live = Client(api_client).get(CONFIGMAP_GVK, "rendered", namespace)
+    assert live is not None
+    assert [(m["manager"], "time" in m) for m in live["metadata"]["managedFields"]] == [
+        ("fluidpy-after", True)
+    ], "the merged entry keeps a time, which the ownership check reads"
     assert after.apply(config(kept="2"))["data"] == {"kept": "2"}
