@@ -51,6 +51,7 @@ from fluidpy.engines.cacheruntime.dependents import DEPENDENTS, Dependents
 from fluidpy.engines.cacheruntime.naming import (
     CLASS_GVK,
     CONFIGMAP,
+    DAEMONSET,
     NAME_LABEL,
     NODE,
     POD,
@@ -60,6 +61,7 @@ from fluidpy.engines.cacheruntime.naming import (
     Component,
     selector_labels,
     target_path,
+    workload_name,
 )
 from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan, make_plan, secret_options
 from fluidpy.engines.cacheruntime.render.config import (
@@ -72,6 +74,7 @@ from fluidpy.engines.cacheruntime.render.services import render_headless_service
 from fluidpy.engines.cacheruntime.render.status import (
     ComponentState,
     component_state,
+    extra_config_maps_condition,
     master_ready,
     runtime_phase,
     unschedulable,
@@ -84,7 +87,6 @@ from fluidpy.engines.cacheruntime.validation import (
     check_dataset,
     check_plan,
     check_runtime_against_class,
-    components_without_support,
     parse,
 )
 
@@ -96,7 +98,9 @@ CONDITION_OF: dict[Component, str] = {
     "worker": "WorkersReady",
     "client": "ClientReady",
 }
-EXTRA_RESOURCES_CONDITION = "ExtraResourcesMounted"
+EXTRA_CONFIG_MAPS_CONDITION = "ExtraConfigMapsReady"
+"""Whether the class's extra ConfigMaps are the runtime's (absent when the class has none)."""
+NOT_OWNED_EVENT = "ExtraConfigMapNotOwned"
 
 
 @dataclass
@@ -136,6 +140,7 @@ class CacheRuntimeEngine(Engine):
         self.config_writer = writer or DebouncedWriter((namespace, name))
         self._pass: _Pass | None = None
         self._volume_created = False
+        self._volume_generation: int | None = None
 
     def id(self) -> str:
         return self._id
@@ -209,7 +214,10 @@ class CacheRuntimeEngine(Engine):
             name=ctx.name,
             namespace=ctx.namespace,
             runtime_type=RUNTIME_TYPE,
-            owner_dataset_uid=owner_dataset_uid(ctx.runtime),
+            # The Dataset's UID before its owner reference is set (adopt follows validate, and
+            # the first pass already creates the client, whose node selector may need it).
+            owner_dataset_uid=owner_dataset_uid(ctx.runtime)
+            or str(((ctx.dataset or {}).get("metadata") or {}).get("uid") or ""),
             placement=placement_of(ctx.dataset),
             fuse_node_selector=dict(client_spec.get("nodeSelector") or {}),
         )
@@ -218,17 +226,16 @@ class CacheRuntimeEngine(Engine):
 
     def _converge_config(self, state: _Pass) -> None:
         ctx, plan = state.ctx, state.plan
+        foreign = []
         for desired in render_extra_config_maps(plan):
             live = ctx.client.get(
                 CONFIGMAP, desired["metadata"]["name"], plan.namespace, ctx=ctx.ctx
             )
             if live is not None and not self._controlled(ctx, live):
-                ctx.log.info(
-                    "keeping a config map the runtime does not own",
-                    name=desired["metadata"]["name"],
-                )
+                foreign.append(desired["metadata"]["name"])
                 continue
             self._applier.ensure(ctx.client, desired, ctx.ctx)
+        _report_extra_config_maps(ctx, plan, foreign)
         pods = ctx.client.list(
             POD, plan.namespace, label_selector=f"{NAME_LABEL}={plan.name}", ctx=ctx.ctx
         )
@@ -320,7 +327,7 @@ class CacheRuntimeEngine(Engine):
             state.workloads[component.component] = workload
         if workload is not None and workload.get("kind") != component.kind:
             workload = None
-        return component_state(workload, component.replicas)
+        return component_state(workload, component.replicas, client=component.component == "client")
 
     def _unschedulable(
         self, state: _Pass, component: ComponentPlan, current: ComponentState
@@ -365,19 +372,6 @@ class CacheRuntimeEngine(Engine):
         master, workers = states["master"], states["worker"]
         status["phase"] = runtime_phase(master, workers)
         status["valueFile"] = state.plan.config_map
-        unsupported = components_without_support(state.plan)
-        if unsupported:
-            set_condition(
-                status,
-                EXTRA_RESOURCES_CONDITION,
-                False,
-                "NotSupported",
-                f"dependencies.extraResources of the {', '.join(unsupported)} in CacheRuntimeClass "
-                f"{state.plan.class_name} is accepted but not supported yet; mount the class's "
-                "config maps through volumes in its podTemplateSpec",
-            )
-        else:
-            remove_condition(status, EXTRA_RESOURCES_CONDITION)
         return master, workers
 
     # Engine ----------------------------------------------------------------------------------
@@ -392,18 +386,16 @@ class CacheRuntimeEngine(Engine):
         self._state(ctx)
 
     def setup(self, ctx: ReconcileRequestContext) -> bool:
-        """The runtime config and the master, then (master ready) the workers and the client
-        (the client follows the workers, as in Fluid); bind once the workers are ready."""
+        """The runtime config, then every enabled component at once, as upstream's CacheRuntime
+        engine does (the cache system's own scripts wait for their peers, so the workers need
+        not wait a master start-up time); bind once the master and the workers are ready."""
         if _bound(ctx):
             return True
         ready = False
         try:
             state = self._state(ctx)
             self._converge_config(state)
-            self._converge(state, ("master",))
-            master = self._component_state(state, state.plan.component("master"))
-            if master_ready(master):
-                self._converge(state, ("worker", "client"))
+            self._converge(state, ("master", "worker", "client"))
             master, workers = self._update_status(state)
             ready = master_ready(master) and workers_ready(workers)
             if ready:
@@ -469,15 +461,32 @@ class CacheRuntimeEngine(Engine):
         """Create the PV and PVC until they exist. Afterwards they are checked again only when
         the cache holds both kinds (a free read): otherwise every pass of a bound runtime, and
         it has one per pod change, would cost two live GETs for objects that are already there."""
-        if self._volume_created and not _cached(ctx.client, PV, PVC):
+        generation = self._client_generation(ctx)
+        if (
+            self._volume_created
+            and generation == self._volume_generation
+            and not _cached(ctx.client, PV, PVC)
+        ):
             return
         create_volume(
             ctx,
             self._info(ctx),
             fuse_path=target_path(ctx.mount_root, ctx.namespace, ctx.name),
             mount_type=MOUNT_TYPE,
+            fuse_generation=generation,
         )
         self._volume_created = True
+        self._volume_generation = generation
+
+    def _client_generation(self, ctx: ReconcileRequestContext) -> int | None:
+        """The client DaemonSet's metadata.generation, for the PVC's label; None when the
+        runtime runs no client DaemonSet of its own."""
+        name = workload_name(ctx.name, "client")
+        daemonset = ctx.client.get(DAEMONSET, name, ctx.namespace, ctx=ctx.ctx)
+        if daemonset is None or not self._controlled(ctx, daemonset):
+            return None
+        generation = daemonset["metadata"].get("generation")
+        return int(generation) if generation is not None else None
 
     def delete_volume(self, ctx: ReconcileRequestContext) -> None:
         self._volume_created = False
@@ -516,6 +525,20 @@ def _bound(ctx: ReconcileRequestContext) -> bool:
         and entry.get("type", RUNTIME_TYPE) == RUNTIME_TYPE
         for entry in (ctx.dataset_status or {}).get("runtimes") or []
     )
+
+
+def _report_extra_config_maps(ctx: ReconcileRequestContext, plan: Plan, foreign: list[str]) -> None:
+    """The extra ConfigMaps' condition; a Warning event and a log line when it turns to naming
+    ConfigMaps that are not the runtime's."""
+    condition = extra_config_maps_condition(plan, foreign)
+    if condition is None:
+        remove_condition(ctx.runtime_status, EXTRA_CONFIG_MAPS_CONDITION)
+        return
+    ours, reason, message = condition
+    changed = set_condition(ctx.runtime_status, EXTRA_CONFIG_MAPS_CONDITION, ours, reason, message)
+    if changed and not ours:
+        ctx.log.warning(message, reason=NOT_OWNED_EVENT)
+        ctx.event("Warning", NOT_OWNED_EVENT, message)
 
 
 def _note_of(status: dict[str, Any], condition_type: str) -> str:

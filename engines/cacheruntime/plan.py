@@ -23,6 +23,7 @@ from fluidpy.api.v1alpha1 import (
     Dataset,
     RuntimeComponentDefinition,
 )
+from fluidpy.engines.base.units import parse_quantity
 from fluidpy.engines.cacheruntime.naming import (
     COMPONENTS,
     DAEMONSET,
@@ -37,6 +38,8 @@ DEFAULT_REPLICAS = 1
 """Master and worker replicas when the runtime does not say (the CRD's default too)."""
 DEFAULT_ACCESS_MODES = ("ReadOnlyMany",)
 """Fluid's default when the Dataset names none: a cache serves reads."""
+MEMORY_MEDIUM = "Memory"
+"""The emptyDir medium of a tmpfs."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class ComponentPlan:
     settings: CacheRuntimeComponent
     """The runtime's settings (empty when the runtime says nothing about the component)."""
     enabled: bool
+    runtime_options: dict[str, str] = field(default_factory=dict)
+    """The runtime's spec.options, which every component gets."""
 
     @property
     def kind(self) -> str:
@@ -73,9 +78,12 @@ class ComponentPlan:
         return bool(dependencies is not None and dependencies.encrypt_option is not None)
 
     @property
-    def asks_extra_resources(self) -> bool:
+    def extra_config_map_mounts(self) -> list[tuple[str, str]]:
+        """(config map, mount path) for each of the class's extra ConfigMaps the component
+        mounts (dependencies.extraResources.configMaps)."""
         dependencies = self.definition.dependencies if self.definition else None
-        return bool(dependencies is not None and dependencies.extra_resources is not None)
+        extra = dependencies.extra_resources if dependencies else None
+        return [(item.name, item.mount_path) for item in (extra and extra.config_maps) or []]
 
     @property
     def replicas(self) -> int | None:
@@ -91,8 +99,10 @@ class ComponentPlan:
 
     @property
     def options(self) -> dict[str, str]:
-        """The class's options overlaid, key by key, by the runtime's; sorted by key."""
+        """Key by key, lowest first: the class's component options, the runtime's spec.options,
+        the runtime's spec.<component>.options (upstream's order); sorted by key."""
         merged = dict((self.definition.options if self.definition else None) or {})
+        merged.update(self.runtime_options)
         merged.update(self.settings.options or {})
         return dict(sorted(merged.items()))
 
@@ -106,6 +116,19 @@ class ComponentPlan:
     def tiered_levels(self) -> list[Any]:
         store = self.settings.tiered_store
         return list(store.levels or []) if store is not None else []
+
+    @property
+    def memory_quota(self) -> int:
+        """Bytes of the levels held in memory (emptyDir medium Memory, a tmpfs): the kubelet
+        counts a tmpfs's pages against the container's memory, so they are added to its
+        memory request and limit. Assumes quotas were validated (validation.py)."""
+        return sum(
+            parse_quantity(level.quota)
+            for level in self.tiered_levels
+            if level.quota is not None
+            and level.medium.empty_dir is not None
+            and level.medium.empty_dir.medium == MEMORY_MEDIUM
+        )
 
 
 @dataclass(frozen=True)
@@ -182,6 +205,7 @@ def component_plan(
         definition=definition,
         settings=settings,
         enabled=definition is not None and not settings.disabled,
+        runtime_options=dict(runtime.spec.options or {}),
     )
 
 
