@@ -8,9 +8,10 @@ even, the keys are the noise. So the ring only ranks the shards for each group (
 list, fluidpy.sharding.ring) and the placement chooses among them, remembering its choices:
 
 - a new group goes to the less loaded of its first two preferred shards (two random choices,
-  which keeps every shard within a few groups of even), or, if that one is already above the
+  which keeps every shard within a few groups of even), or, if that one is already at the
   upper bound, to its first preferred shard below it;
-- a placed group stays where it is (creating or deleting one group never moves another);
+- a placed group stays where it is: creating a group never moves another, and deleting
+  groups moves others only once a shard falls outside the tolerance (levelling, below);
 - when shards join or leave, only the groups of a shard that left are placed anew, and then
   levelling moves groups, one at a time, from the most to the least loaded shard until every
   shard is within `tolerance` of even, each time choosing the group that ranks the receiving
