@@ -8,9 +8,11 @@ from the cached live objects (apply.py). Nothing is
 Dataset reaches the workloads on the next reconcile, and a component the runtime disables, or
 whose workload kind the class changes, loses its old workload.
 
-UFS metadata, cache figures and node labels for Fluid's scheduler have no meaning for a cache
-system known only by YAML, so no step asks for them: the class's pod templates place the cache,
-and the cache system mounts its under file systems itself, from the runtime config.
+UFS metadata and cache figures have no meaning for a cache system known only by YAML, so no
+step asks for them: the cache system mounts its under file systems itself, from the runtime
+config. Placement is upstream's: the class's pod templates place the cache, the Dataset's
+placement and node affinity are added to the workers, and the nodes they run on are labelled
+as the Dataset's cache nodes (render/placement.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from fluidpy.engines.base import (
     metrics,
 )
 from fluidpy.engines.base.dataoperation import DataOperation
+from fluidpy.engines.base.nodes import CacheNodes, release_cache_nodes, remove_fuse_labels
 from fluidpy.engines.base.ownership import check_name_free, serves_dataset
 from fluidpy.engines.base.runtime_info import owner_dataset_uid, placement_of
 from fluidpy.engines.base.status import (
@@ -53,7 +56,6 @@ from fluidpy.engines.cacheruntime.naming import (
     CONFIGMAP,
     DAEMONSET,
     NAME_LABEL,
-    NODE,
     POD,
     RUNTIME_TYPE,
     SERVICE,
@@ -69,6 +71,11 @@ from fluidpy.engines.cacheruntime.render.config import (
     render_config_map,
     render_extra_config_maps,
     runtime_config,
+)
+from fluidpy.engines.cacheruntime.render.placement import (
+    cache_node_info,
+    worker_cache_affinity,
+    worker_nodes,
 )
 from fluidpy.engines.cacheruntime.render.services import render_headless_service
 from fluidpy.engines.cacheruntime.render.status import (
@@ -140,6 +147,7 @@ class CacheRuntimeEngine(Engine):
         self.config_writer = writer or DebouncedWriter((namespace, name))
         self._pass: _Pass | None = None
         self._volume_created = False
+        self._cache_nodes = CacheNodes()
         self._volume_generation: int | None = None
 
     def id(self) -> str:
@@ -189,7 +197,7 @@ class CacheRuntimeEngine(Engine):
             dataset,
             owner_reference=ctx.owner_reference,
             mount_root=ctx.mount_root,
-            fuse_label=self._info(ctx).fuse_label,
+            info=self._info(ctx),
         )
         check_plan(plan)
         if any(component.mounts_secrets for component in plan.enabled()):
@@ -374,6 +382,29 @@ class CacheRuntimeEngine(Engine):
         status["valueFile"] = state.plan.config_map
         return master, workers
 
+    # Placement -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _record_cache_affinity(state: _Pass) -> None:
+        """`status.cacheAffinity`: where the workers may run, for applications and the FUSE
+        client to land near the cache."""
+        status = state.ctx.runtime_status
+        if not state.plan.component("worker").enabled:
+            status.pop("cacheAffinity", None)
+            return
+        affinity = worker_cache_affinity(state.workloads.get("worker"))
+        if affinity:
+            status["cacheAffinity"] = affinity
+
+    def _label_cache_nodes(self, state: _Pass) -> None:
+        """Label the nodes the workers run on as the Dataset's cache nodes and unlabel the nodes
+        they left (Fluid's scheduler plugins and webhook read these labels)."""
+        ctx, plan = state.ctx, state.plan
+        selector = ",".join(f"{k}={v}" for k, v in selector_labels(plan.name, "worker").items())
+        pods = ctx.client.list(POD, plan.namespace, label_selector=selector, ctx=ctx.ctx)
+        desired = worker_nodes(plan.component("worker"), pods)
+        self._cache_nodes.converge(ctx, cache_node_info(plan), desired)
+
     # Engine ----------------------------------------------------------------------------------
     #
     # Setup runs until the Dataset is bound to this runtime; from then on it answers "ready" at
@@ -421,6 +452,8 @@ class CacheRuntimeEngine(Engine):
             self._converge_config(state)
             changed = self._converge(state, ("master", "worker", "client"))
             master, workers = self._update_status(state)
+            self._record_cache_affinity(state)
+            self._label_cache_nodes(state)
             if changed:
                 return None
             self._check_health(ctx, master, workers)
@@ -493,22 +526,16 @@ class CacheRuntimeEngine(Engine):
         delete_volume(ctx, self._info(ctx))
 
     def shutdown(self, ctx: ReconcileRequestContext) -> None:
-        """Clean what owner references do not: the held config write, the dependency record
-        and the FUSE label Fluid's CSI plugin put on nodes."""
+        """Clean what owner references do not: the held config write, the dependency record,
+        the cache node labels and the FUSE label Fluid's CSI plugin put on nodes."""
         self._end_pass()
         self.config_writer.cancel()
         self._dependents.forget(ctx.namespace, ctx.name)
-        if not serves_dataset(ctx, RUNTIME_TYPE):
-            return  # the Dataset's clients are another runtime's: its FUSE label stays
-        label = self._info(ctx).fuse_label
-        for node in ctx.client.list(NODE, label_selector=f"{label}=true", ctx=ctx.ctx):
-            ctx.client.patch(
-                NODE,
-                node["metadata"]["name"],
-                None,
-                {"metadata": {"labels": {label: None}}},
-                ctx=ctx.ctx,
-            )
+        info = self._info(ctx)
+        release_cache_nodes(ctx, info)
+        if serves_dataset(ctx, RUNTIME_TYPE):
+            # Otherwise the Dataset's clients are another runtime's: its FUSE label stays.
+            remove_fuse_labels(ctx, info)
 
     def data_operation_pod_spec(
         self, ctx: ReconcileRequestContext, operation: DataOperation

@@ -23,6 +23,8 @@ from fluidpy.api.v1alpha1 import (
     Dataset,
     RuntimeComponentDefinition,
 )
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.engines.base.runtime_info import RuntimeInfo
 from fluidpy.engines.base.units import parse_quantity
 from fluidpy.engines.cacheruntime.naming import (
     COMPONENTS,
@@ -149,7 +151,10 @@ class Plan:
     class_name: str
     owner_reference: dict[str, Any]
     target_path: str
-    fuse_label: str
+    info: RuntimeInfo
+    """Names and labels upstream derives from the runtime, and the Dataset's placement."""
+    dataset: DatasetSpec
+    """The Dataset's spec: its node affinity and tolerations place the components."""
     access_modes: tuple[str, ...]
     mounts: tuple[dict[str, Any], ...]
     """Entries of the runtime config's `mounts`: mountPoint, options (shared ones overlaid by
@@ -164,6 +169,10 @@ class Plan:
     @property
     def config_map(self) -> str:
         return config_map_name(self.name)
+
+    @property
+    def fuse_label(self) -> str:
+        return self.info.fuse_label
 
     def component(self, component: Component) -> ComponentPlan:
         return self.components[component]
@@ -246,7 +255,7 @@ def make_plan(
     *,
     owner_reference: dict[str, Any],
     mount_root: str,
-    fuse_label: str,
+    info: RuntimeInfo,
 ) -> Plan:
     name = runtime.metadata.name or ""
     namespace = runtime.metadata.namespace or ""
@@ -257,7 +266,8 @@ def make_plan(
         class_name=runtime.spec.runtime_class_name,
         owner_reference=owner_reference,
         target_path=target_path(mount_root, namespace, name),
-        fuse_label=fuse_label,
+        info=info,
+        dataset=dataset.spec,
         access_modes=tuple(mode.value for mode in dataset.spec.access_modes or [])
         or DEFAULT_ACCESS_MODES,
         mounts=mount_entries(dataset),

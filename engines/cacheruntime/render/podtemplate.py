@@ -13,6 +13,7 @@ it, with names prefixed `fluid-` so they cannot clash by accident:
 | the runtime's resources (overlaying the template's) | the first container, the main one |
 | memory tiers' quotas, added to memory requests/limits set | the first container, after that |
 | the FUSE mount directory (Bidirectional) | privileged containers of a DaemonSet client |
+| the Dataset's tolerations; placement labels and affinity (render/placement.py) | pods; workers |
 
 Lists keyed by name (env, volumes) or mount path (volumeMounts) keep one entry per key: the
 position of its first appearance and the value of its last, so the runtime overrides the class
@@ -39,6 +40,7 @@ from fluidpy.engines.cacheruntime.naming import (
     tiered_volume_name,
 )
 from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan
+from fluidpy.engines.cacheruntime.render.placement import place_pod_template
 
 Entry = dict[str, Any]
 
@@ -238,7 +240,7 @@ def render_pod_template(plan: Plan, component: ComponentPlan) -> dict[str, Any]:
         node_selector[plan.fuse_label] = "true"
     if node_selector:
         spec["nodeSelector"] = node_selector
-    return {"metadata": metadata, "spec": spec}
+    return place_pod_template(plan, component, {"metadata": metadata, "spec": spec})
 
 
 def _each(containers: Any, dress: Callable[[Entry, int], Entry]) -> list[Entry]:
