@@ -70,10 +70,11 @@ def dataset_columns(kubectl: Any, namespace: str) -> dict[str, str]:
     shown = kubectl("get", "dataset", "demo", "-n", namespace, "-o", "wide")
     assert shown.returncode == 0, shown.stderr
     header, row = shown.stdout.splitlines()[:2]
-    names = re.split(r" {2,}", header.strip())
-    values = row.split()  # kubectl prints <none> for an empty cell, so no cell is blank
-    assert len(names) == len(values), shown.stdout
-    return dict(zip(names, values, strict=True))
+    # Cells start under their column's name (names hold single spaces, gaps are wider); an
+    # empty cell is blank.
+    starts = [(m.group(), m.start()) for m in re.finditer(r"\S+(?: \S+)*", header)]
+    ends = [start for _, start in starts[1:]] + [len(row)]
+    return {name: row[start:end].strip() for (name, start), end in zip(starts, ends, strict=True)}
 
 
 COLUMNS = {
