@@ -14,6 +14,7 @@ from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.exec import PodTarget
 from fluidpy.engines.base.models import parse_model
+from fluidpy.engines.base.mounts import mount_path
 from fluidpy.engines.masterworker import secrets, ufs
 from fluidpy.engines.masterworker.cache_system import MOUNT_TIMEOUT
 from fluidpy.engines.masterworker.engine import MasterWorkerEngine
@@ -80,7 +81,7 @@ class AlluxioEngine(MasterWorkerEngine):
         native_root = alluxio.root_ufs(spec) == ufs.UNDER_FS_ROOT
         mounts = []
         for mount in ufs.dataset_mounts(spec):
-            path = ufs.mount_path(mount)
+            path = mount_path(mount)
             if path == "/" or (ufs.is_native(mount) and native_root):
                 continue
             options = ufs.merged_options(spec, mount)

@@ -15,12 +15,13 @@ from collections.abc import Mapping
 
 from fluidpy.api.v1alpha1.alluxio import AlluxioCompTemplateSpec, AlluxioRuntime
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.engines.base.mounts import mount_path
 from fluidpy.engines.base.placement import worker_affinity
 from fluidpy.engines.masterworker import rendering
 from fluidpy.engines.masterworker.cache_system import DEFAULT_WORKERS, Workloads
 from fluidpy.engines.masterworker.layout import MASTER, WORKER
 from fluidpy.engines.masterworker.renderer import HADOOP_CONFIG_DIRECTORY, Images, WorkloadRenderer
-from fluidpy.engines.masterworker.ufs import UNDER_FS_ROOT, is_native, mount_path
+from fluidpy.engines.masterworker.ufs import UNDER_FS_ROOT, is_native
 
 APP = "alluxio"
 JOURNAL_DIRECTORY = "/journal"

@@ -8,9 +8,11 @@ from the cached live objects (apply.py). Nothing is
 Dataset reaches the workloads on the next reconcile, and a component the runtime disables, or
 whose workload kind the class changes, loses its old workload.
 
-UFS metadata, cache figures and node labels for Fluid's scheduler have no meaning for a cache
-system known only by YAML, so no step asks for them: the class's pod templates place the cache,
-and the cache system mounts its under file systems itself, from the runtime config.
+UFS metadata and node labels for Fluid's scheduler have no meaning for a cache system known
+only by YAML, so no step asks for them: the class's pod templates place the cache, and the cache
+system mounts its under file systems itself, from the runtime config. Mounting (mountUFS) and
+cache figures (reportSummary) come from the cache system when the class says how to ask for
+them, in its execution entries (execution.py).
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass, DatasetConditionType
-from fluidpy.api.v1alpha1.dataset import NOT_REPORTED_BY_RUNTIME
+from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass
 from fluidpy.client import GVK, SECRET, Client
 from fluidpy.durations import format_duration
 from fluidpy.engines.base import (
@@ -32,6 +33,7 @@ from fluidpy.engines.base import (
     metrics,
 )
 from fluidpy.engines.base.dataoperation import DataOperation
+from fluidpy.engines.base.exec import PodExec
 from fluidpy.engines.base.ownership import check_name_free, serves_dataset
 from fluidpy.engines.base.runtime_info import owner_dataset_uid, placement_of
 from fluidpy.engines.base.status import (
@@ -48,6 +50,7 @@ from fluidpy.engines.cacheruntime.apply import Applier
 from fluidpy.engines.cacheruntime.dataload import loader_pod_spec
 from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
 from fluidpy.engines.cacheruntime.dependents import DEPENDENTS, Dependents
+from fluidpy.engines.cacheruntime.execution import Executions
 from fluidpy.engines.cacheruntime.naming import (
     CLASS_GVK,
     CONFIGMAP,
@@ -127,6 +130,7 @@ class CacheRuntimeEngine(Engine):
         engine_id: str = "",
         dependents: Dependents = DEPENDENTS,
         writer: DebouncedWriter | None = None,
+        transport: PodExec | None = None,
     ) -> None:
         self.namespace = namespace
         self.name = name
@@ -136,6 +140,7 @@ class CacheRuntimeEngine(Engine):
         self.config_writer = writer or DebouncedWriter((namespace, name))
         self._pass: _Pass | None = None
         self._volume_created = False
+        self._executions = Executions(transport)
 
     def id(self) -> str:
         return self._id
@@ -393,7 +398,8 @@ class CacheRuntimeEngine(Engine):
 
     def setup(self, ctx: ReconcileRequestContext) -> bool:
         """The runtime config and the master, then (master ready) the workers and the client
-        (the client follows the workers, as in Fluid); bind once the workers are ready."""
+        (the client follows the workers, as in Fluid); bind once the workers are ready and the
+        class's mountUFS, if it has one, succeeded."""
         if _bound(ctx):
             return True
         ready = False
@@ -405,9 +411,11 @@ class CacheRuntimeEngine(Engine):
             if master_ready(master):
                 self._converge(state, ("worker", "client"))
             master, workers = self._update_status(state)
-            ready = master_ready(master) and workers_ready(workers)
-            if ready:
+            if master_ready(master) and workers_ready(workers):
+                self._executions.mount_before_binding(ctx, state.plan)
                 self._bind(ctx)
+                self._executions.report_at_binding(ctx, state.plan)
+                ready = True
             return ready
         finally:
             if not ready:
@@ -432,12 +440,8 @@ class CacheRuntimeEngine(Engine):
             if changed:
                 return None
             self._check_health(ctx, master, workers)
-            if ctx.dataset_status is not None and ctx.dataset_status.get("mounts") != (
-                ctx.dataset_spec.get("mounts") or []
-            ):
-                ctx.dataset_status["mounts"] = list(ctx.dataset_spec.get("mounts") or [])
-            _no_cache_figures(ctx.dataset_status)
-            return None
+            self._executions.sync_mounts(ctx, state.plan)
+            return self._executions.refresh_figures(ctx, state.plan)
         finally:
             self._end_pass()
 
@@ -579,19 +583,3 @@ def _since(timestamp: str | None) -> str:
         return ""
     started = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return format_duration((datetime.now(UTC) - started).total_seconds())
-
-
-def _no_cache_figures(dataset_status: dict[str, Any] | None) -> None:
-    """Say why the Dataset's cache columns stay empty: a class defines no way to ask its cache
-    system for cache figures (the Cache Figures column of `kubectl get dataset` shows it)."""
-    if dataset_status is None:
-        return
-    set_condition(
-        dataset_status,
-        DatasetConditionType.CACHE_STATES_REPORTED,
-        False,
-        NOT_REPORTED_BY_RUNTIME,
-        "not reported by this runtime: a CacheRuntimeClass has no way to ask its cache system "
-        "for cache figures",
-        probe_field="lastUpdateTime",
-    )

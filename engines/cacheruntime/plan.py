@@ -23,6 +23,7 @@ from fluidpy.api.v1alpha1 import (
     Dataset,
     RuntimeComponentDefinition,
 )
+from fluidpy.engines.base.mounts import mount_path
 from fluidpy.engines.cacheruntime.naming import (
     COMPONENTS,
     DAEMONSET,
@@ -201,17 +202,21 @@ def secret_options(dataset: Dataset) -> tuple[SecretOption, ...]:
 
 
 def mount_entries(dataset: Dataset) -> tuple[dict[str, Any], ...]:
+    """The seed's mountPoint, options and name, plus `path` where the mount does not appear at
+    `/<name>` in the cache (an absolute `path`, or no name): a class's mountUFS must report
+    exactly these paths, so the cache system needs them."""
     shared = dataset.spec.shared_options or {}
     entries = []
     for mount in dataset.spec.mounts or []:
         options = {**shared, **(mount.options or {})}
-        entries.append(
-            {
-                "mountPoint": mount.mount_point,
-                "options": dict(sorted(options.items())),
-                "name": mount.name or "",
-            }
-        )
+        entry = {
+            "mountPoint": mount.mount_point,
+            "options": dict(sorted(options.items())),
+            "name": mount.name or "",
+        }
+        if mount_path(mount) != f"/{mount.name}":
+            entry["path"] = mount_path(mount)
+        entries.append(entry)
     return tuple(entries)
 
 

@@ -13,6 +13,7 @@ from fluidpy.engines.base.dataoperation import DataOperation
 from fluidpy.engines.base.errors import ValidationError
 from fluidpy.engines.base.exec import PodTarget
 from fluidpy.engines.base.models import parse_model
+from fluidpy.engines.base.mounts import mount_name, mount_path
 from fluidpy.engines.base.runtime_info import MEMORY
 from fluidpy.engines.jindo import render as jindo
 from fluidpy.engines.jindo.cli import JindoCLI
@@ -46,7 +47,7 @@ def ignored_mount_options(dataset: DatasetSpec) -> list[str]:
     for mount in dataset.mounts or []:
         if ufs.is_native(mount):
             continue
-        name = ufs.mount_name(mount)
+        name = mount_name(mount)
         for key in ufs.merged_options(dataset, mount):
             if not key.startswith("fs."):
                 ignored.append(f"Dataset mount {name!r} option {key}")
@@ -111,7 +112,7 @@ class JindoEngine(MasterWorkerEngine):
                 if ufs.is_native(mount)
                 else mount.mount_point
             )
-            mounts.append(ufs.UfsMount(path=ufs.mount_path(mount), ufs=source))
+            mounts.append(ufs.UfsMount(path=mount_path(mount), ufs=source))
         return mounts
 
     def hcfs_endpoint(self) -> str:

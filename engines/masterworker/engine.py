@@ -38,6 +38,7 @@ from fluidpy.engines.base.exec import (
 )
 from fluidpy.engines.base.interfaces import Implement, UFSToUpdate
 from fluidpy.engines.base.models import parse_model
+from fluidpy.engines.base.mounts import mount_path
 from fluidpy.engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
 from fluidpy.engines.base.template import TemplateEngine
 from fluidpy.engines.base.units import bytes_size, parse_human_bytes, percentage
@@ -54,7 +55,7 @@ from fluidpy.engines.masterworker.probe import CALCULATING, Outcome, Probe
 from fluidpy.engines.masterworker.renderer import Images, WorkloadRenderer
 from fluidpy.engines.masterworker.rendering import render_hash
 from fluidpy.engines.masterworker.tieredstore import tiered_store_levels
-from fluidpy.engines.masterworker.ufs import UfsMount, dataset_mounts, mount_path, ufs_changes
+from fluidpy.engines.masterworker.ufs import UfsMount, dataset_mounts, ufs_changes
 
 STATEFULSET = GVK("apps", "v1", "StatefulSet")
 DAEMONSET = GVK("apps", "v1", "DaemonSet")

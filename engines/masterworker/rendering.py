@@ -14,6 +14,7 @@ from typing import Any
 
 from fluidpy.api.v1alpha1.common import PodMetadata, User
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.engines.base.mounts import mount_name
 from fluidpy.engines.base.placement import DATASET_LABEL, PLACEMENT_LABEL
 from fluidpy.engines.base.runtime_info import RuntimeInfo, TieredStoreLevel
 from fluidpy.engines.masterworker.layout import FUSE, MASTER, Layout
@@ -22,7 +23,6 @@ from fluidpy.engines.masterworker.ufs import (
     PVC_SCHEME,
     is_native,
     local_directory,
-    mount_name,
 )
 
 RENDER_HASH_ANNOTATION = "fluid.io/render-hash"

@@ -15,6 +15,7 @@ from fluidpy.api.v1alpha1.common import EncryptOption, Mount
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.engines.base.errors import ValidationError
 from fluidpy.engines.base.interfaces import UFSToUpdate
+from fluidpy.engines.base.mounts import mount_name, mount_path
 
 UNDER_FS_ROOT = "/underFSStorage"
 LOCAL_SCHEME = "local://"
@@ -35,19 +36,6 @@ class UfsMount:
     shared: bool = False
     secret_keys: frozenset[str] = frozenset()
     """Option names whose values came from Secrets; never shown in messages."""
-
-
-def mount_name(mount: Mount) -> str:
-    """The mount's name, or the last segment of its mount point when it has none."""
-    if mount.name:
-        return mount.name
-    return mount.mount_point.rstrip("/").rsplit("/", 1)[-1] or "root"
-
-
-def mount_path(mount: Mount) -> str:
-    if mount.path and mount.path.startswith("/"):
-        return mount.path.rstrip("/") or "/"
-    return f"/{mount_name(mount)}"
 
 
 def is_native(mount: Mount) -> bool:

@@ -9,13 +9,13 @@ import pytest
 from fluidpy.api.v1alpha1.common import Mount
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.engines.base.errors import ValidationError
+from fluidpy.engines.base.mounts import mount_path
 from fluidpy.engines.masterworker.ufs import (
     dataset_mounts,
     is_native,
     local_directory,
     merged_encrypt_options,
     merged_options,
-    mount_path,
     ufs_changes,
 )
 
