@@ -13,9 +13,11 @@ import json
 import os
 import re
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from fluidpy.engines.base.units import parse_human_bytes
@@ -63,6 +65,30 @@ def mount_time(cluster: LocalCluster, namespace: str) -> str | None:
     """When the engine last ran mountUFS successfully (the CacheRuntime's status.mountTime)."""
     runtime = cluster.request("GET", f"{DATA}/{namespace}/cacheruntimes/demo") or {}
     return (runtime.get("status") or {}).get("mountTime")
+
+
+def watch_phases(cluster: LocalCluster, namespace: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """Every phase the Dataset passes through, as `kubectl get --watch` prints them, gathered
+    into the list while the process runs."""
+    watch = subprocess.Popen(
+        [
+            "kubectl",
+            f"--kubeconfig={cluster.kubeconfig}",
+            *("get", "dataset", "demo", "-n", namespace, "--watch"),
+            *("-o", 'jsonpath={.status.phase}{"\\n"}'),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    phases: list[str] = []
+
+    def gather() -> None:
+        assert watch.stdout is not None
+        for line in watch.stdout:
+            phases.append(line.strip())
+
+    threading.Thread(target=gather, daemon=True).start()
+    return watch, phases
 
 
 def dataset_columns(kubectl: Any, namespace: str) -> dict[str, str]:
@@ -188,16 +214,22 @@ def delete_democache(cluster: LocalCluster, kubectl: Any, namespace: str, target
     wait_for(lambda: not cache_pods(), "the cache system's pods gone", timeout=180)
 
 
-def test_an_application_reads_a_file_through_the_cache_and_the_dataset_shows_it_cached(
-    real_cluster: LocalCluster,
-    deployed_manager: Path,
-    democache_image: str,
-    real_namespace: str,
-    kubectl: Any,
-) -> None:
+@pytest.fixture
+def ufs(
+    real_cluster: LocalCluster, deployed_manager: Path, democache_image: str, real_namespace: str
+) -> Path:
+    """An empty directory of the node for the Dataset's under file system, with the manager
+    running and democache's image on the node."""
     assert real_cluster.node is not None
-    ufs = real_cluster.node.dir / "ufs" / real_namespace
-    (ufs / "sub").mkdir(parents=True)
+    directory = real_cluster.node.dir / "ufs" / real_namespace
+    directory.mkdir(parents=True)
+    return directory
+
+
+def test_an_application_reads_a_file_through_the_cache_and_the_dataset_shows_it_cached(
+    real_cluster: LocalCluster, real_namespace: str, kubectl: Any, ufs: Path
+) -> None:
+    (ufs / "sub").mkdir()
     payload = os.urandom(3 * 2**20 + 12345)
     (ufs / "sub" / "blob.bin").write_bytes(payload)
     (ufs / "hello.txt").write_text("hello through the cache\n")
@@ -259,15 +291,8 @@ def test_an_application_reads_a_file_through_the_cache_and_the_dataset_shows_it_
 
 
 def test_a_new_mount_goes_through_updating_to_bound_and_is_readable(
-    real_cluster: LocalCluster,
-    deployed_manager: Path,
-    democache_image: str,
-    real_namespace: str,
-    kubectl: Any,
+    real_cluster: LocalCluster, real_namespace: str, kubectl: Any, ufs: Path
 ) -> None:
-    assert real_cluster.node is not None
-    ufs = real_cluster.node.dir / "ufs" / real_namespace
-    ufs.mkdir(parents=True)
     (ufs / "hello.txt").write_text("the first mount\n")
     target, bound = start_democache(real_cluster, kubectl, real_namespace, ufs)
     bound_at = mount_time(real_cluster, real_namespace)
@@ -276,16 +301,7 @@ def test_a_new_mount_goes_through_updating_to_bound_and_is_readable(
     (ufs / "extra").mkdir()
     (ufs / "extra" / "new.txt").write_text("the mount added later\n")
     mounts = [*bound["spec"]["mounts"], {"name": "extra", "mountPoint": f"local://{ufs}/extra"}]
-    phases = subprocess.Popen(
-        [
-            "kubectl",
-            f"--kubeconfig={real_cluster.kubeconfig}",
-            *("get", "dataset", "demo", "-n", real_namespace, "--watch"),
-            *("-o", 'jsonpath={.status.phase}{"\\n"}'),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    watch, phases = watch_phases(real_cluster, real_namespace)
     try:
         patched = kubectl(
             *("patch", "dataset", "demo", "-n", real_namespace, "--type=merge"),
@@ -293,20 +309,15 @@ def test_a_new_mount_goes_through_updating_to_bound_and_is_readable(
         )
         assert patched.returncode == 0, patched.stderr
         wait_for(
-            lambda: (
-                (found := dataset(real_cluster, real_namespace))["status"].get("mounts") == mounts
-                and found["status"]["phase"] == "Bound"
-                and found
-            ),
-            "the Dataset Bound again with the new mount in status.mounts",
+            lambda: "Updating" in phases and phases[-1] == "Bound" and phases,
+            "the Dataset Updating, then Bound again",
             timeout=180,
             interval=0.5,
         )
     finally:
-        phases.terminate()
-    seen = phases.communicate(timeout=30)[0].split()
-    assert "Updating" in seen, seen
-    assert seen[-1] == "Bound", seen
+        watch.terminate()
+        watch.wait(timeout=30)
+    assert dataset(real_cluster, real_namespace)["status"]["mounts"] == mounts
     assert mount_time(real_cluster, real_namespace) != bound_at
 
     # The client lists the master's mounts every few seconds: wait for the new name to appear.
