@@ -91,6 +91,13 @@ def watch_phases(cluster: LocalCluster, namespace: str) -> tuple[subprocess.Pope
     return watch, phases
 
 
+def what_happened(kubectl: Any, namespace: str, phases: list[str]) -> str:
+    """For a failure message: the phases seen, the namespace's events, the master's log."""
+    events = kubectl("get", "events", "-n", namespace, "--sort-by=.lastTimestamp").stdout
+    master = kubectl("logs", "-n", namespace, "demo-master-0", "--tail=20").stdout
+    return f"phases seen: {phases}\nevents:\n{events}\nmaster's log:\n{master}"
+
+
 def dataset_columns(kubectl: Any, namespace: str) -> dict[str, str]:
     """`kubectl get dataset demo -o wide` as {column: value}: what a person sees."""
     shown = kubectl("get", "dataset", "demo", "-n", namespace, "-o", "wide")
@@ -308,12 +315,19 @@ def test_a_new_mount_goes_through_updating_to_bound_and_is_readable(
             *("-p", json.dumps({"spec": {"mounts": mounts}})),
         )
         assert patched.returncode == 0, patched.stderr
-        wait_for(
-            lambda: "Updating" in phases and phases[-1] == "Bound" and phases,
-            "the Dataset Updating, then Bound again",
-            timeout=180,
-            interval=0.5,
-        )
+        # mountUFS answers with the old mounts until the kubelet refreshes runtime.json in the
+        # master's pod, and the engine retries a mismatch with backoff (doubling up to 1000 s):
+        # on a loaded machine the Dataset may stay Updating for minutes.
+        try:
+            wait_for(
+                lambda: "Updating" in phases and phases[-1] == "Bound" and phases,
+                "the Dataset Updating, then Bound again",
+                timeout=600,
+                interval=0.5,
+            )
+        except AssertionError as error:
+            happened = what_happened(kubectl, real_namespace, phases)
+            raise AssertionError(f"{error}\n{happened}") from None
     finally:
         watch.terminate()
         watch.wait(timeout=30)
