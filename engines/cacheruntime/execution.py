@@ -399,11 +399,14 @@ class Executions:
             figures = parse_summary(self._run(ctx, plan, entry))
         except (ExecError, UnexpectedOutput, NoRunningPod) as error:
             problem = f"{entry.name} ({entry.field}) failed: {_problem(error)}"
-            ctx.log.warning(
-                "cache figures not refreshed", reason=REPORT_SUMMARY_FAILED, error=problem
-            )
+            # Told once per new failure; a repeat (every sync interval) is a debug line.
             if record_report_failure(status, problem):
+                ctx.log.warning(
+                    "cache figures not refreshed", reason=REPORT_SUMMARY_FAILED, error=problem
+                )
                 ctx.event("Warning", REPORT_SUMMARY_FAILED, problem)
+            else:
+                ctx.log.debug("cache figures still not refreshed", error=problem)
             return
         record_figures(status, entry, figures, ctx.options.sync_interval)
 

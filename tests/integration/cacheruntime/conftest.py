@@ -33,6 +33,20 @@ WAIT = 120.0
 
 EVENT = GVK("", "v1", "Event")
 CLUSTER_SCOPED = {"CacheRuntimeClass"}
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+
+
+class Table:
+    """What `kubectl get` receives and prints: the API server's Table rendering of a list."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        assert document["kind"] == "Table", document
+        self.document = document
+
+    def cell(self, row_name: str, column: str) -> Any:
+        names = [c["name"] for c in self.document["columnDefinitions"]]
+        row = next(r for r in self.document["rows"] if r["object"]["metadata"]["name"] == row_name)
+        return row["cells"][names.index(column)]
 
 
 class Kube:
@@ -85,6 +99,20 @@ class Kube:
     def delete(self, gvk: GVK, name: str) -> None:
         namespace = None if gvk in (CLASS_GVK, PV, NODE) else self.namespace
         self.client.delete(gvk, name, namespace)
+
+    def table(self, plural: str, *, cluster_scoped: bool = False) -> Table:
+        """`kubectl get <plural>` in this namespace (or cluster-wide), as a Table."""
+        where = "" if cluster_scoped else f"namespaces/{self.namespace}/"
+        path = f"/apis/data.fluid.io/v1alpha1/{where}{plural}"
+        api_client = self.cluster.api_client()
+        try:
+            headers = {"Accept": TABLE}
+            api_client.update_params_for_auth(headers, [], ["BearerToken"], path, "GET", None)
+            response = api_client.call_api("GET", api_client.configuration.host + path, headers)
+            response.read()
+            return Table(json.loads(response.data))
+        finally:
+            api_client.close()
 
     def pods(self, runtime: str, component: str) -> list[dict[str, Any]]:
         selector = (

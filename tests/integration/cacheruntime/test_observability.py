@@ -31,7 +31,6 @@ pytestmark = pytest.mark.integration
 NAME = "demofs"
 MASTER_READY = "The master is ready (2/2 pods)."
 """demofs.yaml asks for two masters."""
-TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 EVENT = GVK("", "v1", "Event")
 SECRET_VALUES = ("demo-token", "demo-access-key", "demo-secret-key")
 """The values of the sample's Secret (config/samples/cacheruntime/demofs.yaml)."""
@@ -75,24 +74,6 @@ def normal_events(kube: Any, kind: str) -> list[tuple[str, str]]:
     return [(event["reason"], event["message"]) for event in events]
 
 
-def table(cluster: LocalCluster, path: str) -> dict[str, Any]:
-    """What `kubectl get` receives: the API server's Table rendering of a list."""
-    api_client = cluster.api_client()
-    headers = {"Accept": TABLE}
-    api_client.update_params_for_auth(headers, [], ["BearerToken"], path, "GET", None)
-    response = api_client.call_api("GET", api_client.configuration.host + path, headers)
-    response.read()
-    document: dict[str, Any] = json.loads(response.data)
-    assert document["kind"] == "Table", document
-    return document
-
-
-def column(document: dict[str, Any], row_name: str, name: str) -> Any:
-    names = [c["name"] for c in document["columnDefinitions"]]
-    row = next(r for r in document["rows"] if r["object"]["metadata"]["name"] == row_name)
-    return row["cells"][names.index(name)]
-
-
 def scrape(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
         return str(response.read().decode())
@@ -110,7 +91,7 @@ def test_the_story_of_a_runtime_from_creation_to_bound_to_deletion(
         objects["Secret"], objects["CacheRuntimeClass"], objects["Dataset"], objects["CacheRuntime"]
     )
     kube.wait_bound(NAME)
-    kubectl_shows_the_class_the_short_name_and_the_cache_column(cluster, kube, objects)
+    kubectl_shows_the_class_the_short_name_and_the_cache_column(kube, objects)
     fluidpy_status_shows_one_screen(cluster, kube.namespace)
     port = wait_for(lambda: manager.metrics_port, "the metrics port")
     metrics_serve_every_dashboard_query(scrape(port), kube.namespace, dashboard_metrics)
@@ -126,22 +107,21 @@ def test_the_story_of_a_runtime_from_creation_to_bound_to_deletion(
 
 
 def kubectl_shows_the_class_the_short_name_and_the_cache_column(
-    cluster: LocalCluster, kube: Any, objects: dict[str, dict[str, Any]]
+    kube: Any, objects: dict[str, dict[str, Any]]
 ) -> None:
-    ns, runtime_class = kube.namespace, objects["CacheRuntimeClass"]
-    classes = table(cluster, "/apis/data.fluid.io/v1alpha1/cacheruntimeclasses")
+    runtime_class = objects["CacheRuntimeClass"]
+    classes = kube.table("cacheruntimeclasses", cluster_scoped=True)
     class_name = runtime_class["metadata"]["name"]
-    assert [column(classes, class_name, c) for c in ("Master", "Worker", "Client")] == [
+    assert [classes.cell(class_name, c) for c in ("Master", "Worker", "Client")] == [
         runtime_class["topology"][c]["workloadType"]["kind"] for c in ("master", "worker", "client")
     ]
     discovery = kube.client._transport.request("GET", "/apis/data.fluid.io/v1alpha1")
     resources = {r["name"]: r for r in discovery["resources"]}
     assert resources["cacheruntimes"]["shortNames"] == ["cache"]
-    runtimes = table(cluster, f"/apis/data.fluid.io/v1alpha1/namespaces/{ns}/cacheruntimes")
-    assert column(runtimes, NAME, "Class") == class_name
-    datasets = table(cluster, f"/apis/data.fluid.io/v1alpha1/namespaces/{ns}/datasets")
-    assert column(datasets, NAME, "Phase") == "Bound"
-    assert column(datasets, NAME, "Cache Figures") == "NotReportedByRuntime"
+    assert kube.table("cacheruntimes").cell(NAME, "Class") == class_name
+    datasets = kube.table("datasets")
+    assert datasets.cell(NAME, "Phase") == "Bound"
+    assert datasets.cell(NAME, "Cache Figures") == "NotReportedByRuntime"
 
 
 def fluidpy_status_shows_one_screen(cluster: LocalCluster, ns: str) -> None:

@@ -310,6 +310,24 @@ def test_a_failing_report_at_binding_does_not_stop_it(cache: Cache) -> None:
     assert cache.condition("Dataset", "CacheStatesReported")["reason"] == "ReportSummaryFailed"
 
 
+def test_without_a_master_the_first_worker_reports_and_nothing_is_mounted(
+    fake_client: Any, pass_context: Any, samples: Any
+) -> None:
+    objects = samples("execution-entries.yaml")
+    topology = objects["CacheRuntimeClass"]["topology"]
+    del topology["master"], objects["CacheRuntime"]["spec"]["master"]
+    topology["worker"]["executionEntries"] = {"reportSummary": {"command": list(REPORT)}}
+    cache = Cache(fake_client, pass_context, objects)
+    cache.exec.reply(REPORT, FIGURES)
+    assert not cache.reconcile()
+
+    cache.ready("worker")
+    assert cache.reconcile()
+
+    assert cache.exec.calls == [ExecCall("default", "exec-demo-worker-0", "worker", REPORT)]
+    assert cache.dataset["cacheStates"]["cached"] == "1.5GiB"
+
+
 def test_without_report_summary_the_cache_columns_say_why(cache: Cache) -> None:
     del cache._objects["CacheRuntimeClass"]["topology"]["master"]["executionEntries"][
         "reportSummary"
