@@ -2,9 +2,10 @@
 
 A local control plane with a real node; the manager's image built from the Dockerfile and
 deployed with `kubectl apply -k` over config/ (the real node's overlay); the example cache system
-(examples/democache) serving a directory of the node; and an application pod that prints the
-first lines of a file it reads through the cache's FUSE mount. The cluster stays up for kubectl
-until `fluidpy cluster delete --name <name>`.
+(examples/democache) serving a directory of the node; an application pod that prints the
+first lines of a file it reads through the cache's FUSE mount; and the Dataset's cache figures,
+which the engine gets from democache's reportSummary. The cluster stays up for kubectl until
+`fluidpy cluster delete --name <name>`.
 """
 
 from __future__ import annotations
