@@ -5,12 +5,12 @@ runs in the component's first pod (container 0) through pod exec on the API serv
 
 - mountUFS mounts the Dataset's under file systems and prints `{"mounted": ["/path", ...]}`.
   It runs once the master and workers are ready, before the Dataset is bound, and again while
-  bound when the Dataset's mount paths change or the master container restarted after
-  `status.mountTime` (a restarted cache may have lost its mounts); meanwhile the Dataset is
-  Updating. It has succeeded only when the cache reports exactly the Dataset's mount paths:
-  binding on a partial answer would promise data the cache does not serve, and the cache
-  system reads the new mounts from its runtime config, which reaches its pods with a delay, so
-  a first answer after a change may be the old one. Failures are retried with backoff.
+  bound when the Dataset's mount paths change or the master container is not the one that
+  mounted (a restarted cache may have lost its mounts); meanwhile the Dataset is Updating. It
+  has succeeded only when the cache reports exactly the Dataset's mount paths: binding on a
+  partial answer would promise data the cache does not serve, and the cache system reads the
+  new mounts from its runtime config, which reaches its pods with a delay, so a first answer
+  after a change may be the old one. Failures are retried with backoff.
 - reportSummary prints the cache figures, which become the Dataset's `status.cacheStates` (the
   CACHED and CACHE CAPACITY columns of `kubectl get dataset`). It runs at bind time and then at
   most once per sync interval while bound. A failure keeps the last figures and says so in the
@@ -193,32 +193,56 @@ def first_pod(pods: Sequence[dict[str, Any]], workload: str) -> dict[str, Any] |
     return running[0] if running else None
 
 
-def container_started(pod: dict[str, Any]) -> str:
-    """When container 0 of the pod last started ("" when it is not running)."""
+@dataclass(frozen=True)
+class Container:
+    """Container 0 of a pod, while it runs."""
+
+    identity: str
+    """The pod's UID and the container's restart count: a new one is a new process."""
+    started: str
+    """When it started (RFC 3339, seconds)."""
+
+
+def running_container(pod: dict[str, Any] | None) -> Container | None:
+    """Container 0 of the pod; None when it is not running."""
+    if pod is None:
+        return None
     containers = (pod.get("spec") or {}).get("containers") or [{}]
     name = containers[0].get("name")
     for item in (pod.get("status") or {}).get("containerStatuses") or []:
-        if item.get("name") == name:
-            return str(((item.get("state") or {}).get("running") or {}).get("startedAt") or "")
-    return ""
+        started = ((item.get("state") or {}).get("running") or {}).get("startedAt")
+        if item.get("name") == name and started:
+            uid = pod["metadata"].get("uid", pod["metadata"]["name"])
+            return Container(f"{uid}/{item.get('restartCount', 0)}", str(started))
+    return None
 
 
 def remount_reason(
     spec_mounts: Sequence[Mapping[str, Any]] | None,
     applied_mounts: Sequence[Mapping[str, Any]] | None,
-    master_started: str,
+    master: Container | None,
     mount_time: str,
+    mounted_in: str | None = None,
 ) -> str:
     """Why a bound runtime must run mountUFS again ("" when it need not): the Dataset's mount
-    paths differ from those last mounted, or the master container started after the mounts
-    were made (timestamps are RFC 3339 in UTC, so they compare as strings)."""
+    paths differ from those last mounted, or the master container is not the one that mounted
+    them. `mounted_in` is the identity of that container when this engine mounted; without it
+    (after a manager restart) the container counts as new when it started after `mount_time`.
+    Both times have seconds only (RFC 3339), so the identity is the sure test: a master that
+    restarts within the second of its mounts is still found."""
     wanted, applied = mount_paths(spec_mounts), mount_paths(applied_mounts)
     if applied_mounts is None or wanted != applied:
         before = ", ".join(sorted(applied)) or "none"
         return f"the Dataset's mount paths changed ({before} -> {', '.join(sorted(wanted))})"
-    if master_started and (not mount_time or master_started > mount_time):
+    if master is None:
+        return ""
+    if mounted_in is not None:
+        replaced = master.identity != mounted_in
+    else:
+        replaced = not mount_time or master.started > mount_time
+    if replaced:
         return (
-            f"the master container started at {master_started}, after the mounts were made"
+            f"the master container started at {master.started}, after the mounts were made"
             f" ({mount_time or 'never'})"
         )
     return ""
@@ -304,6 +328,8 @@ class Executions:
         self._transport = transport
         self._clock = clock
         self._reported_at: float | None = None
+        self._mounted_in: str | None = None
+        """The identity of the master container that last mounted (see remount_reason)."""
 
     # Phases the engine calls -------------------------------------------------------------
 
@@ -327,12 +353,12 @@ class Executions:
             if status.get("mounts") != spec_mounts:
                 status["mounts"] = copy.deepcopy(spec_mounts)
             return
-        master = first_pod(self._pods(ctx, plan, entry), entry.workload)
         why = remount_reason(
             spec_mounts,
             status.get("mounts"),
-            container_started(master) if master else "",
+            running_container(first_pod(self._pods(ctx, plan, entry), entry.workload)),
             str(ctx.runtime_status.get("mountTime") or ""),
+            self._mounted_in,
         )
         if not why:
             if status.get("mounts") != spec_mounts:
@@ -381,7 +407,8 @@ class Executions:
     def _mount(self, ctx: ReconcileRequestContext, plan: Plan, entry: Entry, when: str) -> None:
         expected = mount_paths(ctx.dataset_spec.get("mounts"))
         try:
-            mounted = parse_mounted(self._run(ctx, plan, entry))
+            pod = self._target(ctx, plan, entry)
+            mounted = parse_mounted(self._run(ctx, plan, entry, pod))
         except (ExecError, UnexpectedOutput, NoRunningPod) as error:
             raise _mount_failed(entry, when, _problem(error)) from None
         mismatch = mount_mismatch(mounted, expected)
@@ -389,6 +416,8 @@ class Executions:
             raise _mount_failed(
                 entry, when, f"the cache reports a different set of mounts: {mismatch}"
             )
+        container = running_container(pod)
+        self._mounted_in = container.identity if container else None
 
     def _report(self, ctx: ReconcileRequestContext, plan: Plan, entry: Entry) -> None:
         self._reported_at = self._clock()
@@ -396,7 +425,7 @@ class Executions:
         if status is None:
             return
         try:
-            figures = parse_summary(self._run(ctx, plan, entry))
+            figures = parse_summary(self._run(ctx, plan, entry, self._target(ctx, plan, entry)))
         except (ExecError, UnexpectedOutput, NoRunningPod) as error:
             problem = f"{entry.name} ({entry.field}) failed: {_problem(error)}"
             # Told once per new failure; a repeat (every sync interval) is a debug line.
@@ -419,10 +448,15 @@ class Executions:
         )
         return pods
 
-    def _run(self, ctx: ReconcileRequestContext, plan: Plan, entry: Entry) -> str:
+    def _target(self, ctx: ReconcileRequestContext, plan: Plan, entry: Entry) -> dict[str, Any]:
         pod = first_pod(self._pods(ctx, plan, entry), entry.workload)
         if pod is None:
             raise NoRunningPod(f"no pod of {plan.namespace}/{entry.workload} is running")
+        return pod
+
+    def _run(
+        self, ctx: ReconcileRequestContext, plan: Plan, entry: Entry, pod: dict[str, Any]
+    ) -> str:
         if self._transport is None:
             self._transport = KubernetesExec(ctx.client.api_client)
         container = pod["spec"]["containers"][0]["name"]

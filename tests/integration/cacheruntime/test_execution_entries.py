@@ -180,12 +180,11 @@ def test_a_restarted_master_is_mounted_again(kube: Any, fake_cache: FakeCache) -
 
     kube.eventually(
         lambda: (
-            status(kube, RUNTIME_GVK).get("mountTime", "") > mounted_at
-            and status(kube).get("phase") == "Bound"
+            fake_cache.calls().count("mount-ufs") > runs and status(kube).get("phase") == "Bound"
         ),
         "the new master mounted and the Dataset Bound",
     )
-    assert fake_cache.calls().count("mount-ufs") > runs
+    assert status(kube, RUNTIME_GVK)["mountTime"] >= mounted_at  # seconds: maybe the same
 
 
 def test_the_sample_class_is_stored_as_written(kube: Any) -> None:

@@ -17,7 +17,7 @@ import pytest
 from fluidpy.api.v1alpha1.cacheruntimeclass import ExecutionEntry
 from fluidpy.engines.base.exec import UnexpectedOutput
 from fluidpy.engines.cacheruntime.execution import (
-    container_started,
+    Container,
     entry_timeout,
     first_pod,
     mount_mismatch,
@@ -27,6 +27,7 @@ from fluidpy.engines.cacheruntime.execution import (
     parse_summary,
     remount_reason,
     report_summary_entry,
+    running_container,
     seconds_until_report,
 )
 from fluidpy.engines.cacheruntime.plan import Plan
@@ -201,33 +202,47 @@ def test_the_cache_must_report_exactly_the_datasets_paths() -> None:
     )
 
 
+MOUNTED_AT = "2026-01-01T00:01:00Z"
+EARLIER = Container("uid-1/0", "2026-01-01T00:00:00Z")
+LATER = Container("uid-2/0", "2026-01-01T00:02:00Z")
+
+
 def test_nothing_runs_again_while_paths_and_the_master_are_unchanged() -> None:
     options_changed = [{**DATA, "options": {"endpoint": "http://other"}}]
 
-    assert (
-        remount_reason(options_changed, [DATA], "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z")
-        == ""
-    )
-    assert remount_reason([DATA], [DATA], "", "2026-01-01T00:01:00Z") == ""
+    assert remount_reason(options_changed, [DATA], EARLIER, MOUNTED_AT) == ""
+    assert remount_reason([DATA], [DATA], None, MOUNTED_AT) == ""
+    assert remount_reason([DATA], [DATA], LATER, MOUNTED_AT, mounted_in="uid-2/0") == ""
 
 
 def test_a_changed_mount_path_runs_mount_ufs_again() -> None:
     renamed = [{**DATA, "path": "/datasets/data"}]
 
-    assert remount_reason(renamed, [DATA], "", "2026-01-01T00:01:00Z") == (
+    assert remount_reason(renamed, [DATA], EARLIER, MOUNTED_AT) == (
         "the Dataset's mount paths changed (/data -> /datasets/data)"
     )
-    assert "(none -> /data)" in remount_reason([DATA], None, "", "")
+    assert "(none -> /data)" in remount_reason([DATA], None, None, "")
 
 
 def test_a_master_started_after_the_mounts_runs_mount_ufs_again() -> None:
-    reason = remount_reason([DATA], [DATA], "2026-01-01T00:02:00Z", "2026-01-01T00:01:00Z")
+    reason = remount_reason([DATA], [DATA], LATER, MOUNTED_AT)
 
     assert reason == (
         "the master container started at 2026-01-01T00:02:00Z, after the mounts were made"
         " (2026-01-01T00:01:00Z)"
     )
-    assert remount_reason([DATA], [DATA], "2026-01-01T00:02:00Z", "")
+    assert remount_reason([DATA], [DATA], EARLIER, "")
+
+
+def test_a_master_that_is_not_the_one_that_mounted_runs_mount_ufs_again() -> None:
+    """Times have seconds only: a master replaced within the second of its mounts is found by
+    its identity, when the engine knows which container mounted."""
+    same_second = Container("uid-2/0", MOUNTED_AT)
+    restarted = Container("uid-1/1", MOUNTED_AT)
+
+    assert remount_reason([DATA], [DATA], same_second, MOUNTED_AT) == ""  # by time alone
+    assert remount_reason([DATA], [DATA], same_second, MOUNTED_AT, mounted_in="uid-1/0")
+    assert remount_reason([DATA], [DATA], restarted, MOUNTED_AT, mounted_in="uid-1/0")
 
 
 def pod(name: str, phase: str = "Running", **extra: Any) -> dict[str, Any]:
@@ -249,15 +264,21 @@ def test_an_entry_runs_in_the_first_pod_or_else_the_first_running_one() -> None:
     assert first_pod(leaving, "demo-master") is None
 
 
-def test_the_master_start_time_is_that_of_container_zero() -> None:
+def test_the_master_container_is_container_zero_while_it_runs() -> None:
     statuses = [
         {"name": "sidecar", "state": {"running": {"startedAt": "2026-01-01T00:09:00Z"}}},
-        {"name": "master", "state": {"running": {"startedAt": "2026-01-01T00:05:00Z"}}},
+        {
+            "name": "master",
+            "restartCount": 2,
+            "state": {"running": {"startedAt": "2026-01-01T00:05:00Z"}},
+        },
     ]
+    running = pod("m-0", containerStatuses=statuses, metadata={"uid": "u"})
 
-    assert container_started(pod("m-0", containerStatuses=statuses)) == "2026-01-01T00:05:00Z"
+    assert running_container(running) == Container("u/2", "2026-01-01T00:05:00Z")
     waiting = [{"name": "master", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]
-    assert container_started(pod("m-0", containerStatuses=waiting)) == ""
+    assert running_container(pod("m-0", containerStatuses=waiting)) is None
+    assert running_container(None) is None
 
 
 def test_figures_are_due_once_the_sync_interval_has_passed() -> None:

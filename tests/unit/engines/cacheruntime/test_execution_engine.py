@@ -40,18 +40,22 @@ class Cache:
         self.name = objects["CacheRuntime"]["metadata"]["name"]
         self.namespace = objects["CacheRuntime"]["metadata"]["namespace"]
         self.exec = RecordedExec()
-        self.engine = CacheRuntimeEngine(
-            self.namespace,
-            self.name,
-            dependents=Dependents(),
-            writer=DebouncedWriter((self.namespace, self.name), min_interval=0),
-            transport=self.exec,
-        )
+        self.engine = self.new_engine(self.exec)
         self.options = EngineOptions()
         self.synced: float | None = None
         self.last: ReconcileRequestContext | None = None
         self._context = pass_context
         self._objects = objects
+
+    def new_engine(self, transport: RecordedExec) -> CacheRuntimeEngine:
+        """The engine a (new) manager builds for the runtime."""
+        return CacheRuntimeEngine(
+            self.namespace,
+            self.name,
+            dependents=Dependents(),
+            writer=DebouncedWriter((self.namespace, self.name), min_interval=0),
+            transport=transport,
+        )
 
     def reconcile(self) -> bool:
         """validate, setup, then volume and sync once set up; statuses written back."""
@@ -88,9 +92,9 @@ class Cache:
         events: list[tuple[str, str, str]] = self.last.recorder.events  # type: ignore[attr-defined]
         return events
 
-    def ready(self, component: str, started: str = STARTED) -> None:
+    def ready(self, component: str, started: str = STARTED, restarts: int = 0) -> None:
         """The component's workload ready, its first pod running (container 0 since
-        `started`)."""
+        `started`, after `restarts` restarts)."""
         workload = f"{self.name}-{component}"
         replicas = self.obj("CacheRuntime")["spec"][component]["replicas"]
         self.client.set_status(
@@ -116,7 +120,11 @@ class Cache:
                 "status": {
                     "phase": "Running",
                     "containerStatuses": [
-                        {"name": component, "state": {"running": {"startedAt": started}}}
+                        {
+                            "name": component,
+                            "restartCount": restarts,
+                            "state": {"running": {"startedAt": started}},
+                        }
                     ],
                 },
             }
@@ -220,13 +228,7 @@ def test_the_entry_timeout_is_handed_to_the_transport(cache: Cache) -> None:
             seen.append(timeout)
             return super().run(*args, timeout=timeout)
 
-    cache.engine = CacheRuntimeEngine(
-        cache.namespace,
-        cache.name,
-        dependents=Dependents(),
-        writer=DebouncedWriter((cache.namespace, cache.name), min_interval=0),
-        transport=Timed({MOUNT: MOUNTED, REPORT: FIGURES}),
-    )
+    cache.engine = cache.new_engine(Timed({MOUNT: MOUNTED, REPORT: FIGURES}))
 
     assert cache.bring_up()
 
@@ -398,7 +400,7 @@ def test_a_master_restarted_after_the_mounts_mounts_again(cache: Cache) -> None:
     cache.reconcile()
     assert len(cache.runs(MOUNT)) == 1
 
-    cache.ready("master", started="2026-01-01T00:02:00Z")
+    cache.ready("master", started="2026-01-01T00:02:00Z", restarts=1)
     cache.reconcile()
 
     assert len(cache.runs(MOUNT)) == 2
@@ -406,6 +408,31 @@ def test_a_master_restarted_after_the_mounts_mounts_again(cache: Cache) -> None:
     assert cache.obj("CacheRuntime")["status"]["mountTime"] > "2026-01-01T00:02:00Z"
     cache.reconcile()
     assert len(cache.runs(MOUNT)) == 2  # mounted after the restart: nothing more to do
+
+
+def test_a_master_restarted_in_the_second_of_its_mounts_mounts_again(cache: Cache) -> None:
+    assert cache.bring_up()
+    mounted_at = cache.obj("CacheRuntime")["status"]["mountTime"]
+
+    cache.ready("master", started=mounted_at, restarts=1)
+    cache.reconcile()
+
+    assert len(cache.runs(MOUNT)) == 2
+
+
+def test_after_a_manager_restart_a_master_started_after_the_mount_time_mounts_again(
+    cache: Cache,
+) -> None:
+    assert cache.bring_up()
+    cache.obj("CacheRuntime")["status"]["mountTime"] = "2026-01-01T00:01:00Z"
+    cache.engine = cache.new_engine(cache.exec)  # a new manager's: it did not mount
+    cache.reconcile()
+    assert len(cache.runs(MOUNT)) == 1  # started (STARTED) before the mounts
+
+    cache.ready("master", started="2026-01-01T00:02:00Z")
+    cache.reconcile()
+
+    assert len(cache.runs(MOUNT)) == 2
 
 
 def test_an_unhealthy_cache_is_not_mounted_again_until_it_recovers(cache: Cache) -> None:
