@@ -2,9 +2,10 @@
 
 A local control plane with a real node; the manager's image built from the Dockerfile and
 deployed with `kubectl apply -k` over config/ (the real node's overlay); the example cache system
-(examples/democache) serving a directory of the node; and an application pod that prints the
-first lines of a file it reads through the cache's FUSE mount. The cluster stays up for kubectl
-until `fluidpy cluster delete --name <name>`.
+(examples/democache) serving a directory of the node; an application pod that prints the
+first lines of a file it reads through the cache's FUSE mount; and the Dataset's cache figures,
+which the engine gets from democache's reportSummary. The cluster stays up for kubectl until
+`fluidpy cluster delete --name <name>`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "democache"
 DEMOCACHE_IMAGE = "localhost/democache:dev"
 NAMESPACE = "default"
-STEPS = 6
+STEPS = 7
 
 
 def step(number: int, text: str) -> None:
@@ -238,6 +239,20 @@ def read_through_the_cache(kubeconfig: Path, node: Path) -> None:
     print(kubectl(kubeconfig, "logs", "reader", "-n", NAMESPACE), flush=True)
 
 
+def show_cache_figures(kubeconfig: Path) -> None:
+    step(7, "the Dataset's cache figures: the engine runs democache's reportSummary while bound")
+
+    def cached() -> str:
+        return kubectl(
+            kubeconfig,
+            *("get", "dataset", "demo", "-n", NAMESPACE),
+            *("-o", "jsonpath={.status.cacheStates.cached}"),
+        )
+
+    wait("the read's blocks in the Dataset's cacheStates", lambda: cached() not in ("", "0.00B"))
+    print(kubectl(kubeconfig, "get", "dataset", "demo", "-n", NAMESPACE, "-o", "wide"), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cluster", default="fluidpy-dev-real", help="default: fluidpy-dev-real")
@@ -252,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     deploy_manager(kubeconfig, node)
     apply_example(kubeconfig, node)
     read_through_the_cache(kubeconfig, node)
+    show_cache_figures(kubeconfig)
     print(
         f"Try:\n  export KUBECONFIG={kubeconfig}\n"
         f"  kubectl get datasets,cacheruntimes,pods -n {NAMESPACE} -o wide\n"

@@ -5,10 +5,13 @@ One program plays every role. The role comes from FLUID_RUNTIME_COMPONENT_TYPE, 
 else it knows comes from the other FLUID_* variables and from runtime.json, as the integration
 guide describes:
 
-* master: lists the under-file-system, i.e. the Dataset's `local:///<dir>` mount points (a
-  directory mounted into the pod). It serves the listing and a summary of the cache.
-* worker: serves 1 MiB blocks of UFS files. A block read once is kept in the first tiered-store
-  level (`tieredStore.levels[0].path`), up to its quota, and later reads come from there.
+* master: keeps the mount table, i.e. which `local:///<dir>` directories (the Dataset's mount
+  points, mounted into the pod) it serves and under which path. The table starts empty and only
+  `mount-ufs` changes it, as a cache system's mount operation does; the master serves the file
+  listing of its mounts and a summary of the cache.
+* worker: serves 1 MiB blocks of UFS files, resolving paths through the master's mount table. A
+  block read once is kept in the first tiered-store level (`tieredStore.levels[0].path`), up to
+  its quota, and later reads come from there.
 * client: a read-only FUSE file system at FLUID_RUNTIME_MOUNT_PATH. It takes names and sizes
   from the master and every byte from the workers, which it finds in runtime.json's topology
   (pod IPs).
@@ -36,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -73,39 +77,69 @@ def pods(conf: dict[str, Any], component: str) -> list[tuple[str, int]]:
     ]
 
 
-def ufs_roots(conf: dict[str, Any]) -> dict[str, Path]:
-    """Each mount's directory in the pod, by mount name (`local:///data` -> /data)."""
-    roots = {}
+def wanted_mounts(conf: dict[str, Any]) -> dict[str, str]:
+    """The mount table runtime.json asks for: each mount's directory in the pod (`local:///data`
+    -> /data) by its mount path (the mount's `path`, else `/<name>`, as Fluid expects)."""
+    table = {}
     for mount in conf.get("mounts") or []:
         point = mount["mountPoint"]
         if not point.startswith("local://"):
             raise SystemExit(f"democache only reads local:// mount points, not {point!r}")
-        roots[mount["name"]] = Path(point[len("local://") :])
-    return roots
+        path = (mount.get("path") or f"/{mount.get('name') or ''}").rstrip("/")
+        if not path:
+            raise SystemExit(f"mount {point!r} has neither a path nor a name to mount it under")
+        table[path] = point[len("local://") :]
+    return table
 
 
-def ufs_listing(conf: dict[str, Any]) -> dict[str, int]:
-    """Every UFS file as `/<mount name>/<path>` with its size."""
+def listing(table: dict[str, str]) -> dict[str, int]:
+    """Every file of the mounted UFS as `<mount path>/<path>` with its size."""
     files = {}
-    for name, root in ufs_roots(conf).items():
-        for path in sorted(root.rglob("*")):
-            if path.is_file():
-                files[f"/{name}/{path.relative_to(root)}"] = path.stat().st_size
+    for path, root in table.items():
+        for found in sorted(Path(root).rglob("*")):
+            if found.is_file():
+                files[f"{path}/{found.relative_to(root)}"] = found.stat().st_size
     return files
 
 
-def ufs_path(conf: dict[str, Any], path: str) -> Path:
-    name, _, rest = path.lstrip("/").partition("/")
-    root = ufs_roots(conf)[name]
-    resolved = (root / rest).resolve()
-    if root.resolve() not in resolved.parents:
+def resolve(table: dict[str, str], path: str) -> Path:
+    """The UFS file behind `<mount path>/<path>`, never outside the mount's directory."""
+    mount = max((m for m in table if path.startswith(m + "/")), key=len, default=None)
+    if mount is None:
+        raise FileNotFoundError(path)
+    root = Path(table[mount]).resolve()
+    resolved = (root / path[len(mount) + 1 :]).resolve()
+    if root not in resolved.parents:
         raise PermissionError(path)
     return resolved
 
 
-def get_json(address: tuple[str, int], path: str) -> Any:
-    with urllib.request.urlopen(f"http://{address[0]}:{address[1]}{path}", timeout=10) as reply:
-        return json.loads(reply.read())
+def this_pod() -> tuple[str, int]:
+    """This pod's server: execution entries and probes run in the pod they ask about."""
+    return os.environ["POD_IP"], port_of(os.environ["POD_NAME"])
+
+
+class ServerError(Exception):
+    """A democache server answered with an error; the message is its answer."""
+
+
+def request_json(server: tuple[str, int], path: str, body: Any = None) -> Any:
+    """GET (or POST `body`) as JSON; an error reply raises ServerError with its message."""
+    data = None if body is None else json.dumps(body).encode()
+    url = f"http://{server[0]}:{server[1]}{path}"
+    try:
+        with urllib.request.urlopen(url, data=data, timeout=10) as reply:
+            return json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        raise ServerError(f"{path}: {error.read().decode(errors='replace')}") from error
+
+
+def human_size(size: float) -> str:
+    """`3.01MiB`: how Fluid's cache systems write sizes in a Dataset's status."""
+    units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    while size >= 1024 and len(units) > 1:
+        size, units = size / 1024, units[1:]
+    return f"{size:.2f}{units[0]}"
 
 
 def quantity(text: str) -> int:
@@ -116,22 +150,36 @@ def quantity(text: str) -> int:
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
+    """Routes by method and path (`GET /files`); a route takes the query, or the JSON body of
+    a POST, and returns JSON or bytes. A ValueError becomes a 400 with its message."""
+
     routes: ClassVar[dict[str, Any]] = {}
 
     def do_GET(self) -> None:
         url = urllib.parse.urlsplit(self.path)
-        route = self.routes.get(url.path)
+        self.answer(f"GET {url.path}", dict(urllib.parse.parse_qsl(url.query)))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.answer(f"POST {self.path}", json.loads(self.rfile.read(length) or b"null"))
+
+    def answer(self, route_key: str, argument: Any) -> None:
+        route = self.routes.get(route_key)
         if route is None:
             self.send_error(404)
             return
         try:
-            body = route(dict(urllib.parse.parse_qsl(url.query)))
+            body = route(argument)
         except FileNotFoundError:
             self.send_error(404)
             return
-        if not isinstance(body, bytes):
-            body = json.dumps(body).encode()
-        self.send_response(200)
+        except ValueError as error:
+            self.reply(400, str(error).encode())
+            return
+        self.reply(200, body if isinstance(body, bytes) else json.dumps(body).encode())
+
+    def reply(self, code: int, body: bytes) -> None:
+        self.send_response(code)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -141,43 +189,74 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def serve(routes: dict[str, Any]) -> None:
-    pod_name, pod_ip = os.environ["POD_NAME"], os.environ["POD_IP"]
-    Handler.routes = {"/healthz": lambda _: {"ok": True}, **routes}
-    server = http.server.ThreadingHTTPServer((pod_ip, port_of(pod_name)), Handler)
+    Handler.routes = {"GET /healthz": lambda _: {"ok": True}, **routes}
+    server = http.server.ThreadingHTTPServer(this_pod(), Handler)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    log(f"{pod_name} listening on {pod_ip}:{port_of(pod_name)}")
+    log(f"{os.environ['POD_NAME']} listening on {this_pod()[0]}:{this_pod()[1]}")
     server.serve_forever()
 
 
 # master ---------------------------------------------------------------------------------------
 
 
-def summary(conf: dict[str, Any]) -> dict[str, Any]:
-    """The cache's figures: the UFS, and what the workers hold and served."""
-    total = sum(ufs_listing(conf).values())
+class MountTable:
+    """The directories the master serves, by mount path. It starts empty: a master learns its
+    mounts from mount operations (the engine's mountUFS entry), not from its config file, so a
+    mount change takes effect when the engine asks for it, and a restarted master serves
+    nothing until the engine mounts again (the engine notices the restart)."""
+
+    def __init__(self) -> None:
+        self.table: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def current(self, _: Any = None) -> dict[str, str]:
+        with self.lock:
+            return dict(self.table)
+
+    def replace(self, wanted: dict[str, str]) -> dict[str, list[str]]:
+        """Mount exactly `wanted` (mount path -> directory), or nothing if a directory is
+        missing: the mount table is never half changed."""
+        missing = [f"{path} ({root})" for path, root in wanted.items() if not Path(root).is_dir()]
+        if missing:
+            raise ValueError(
+                f"cannot mount {', '.join(missing)}: not a directory in the master's pod;"
+                " mount the directory into the master with the runtime's volumes"
+            )
+        with self.lock:
+            if wanted != self.table:
+                log(f"mount table {sorted(self.table)} -> {sorted(wanted)}")
+            self.table = dict(wanted)
+            return {"mounted": sorted(self.table)}
+
+
+def summary(table: dict[str, str]) -> dict[str, str]:
+    """reportSummary's figures, as strings: what the workers hold and served, against the
+    mounted UFS."""
+    total = sum(listing(table).values())
     cached = capacity = hits = reads = 0
-    for worker in pods(conf, "worker"):
-        stats = get_json(worker, "/stats")
+    for worker in pods(config(), "worker"):
+        stats = request_json(worker, "/stats")
         cached += stats["cachedBytes"]
         capacity += stats["capacityBytes"]
         hits += stats["hits"]
         reads += stats["hits"] + stats["misses"]
     return {
-        "ufsTotal": total,
-        "cached": cached,
-        "cacheCapacity": capacity,
-        "cachedPercentage": round(100.0 * cached / total, 1) if total else 0.0,
-        "cacheHitRatio": round(hits / reads, 3) if reads else 0.0,
+        "cached": human_size(cached),
+        "cachedPercentage": f"{min(100.0, 100.0 * cached / total) if total else 0.0:.1f}%",
+        "cacheCapacity": human_size(capacity),
+        "cacheHitRatio": f"{100.0 * hits / reads if reads else 0.0:.1f}%",
     }
 
 
 def run_master() -> None:
-    listing = ufs_listing(config())
-    log(f"UFS has {len(listing)} files, {sum(listing.values())} bytes")
+    mounts = MountTable()
+    log("serving no mounts until mount-ufs")
     serve(
         {
-            "/files": lambda _: ufs_listing(config()),
-            "/summary": lambda _: summary(config()),
+            "GET /mounts": mounts.current,
+            "POST /mounts": mounts.replace,
+            "GET /files": lambda _: listing(mounts.current()),
+            "GET /summary": lambda _: summary(mounts.current()),
         }
     )
 
@@ -206,7 +285,10 @@ class BlockStore:
             with self.lock:
                 self.hits += 1
             return cached.read_bytes()
-        with ufs_path(config(), path).open("rb") as ufs:
+        masters = pods(config(), "master")
+        if not masters:
+            raise FileNotFoundError(path)
+        with resolve(request_json(masters[0], "/mounts"), path).open("rb") as ufs:
             ufs.seek(index * BLOCK_SIZE)
             data = ufs.read(BLOCK_SIZE)
         with self.lock:
@@ -229,7 +311,7 @@ class BlockStore:
 def run_worker() -> None:
     store = BlockStore(config())
     log(f"caching blocks in {store.dir} (quota {store.capacity} bytes)")
-    serve({"/block": store.block, "/stats": store.stats})
+    serve({"GET /block": store.block, "GET /stats": store.stats})
 
 
 # client ---------------------------------------------------------------------------------------
@@ -254,7 +336,7 @@ def run_client() -> None:
         def files(self) -> dict[str, int]:
             if time.monotonic() - self.listed > 2:
                 masters = pods(config(), "master")
-                self.listing = get_json(masters[0], "/files")
+                self.listing = request_json(masters[0], "/files")
                 self.listed = time.monotonic()
             return self.listing
 
@@ -325,25 +407,17 @@ def run_client() -> None:
 
 
 def mount_ufs() -> None:
-    """mountUFS: the mount paths the master can read, as `{"mounted": [...]}`."""
-    roots = ufs_roots(config())
-    mounted = sorted(f"/{name}" for name, root in roots.items() if root.is_dir())
-    print(json.dumps({"mounted": mounted}))
+    """mountUFS: make the master's mount table what runtime.json lists now, and print it as
+    `{"mounted": [...]}`. The kubelet refreshes runtime.json some seconds after the engine
+    rewrites it, so right after a Dataset change this may still print the old table; the engine
+    compares it with the Dataset's mounts and runs the entry again until they agree."""
+    print(json.dumps(request_json(this_pod(), "/mounts", wanted_mounts(config()))))
 
 
 def report_summary() -> None:
-    """reportSummary: the cache's figures as strings, the fields Fluid's Dataset status shows."""
-    figures = summary(config())
-    print(
-        json.dumps(
-            {
-                "cached": str(figures["cached"]),
-                "cachedPercentage": f"{figures['cachedPercentage']}%",
-                "cacheCapacity": str(figures["cacheCapacity"]),
-                "cacheHitRatio": f"{figures['cacheHitRatio'] * 100:.1f}%",
-            }
-        )
-    )
+    """reportSummary: the master's figures (cached, cachedPercentage, cacheCapacity,
+    cacheHitRatio), the strings Fluid's Dataset status shows."""
+    print(json.dumps(request_json(this_pod(), "/summary")))
 
 
 def probe() -> None:
@@ -353,7 +427,7 @@ def probe() -> None:
         if not mounted_here(target):
             raise SystemExit(f"{target} is not mounted")
         return
-    get_json((os.environ["POD_IP"], port_of(os.environ["POD_NAME"])), "/healthz")
+    request_json(this_pod(), "/healthz")
 
 
 def main() -> int:
@@ -366,15 +440,17 @@ def main() -> int:
         help="run the component FLUID_RUNTIME_COMPONENT_TYPE names (default), or one check",
     )
     command = parser.parse_args().command
-    if command == "probe":
-        probe()
-    elif command == "mount-ufs":
-        mount_ufs()
-    elif command == "report-summary":
-        report_summary()
-    else:
+    if command == "run":
         roles = {"master": run_master, "worker": run_worker, "client": run_client}
         roles[os.environ["FLUID_RUNTIME_COMPONENT_TYPE"]]()
+        return 0
+    checks = {"probe": probe, "mount-ufs": mount_ufs, "report-summary": report_summary}
+    try:
+        checks[command]()
+    except (ServerError, OSError) as error:
+        # One line on stderr: the engine quotes it in the Dataset's events and conditions.
+        print(f"democache {command}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
