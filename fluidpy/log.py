@@ -110,6 +110,28 @@ def configure(
     return chosen
 
 
+def configure_for_capture(level: str = "debug") -> None:
+    """Send every line to the standard `logging` module as readable text, with no handler of
+    its own.
+
+    Under pytest this makes the logging plugin capture each test's lines (a manager's worker
+    threads included) and show them in a failing test's report, instead of structlog's
+    unconfigured default printing to stdout, where lines written between tests escape capture.
+    """
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=False,
+    )
+
+
 LEADING_KEYS = ("level", "timestamp", "logger", MESSAGE_KEY, "controller", "namespace", "name")
 """JSON keys first in every line, in zap's order, so a person reading raw lines finds them."""
 

@@ -19,9 +19,16 @@ from typing import Any
 
 import pytest
 
+from fluidpy import log
 from fluidpy.testing.localcluster import LocalCluster
 
 NODES = int(os.environ.get("FLUIDPY_TEST_NODES", "3"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """fluidpy's log lines reach pytest's log capture: shown with a failing test, not printed
+    over the progress dots."""
+    log.configure_for_capture()
 
 
 def _use_existing_cluster() -> bool:

@@ -23,14 +23,28 @@ class Terminal(io.StringIO):
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    config = structlog.get_config()
     yield
-    structlog.reset_defaults()
+    structlog.configure(**config)
     structlog.contextvars.clear_contextvars()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
         root.addHandler(handler)
     root.setLevel(level)
+
+
+def test_under_pytest_lines_reach_the_log_capture_with_their_context(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log.configure_for_capture("info")
+    structlog.contextvars.bind_contextvars(reconcileID="r-1")
+    with caplog.at_level(logging.DEBUG):
+        structlog.get_logger("fluidpy.test").info("Reconciling", name="demo")
+        structlog.get_logger("fluidpy.test").debug("too detailed")
+    assert [record.levelname for record in caplog.records] == ["INFO"]
+    line = caplog.records[0].getMessage()
+    assert "Reconciling" in line and "name=demo" in line and "reconcileID=r-1" in line
 
 
 def test_auto_picks_json_inside_a_pod_even_on_a_terminal() -> None:
