@@ -141,6 +141,16 @@ class Cache:
         with self._lock:
             return [informer for (g, _), informer in self._informers.items() if g == gvk]
 
+    def holds_every(self, gvk: GVK, namespace: str | None = None) -> bool:
+        """Whether the cache holds every object of the kind (in `namespace`; None: all) that it
+        has seen exist: it serves the kind and no selector narrows it. Its answer "no such
+        object" then means none exists (as of its watch), where a narrowed cache's may only mean
+        "not one of ours"."""
+        options = self._by_kind.get(gvk)
+        if options is not None and (options.label_selector or options.field_selector):
+            return False
+        return self.serves(gvk, namespace)
+
     def serves(
         self, gvk: GVK, namespace: str | None = None, *, label_selector: str | None = None
     ) -> bool:

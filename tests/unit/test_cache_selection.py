@@ -166,3 +166,15 @@ def test_a_cluster_scoped_kind_is_listed_by_label_too(ctx: Context) -> None:
     found = cache.list(NODE, label_selector="fluid.io/s-demo=true")
 
     assert [n["metadata"]["name"] for n in found] == ["n1"]
+
+
+def test_a_cache_of_the_whole_kind_holds_every_object_and_a_narrowed_one_does_not(
+    ctx: Context,
+) -> None:
+    whole = started(Server(), ctx, None)
+    selected = started(Server(), ctx, ALLUXIO)
+    sharded = started(Server(), ctx, None, by_kind={POD: KindOptions(label_selector="shard=s1")})
+
+    assert whole.holds_every(POD, "ns")
+    assert not selected.holds_every(POD, "ns")
+    assert not sharded.holds_every(POD, "ns")
