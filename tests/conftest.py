@@ -41,6 +41,21 @@ def fluidpy_cluster_crds() -> list[dict[str, Any]]:
     return crdgen.crds()
 
 
+EXEC_SCRIPTS = Path(__file__).resolve().parent / "exec-scripts"
+
+
+@pytest.fixture(scope="session")
+def fluidpy_exec_path() -> list[Path]:
+    return [EXEC_SCRIPTS]
+
+
+@pytest.fixture(scope="session")
+def exec_scripts() -> Path:
+    """The directory of the commands a pod on a fake node runs (tests/exec-scripts/README.md);
+    for a test that needs one by absolute path."""
+    return EXEC_SCRIPTS
+
+
 @pytest.fixture(scope="session")
 def cluster_crds(fluidpy_cluster_crds: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return fluidpy_cluster_crds

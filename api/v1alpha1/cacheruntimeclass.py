@@ -53,6 +53,7 @@ class ExtraConfigMapMount(FluidModel):
     name: str
     """A config map declared in the class's extraResources.configMaps."""
     mount_path: str
+    """Where the config map's keys appear as files (read-only)."""
 
 
 class ComponentExtraResources(FluidModel):
@@ -63,7 +64,8 @@ class ComponentDependencies(FluidModel):
     encrypt_option: EncryptOptionDependency | None = None
     """Mount each Secret the Dataset's encryptOptions name at /etc/fluid/secrets/<secret>/."""
     extra_resources: ComponentExtraResources | None = None
-    """Accepted, but not supported yet: the runtime reports it in a condition."""
+    """Mount the class's extra ConfigMaps (each named in extraResources.configMaps) read-only
+    at their mountPath in the first container and the first init container."""
 
 
 MIN_EXECUTION_TIMEOUT = 20
@@ -143,7 +145,9 @@ class ExtraConfigMap(FluidModel):
 
 class ExtraResources(FluidModel):
     config_maps: list[ExtraConfigMap] | None = None
-    """Config maps the class ships for its components, created in each runtime's namespace."""
+    """Config maps the class ships for its components, created in each runtime's namespace
+    under their own names and owned by the runtime; one of that name that is not the
+    runtime's is left as it is (the runtime reports it)."""
 
 
 class DataOperationSpec(FluidModel):

@@ -72,7 +72,13 @@ def _supervisor_pid(directory: Path) -> int | None:
     return pid
 
 
-def create(name: str, nodes: int, crds: Sequence[Path] = (), real_node: bool = False) -> Path:
+def create(
+    name: str,
+    nodes: int,
+    crds: Sequence[Path] = (),
+    real_node: bool = False,
+    exec_path: Sequence[Path] = (),
+) -> Path:
     directory = cluster_dir(name)
     if _supervisor_pid(directory) is not None:
         raise ClusterCommandError(
@@ -92,6 +98,9 @@ def create(name: str, nodes: int, crds: Sequence[Path] = (), real_node: bool = F
             find_realnode_binaries(binaries.directory)
         except RealNodeUnavailable as error:
             raise ClusterCommandError(str(error)) from None
+    for folder in exec_path:
+        if not folder.is_dir():
+            raise ClusterCommandError(f"--exec-path {folder}: not a directory")
     for note in found.notes:
         print(f"note: {note}", file=sys.stderr)
     shutil.rmtree(directory, ignore_errors=True)
@@ -116,6 +125,7 @@ def create(name: str, nodes: int, crds: Sequence[Path] = (), real_node: bool = F
                 str(directory),
                 *crd_arguments,
                 *(["--real-node"] if real_node else []),
+                *(f"--exec-path={folder.resolve()}" for folder in exec_path),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -277,13 +287,23 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                 help="also run a real node (kubelet, containerd, runc) for hostNetwork pods; "
                 "Linux and root only, after `make realnode` (default: off)",
             )
+            sub.add_argument(
+                "--exec-path",
+                type=Path,
+                action="append",
+                default=[],
+                metavar="DIR",
+                help="run exec into pods on fake nodes as host commands, looking bare names up "
+                "in DIR (repeatable; default: none, so such an exec fails and nothing runs on "
+                "the host)",
+            )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "create":
-            print(create(args.name, args.nodes, args.crds, args.real_node))
+            print(create(args.name, args.nodes, args.crds, args.real_node, args.exec_path))
         elif args.action == "list":
             infos = list_clusters()
             if infos:

@@ -15,7 +15,11 @@ from collections.abc import Mapping
 
 from fluidpy.api.v1alpha1.alluxio import AlluxioCompTemplateSpec, AlluxioRuntime
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
-from fluidpy.engines.base.placement import worker_affinity
+from fluidpy.engines.base.placement import (
+    dataset_tolerations,
+    placement_labels,
+    worker_affinity,
+)
 from fluidpy.engines.masterworker import rendering
 from fluidpy.engines.masterworker.cache_system import DEFAULT_WORKERS, Workloads
 from fluidpy.engines.masterworker.layout import MASTER, WORKER
@@ -248,6 +252,7 @@ class AlluxioRenderer(WorkloadRenderer[AlluxioRuntime, AlluxioCompTemplateSpec])
                 *(self.spec.volumes or []),
             ],
             "nodeSelector": dict(spec.node_selector or {}),
+            "tolerations": dataset_tolerations(self.dataset),
             "imagePullSecrets": rendering.pull_secrets(
                 self.spec.image_pull_secrets, spec.image_pull_secrets
             ),
@@ -279,13 +284,13 @@ class AlluxioRenderer(WorkloadRenderer[AlluxioRuntime, AlluxioCompTemplateSpec])
             worker,
             self.container("job_worker", "alluxio-job-worker", ["job-worker"], shared),
         ]
-        labels = {**self.layout.labels(WORKER), **rendering.worker_labels(self.layout, self.info)}
+        labels = {**self.layout.labels(WORKER), **placement_labels(self.info)}
         pod_spec: rendering.Obj = {
             "containers": containers,
             "volumes": [*cache_volumes, *ufs_volumes, *hadoop_volumes, *(self.spec.volumes or [])],
             "nodeSelector": dict(spec.node_selector or {}),
             "affinity": worker_affinity(self.info, self.dataset),
-            "tolerations": list(self.dataset.tolerations or []),
+            "tolerations": dataset_tolerations(self.dataset),
             "imagePullSecrets": rendering.pull_secrets(
                 self.spec.image_pull_secrets, spec.image_pull_secrets
             ),
@@ -296,7 +301,7 @@ class AlluxioRenderer(WorkloadRenderer[AlluxioRuntime, AlluxioCompTemplateSpec])
         }
         replicas = DEFAULT_WORKERS if self.spec.replicas is None else self.spec.replicas
         sts = rendering.statefulset(self.layout, WORKER, self.owner, replicas, template)
-        sts["metadata"]["labels"].update(rendering.worker_labels(self.layout, self.info))
+        sts["metadata"]["labels"].update(placement_labels(self.info))
         return sts
 
     def fuse_args(self) -> list[str]:
@@ -358,6 +363,7 @@ class AlluxioRenderer(WorkloadRenderer[AlluxioRuntime, AlluxioCompTemplateSpec])
             "nodeSelector": rendering.fuse_node_selector(
                 self.info, fuse.node_selector if fuse else None
             ),
+            "tolerations": dataset_tolerations(self.dataset),
             "imagePullSecrets": rendering.pull_secrets(
                 self.spec.image_pull_secrets, fuse.image_pull_secrets if fuse else None
             ),

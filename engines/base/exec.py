@@ -13,6 +13,7 @@ never the command's arguments after `redact_after` (mount options can carry cred
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import threading
 import time
@@ -29,6 +30,9 @@ ERROR_CHANNEL = 3
 POLL_INTERVAL = 0.5
 """Seconds between checks of the deadline and the context while a command runs: short enough
 that cancellation is prompt, long enough that an idle wait costs nothing."""
+EXIT_STATUS_IN_MESSAGE = re.compile(r"exit status (\d+)\s*$")
+"""How a kubelet that sends no ExitCode cause states the exit: kwok, the local cluster's fake
+kubelet, fails the exec with an internal error whose message ends so."""
 OUTPUT_EXCERPT = 400
 """Characters of output quoted in an error message; enough to show the cause, not a log dump."""
 
@@ -241,8 +245,16 @@ def _checked(
         return stdout
     exit_code = _exit_code(status)
     problem = f"exited with code {exit_code}" if exit_code is not None else "failed"
-    detail = stderr or stdout or str(status.get("message") or "")
+    detail = stderr or stdout or _without_arguments(str(status.get("message") or ""), command)
     raise ExecError(namespace, pod, command, problem, exit_code=exit_code, output=detail)
+
+
+def _without_arguments(message: str, command: list[str]) -> str:
+    """The status message without the command line some kubelets quote in it (kwok does), whose
+    arguments may hold credentials; the error names the command itself, redacted as asked."""
+    if len(command) < 2:
+        return message
+    return message.replace(" ".join(command), f"{command[0]} ...")
 
 
 def _exit_code(status: dict[str, Any]) -> int | None:
@@ -252,7 +264,8 @@ def _exit_code(status: dict[str, Any]) -> int | None:
                 return int(cause.get("message", ""))
             except ValueError:
                 return None
-    return None
+    stated = EXIT_STATUS_IN_MESSAGE.search(str(status.get("message") or ""))
+    return int(stated.group(1)) if stated else None
 
 
 Reply = str | Exception

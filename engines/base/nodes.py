@@ -5,15 +5,17 @@ Schedulers, webhooks and people read these labels to find a Dataset's cache: the
 medium, `fluid_exclusive` for exclusive placement and the `fluid.io/dataset-num` counter.
 
 `label_changes` and `unlabel_changes` are pure (labels in, merge-patch labels out);
-`sync_cache_nodes` and `release_cache_nodes` apply them. Each node write carries the node's
-resourceVersion and is retried on conflict, because `fluid.io/dataset-num` is a counter shared
-by every runtime caching on the node.
+`CacheNodes`, `sync_cache_nodes` and `release_cache_nodes` apply them. Each node write carries
+the node's resourceVersion and is retried on conflict, because `fluid.io/dataset-num` is a
+counter shared by every runtime caching on the node. The state lives on the nodes: what a
+process remembers only saves requests, and a restarted manager reads the nodes again.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fluidpy.client import GVK, parse_label_selector, retry_on_conflict
@@ -50,6 +52,12 @@ def label_changes(current: Mapping[str, str], info: RuntimeInfo) -> LabelPatch:
     """What makes a node a cache node of the runtime; empty when it already is one."""
     wanted = cache_labels(info)
     patch: LabelPatch = {k: v for k, v in wanted.items() if current.get(k) != v}
+    for kind in "mdt":
+        stale = info.capacity_label(kind)
+        if stale in current and stale not in wanted:
+            patch[stale] = None
+    if EXCLUSIVE_LABEL not in wanted and current.get(EXCLUSIVE_LABEL) == info.exclusive_label_value:
+        patch[EXCLUSIVE_LABEL] = None  # the Dataset went from Exclusive to Shared
     if info.runtime_label not in current:
         patch[DATASET_NUM_LABEL] = str(_count(current) + 1)
     return patch
@@ -78,6 +86,17 @@ def _count(labels: Mapping[str, str]) -> int:
 def _excluded(labels: Mapping[str, str]) -> bool:
     selector = os.environ.get(EXCLUDE_SELECTOR_ENV, "").strip()
     return bool(selector) and parse_label_selector(selector).matches(labels)
+
+
+def scheduled_nodes(pods: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The nodes where `pods` run or are about to: scheduled, neither terminating nor done."""
+    return {
+        pod["spec"]["nodeName"]
+        for pod in pods
+        if (pod.get("spec") or {}).get("nodeName")
+        and not pod["metadata"].get("deletionTimestamp")
+        and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+    }
 
 
 def labelled_nodes(ctx: ReconcileRequestContext, label: str) -> set[str]:
@@ -111,6 +130,27 @@ def sync_cache_nodes(
     for name in sorted(actual - wanted):
         _patch_node(ctx, name, info, add=False)
     return wanted
+
+
+@dataclass
+class CacheNodes:
+    """The cache nodes one runtime's engine labelled last, and with which labels, so a steady
+    runtime costs no node request. Unknown (None) at first: the first convergence, and any
+    after the labels themselves change (a new tiered store, a placement change), reads the
+    nodes from the API and visits every node the workers use."""
+
+    nodes: set[str] | None = None
+    labels: dict[str, str] | None = None
+
+    def converge(self, ctx: ReconcileRequestContext, info: RuntimeInfo, desired: set[str]) -> None:
+        """Make exactly the `desired` nodes this runtime's cache nodes."""
+        wanted = cache_labels(info)
+        if self.nodes is None or self.labels != wanted:
+            # Every desired node is visited: its labels may be missing or stale.
+            self.nodes = labelled_nodes(ctx, info.runtime_label) - desired
+            self.labels = wanted
+        if desired != self.nodes:
+            self.nodes = sync_cache_nodes(ctx, info, desired, self.nodes)
 
 
 def release_cache_nodes(ctx: ReconcileRequestContext, info: RuntimeInfo) -> None:

@@ -98,9 +98,11 @@ class RuntimeInfo:
 
     @property
     def exclusive_label_value(self) -> str:
+        """`fluid_exclusive` on the nodes of an Exclusive Dataset's workers: `<ns>_<name>`, or
+        the Dataset's UID where that would not fit a label value (`<ns>_<uid>` might not)."""
         value = f"{self.namespace}_{self.name}"
         if len(value) >= LABEL_NAME_LIMIT and self.owner_dataset_uid:
-            return f"{self.namespace}_{self.owner_dataset_uid}"
+            return self.owner_dataset_uid
         return value
 
     @property

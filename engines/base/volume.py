@@ -30,6 +30,9 @@ DEFAULT_CAPACITY = "100Pi"
 CAPACITY_ANNOTATION = "pvc.fluid.io/resources.requests.storage"
 DEFAULT_ACCESS_MODES = ("ReadOnlyMany",)
 VOLUME_CREATED = "VolumeCreated"
+FUSE_GENERATION_LABEL = "fuse.runtime.fluid.io/generation"
+"""On the PVC: the FUSE client DaemonSet's metadata.generation. Fluid's CSI plugin compares it
+with a node's FUSE pod to tell whether that pod predates the DaemonSet's newest template."""
 
 
 def _access_modes(dataset: dict[str, Any]) -> list[str]:
@@ -95,17 +98,27 @@ def render_persistent_volume(
 
 
 def render_persistent_volume_claim(
-    info: RuntimeInfo, dataset: dict[str, Any], *, owner: dict[str, str]
+    info: RuntimeInfo,
+    dataset: dict[str, Any],
+    *,
+    owner: dict[str, str],
+    fuse_generation: int | None = None,
 ) -> dict[str, Any]:
     """No owner reference: the claim must outlive the runtime until its pods are gone (deletion
-    waits for them); `owner` labels mark it as the runtime's instead."""
+    waits for them); `owner` labels mark it as the runtime's instead. `fuse_generation`: the
+    FUSE DaemonSet's generation, None (the default) when the runtime has no such DaemonSet."""
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": {
             "name": info.name,
             "namespace": info.namespace,
-            "labels": {**owner, info.common_label: "true", DATASET_ID_LABEL: info.dataset_id},
+            "labels": {
+                **owner,
+                info.common_label: "true",
+                DATASET_ID_LABEL: info.dataset_id,
+                **_generation_label(fuse_generation),
+            },
             "annotations": {CREATED_BY_ANNOTATION: CREATED_BY_FLUID},
         },
         "spec": {
@@ -117,11 +130,21 @@ def render_persistent_volume_claim(
     }
 
 
+def _generation_label(fuse_generation: int | None) -> dict[str, str]:
+    return {} if fuse_generation is None else {FUSE_GENERATION_LABEL: str(fuse_generation)}
+
+
 def create_volume(
-    ctx: ReconcileRequestContext, info: RuntimeInfo, *, fuse_path: str, mount_type: str
+    ctx: ReconcileRequestContext,
+    info: RuntimeInfo,
+    *,
+    fuse_path: str,
+    mount_type: str,
+    fuse_generation: int | None = None,
 ) -> None:
     """Create the PV, then the PVC, unless they exist and are this runtime's; an object of the
-    same name that is not is reported (NameConflict), never overwritten or adopted.
+    same name that is not is reported (NameConflict), never overwritten or adopted. The PVC's
+    FUSE generation label follows `fuse_generation` (see render_persistent_volume_claim).
 
     Our PVC in the informer cache means both exist (the PV is created first), so a steady
     runtime costs no request here; otherwise each object is created outright and only read
@@ -131,9 +154,12 @@ def create_volume(
         raise EngineError("the Dataset disappeared before its volume could be created")
     owner = owner_labels(ctx.runtime)
     claim = ctx.client.get(PVC, info.name, info.namespace)
-    pvc = render_persistent_volume_claim(info, ctx.dataset, owner=owner)
+    pvc = render_persistent_volume_claim(
+        info, ctx.dataset, owner=owner, fuse_generation=fuse_generation
+    )
     if claim is not None:
         check_name_free(PVC, pvc, claim)
+        _keep_generation_label(ctx, claim, fuse_generation)
         return
     pv = render_persistent_volume(
         info, ctx.dataset, fuse_path=fuse_path, mount_type=mount_type, owner=owner
@@ -146,6 +172,24 @@ def create_volume(
         )
         ctx.log.info(message, reason=VOLUME_CREATED, on=ctx.runtime["kind"])
         ctx.event("Normal", VOLUME_CREATED, message)
+
+
+def _keep_generation_label(
+    ctx: ReconcileRequestContext, claim: dict[str, Any], fuse_generation: int | None
+) -> None:
+    """Move the claim's FUSE generation label to `fuse_generation` (None removes it)."""
+    labels = claim["metadata"].get("labels") or {}
+    wanted = None if fuse_generation is None else str(fuse_generation)
+    if labels.get(FUSE_GENERATION_LABEL) == wanted:
+        return
+    metadata = claim["metadata"]
+    ctx.client.patch(
+        PVC,
+        metadata["name"],
+        metadata["namespace"],
+        {"metadata": {"labels": {FUSE_GENERATION_LABEL: wanted}}},
+        ctx=ctx.ctx,
+    )
 
 
 def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any]) -> bool:

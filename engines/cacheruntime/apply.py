@@ -26,7 +26,7 @@ from typing import Any
 from fluidpy.client import GVK, Client
 from fluidpy.context import Context
 from fluidpy.engines.base.ownership import apply_owned, check_name_free
-from fluidpy.engines.cacheruntime.quantity import same_quantity
+from fluidpy.engines.base.units import same_quantity
 from fluidpy.log import get_logger
 
 log = get_logger("fluidpy.engines.cacheruntime")

@@ -8,9 +8,11 @@ from the cached live objects (apply.py). Nothing is
 Dataset reaches the workloads on the next reconcile, and a component the runtime disables, or
 whose workload kind the class changes, loses its old workload.
 
-UFS metadata, cache figures and node labels for Fluid's scheduler have no meaning for a cache
-system known only by YAML, so no step asks for them: the class's pod templates place the cache,
-and the cache system mounts its under file systems itself, from the runtime config.
+UFS metadata and cache figures have no meaning for a cache system known only by YAML, so no
+step asks for them: the cache system mounts its under file systems itself, from the runtime
+config. Placement is upstream's: the class's pod templates place the cache, the Dataset's
+placement and node affinity are added to the workers, and the nodes they run on are labelled
+as the Dataset's cache nodes (render/placement.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from fluidpy.engines.base import (
     metrics,
 )
 from fluidpy.engines.base.dataoperation import DataOperation
+from fluidpy.engines.base.nodes import CacheNodes, release_cache_nodes, remove_fuse_labels
 from fluidpy.engines.base.ownership import check_name_free, serves_dataset
 from fluidpy.engines.base.runtime_info import owner_dataset_uid, placement_of
 from fluidpy.engines.base.status import (
@@ -51,8 +54,8 @@ from fluidpy.engines.cacheruntime.dependents import DEPENDENTS, Dependents
 from fluidpy.engines.cacheruntime.naming import (
     CLASS_GVK,
     CONFIGMAP,
+    DAEMONSET,
     NAME_LABEL,
-    NODE,
     POD,
     RUNTIME_TYPE,
     SERVICE,
@@ -60,6 +63,7 @@ from fluidpy.engines.cacheruntime.naming import (
     Component,
     selector_labels,
     target_path,
+    workload_name,
 )
 from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan, make_plan, secret_options
 from fluidpy.engines.cacheruntime.render.config import (
@@ -68,10 +72,16 @@ from fluidpy.engines.cacheruntime.render.config import (
     render_extra_config_maps,
     runtime_config,
 )
+from fluidpy.engines.cacheruntime.render.placement import (
+    cache_node_info,
+    worker_cache_affinity,
+    worker_nodes,
+)
 from fluidpy.engines.cacheruntime.render.services import render_headless_service
 from fluidpy.engines.cacheruntime.render.status import (
     ComponentState,
     component_state,
+    extra_config_maps_condition,
     master_ready,
     runtime_phase,
     unschedulable,
@@ -84,7 +94,6 @@ from fluidpy.engines.cacheruntime.validation import (
     check_dataset,
     check_plan,
     check_runtime_against_class,
-    components_without_support,
     parse,
 )
 
@@ -96,7 +105,9 @@ CONDITION_OF: dict[Component, str] = {
     "worker": "WorkersReady",
     "client": "ClientReady",
 }
-EXTRA_RESOURCES_CONDITION = "ExtraResourcesMounted"
+EXTRA_CONFIG_MAPS_CONDITION = "ExtraConfigMapsReady"
+"""Whether the class's extra ConfigMaps are the runtime's (absent when the class has none)."""
+NOT_OWNED_EVENT = "ExtraConfigMapNotOwned"
 
 
 @dataclass
@@ -136,6 +147,8 @@ class CacheRuntimeEngine(Engine):
         self.config_writer = writer or DebouncedWriter((namespace, name))
         self._pass: _Pass | None = None
         self._volume_created = False
+        self._cache_nodes = CacheNodes()
+        self._volume_generation: int | None = None
 
     def id(self) -> str:
         return self._id
@@ -184,7 +197,7 @@ class CacheRuntimeEngine(Engine):
             dataset,
             owner_reference=ctx.owner_reference,
             mount_root=ctx.mount_root,
-            fuse_label=self._info(ctx).fuse_label,
+            info=self._info(ctx),
         )
         check_plan(plan)
         if any(component.mounts_secrets for component in plan.enabled()):
@@ -209,7 +222,10 @@ class CacheRuntimeEngine(Engine):
             name=ctx.name,
             namespace=ctx.namespace,
             runtime_type=RUNTIME_TYPE,
-            owner_dataset_uid=owner_dataset_uid(ctx.runtime),
+            # The Dataset's UID before its owner reference is set (adopt follows validate, and
+            # the first pass already creates the client, whose node selector may need it).
+            owner_dataset_uid=owner_dataset_uid(ctx.runtime)
+            or str(((ctx.dataset or {}).get("metadata") or {}).get("uid") or ""),
             placement=placement_of(ctx.dataset),
             fuse_node_selector=dict(client_spec.get("nodeSelector") or {}),
         )
@@ -218,17 +234,16 @@ class CacheRuntimeEngine(Engine):
 
     def _converge_config(self, state: _Pass) -> None:
         ctx, plan = state.ctx, state.plan
+        foreign = []
         for desired in render_extra_config_maps(plan):
             live = ctx.client.get(
                 CONFIGMAP, desired["metadata"]["name"], plan.namespace, ctx=ctx.ctx
             )
             if live is not None and not self._controlled(ctx, live):
-                ctx.log.info(
-                    "keeping a config map the runtime does not own",
-                    name=desired["metadata"]["name"],
-                )
+                foreign.append(desired["metadata"]["name"])
                 continue
             self._applier.ensure(ctx.client, desired, ctx.ctx)
+        _report_extra_config_maps(ctx, plan, foreign)
         pods = ctx.client.list(
             POD, plan.namespace, label_selector=f"{NAME_LABEL}={plan.name}", ctx=ctx.ctx
         )
@@ -320,7 +335,7 @@ class CacheRuntimeEngine(Engine):
             state.workloads[component.component] = workload
         if workload is not None and workload.get("kind") != component.kind:
             workload = None
-        return component_state(workload, component.replicas)
+        return component_state(workload, component.replicas, client=component.component == "client")
 
     def _unschedulable(
         self, state: _Pass, component: ComponentPlan, current: ComponentState
@@ -365,20 +380,30 @@ class CacheRuntimeEngine(Engine):
         master, workers = states["master"], states["worker"]
         status["phase"] = runtime_phase(master, workers)
         status["valueFile"] = state.plan.config_map
-        unsupported = components_without_support(state.plan)
-        if unsupported:
-            set_condition(
-                status,
-                EXTRA_RESOURCES_CONDITION,
-                False,
-                "NotSupported",
-                f"dependencies.extraResources of the {', '.join(unsupported)} in CacheRuntimeClass "
-                f"{state.plan.class_name} is accepted but not supported yet; mount the class's "
-                "config maps through volumes in its podTemplateSpec",
-            )
-        else:
-            remove_condition(status, EXTRA_RESOURCES_CONDITION)
         return master, workers
+
+    # Placement -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _record_cache_affinity(state: _Pass) -> None:
+        """`status.cacheAffinity`: where the workers may run, for applications and the FUSE
+        client to land near the cache."""
+        status = state.ctx.runtime_status
+        if not state.plan.component("worker").enabled:
+            status.pop("cacheAffinity", None)
+            return
+        affinity = worker_cache_affinity(state.workloads.get("worker"))
+        if affinity:
+            status["cacheAffinity"] = affinity
+
+    def _label_cache_nodes(self, state: _Pass) -> None:
+        """Label the nodes the workers run on as the Dataset's cache nodes and unlabel the nodes
+        they left (Fluid's scheduler plugins and webhook read these labels)."""
+        ctx, plan = state.ctx, state.plan
+        selector = ",".join(f"{k}={v}" for k, v in selector_labels(plan.name, "worker").items())
+        pods = ctx.client.list(POD, plan.namespace, label_selector=selector, ctx=ctx.ctx)
+        desired = worker_nodes(plan.component("worker"), pods)
+        self._cache_nodes.converge(ctx, cache_node_info(plan), desired)
 
     # Engine ----------------------------------------------------------------------------------
     #
@@ -392,18 +417,16 @@ class CacheRuntimeEngine(Engine):
         self._state(ctx)
 
     def setup(self, ctx: ReconcileRequestContext) -> bool:
-        """The runtime config and the master, then (master ready) the workers and the client
-        (the client follows the workers, as in Fluid); bind once the workers are ready."""
+        """The runtime config, then every enabled component at once, as upstream's CacheRuntime
+        engine does (the cache system's own scripts wait for their peers, so the workers need
+        not wait a master start-up time); bind once the master and the workers are ready."""
         if _bound(ctx):
             return True
         ready = False
         try:
             state = self._state(ctx)
             self._converge_config(state)
-            self._converge(state, ("master",))
-            master = self._component_state(state, state.plan.component("master"))
-            if master_ready(master):
-                self._converge(state, ("worker", "client"))
+            self._converge(state, ("master", "worker", "client"))
             master, workers = self._update_status(state)
             ready = master_ready(master) and workers_ready(workers)
             if ready:
@@ -429,6 +452,8 @@ class CacheRuntimeEngine(Engine):
             self._converge_config(state)
             changed = self._converge(state, ("master", "worker", "client"))
             master, workers = self._update_status(state)
+            self._record_cache_affinity(state)
+            self._label_cache_nodes(state)
             if changed:
                 return None
             self._check_health(ctx, master, workers)
@@ -469,37 +494,48 @@ class CacheRuntimeEngine(Engine):
         """Create the PV and PVC until they exist. Afterwards they are checked again only when
         the cache holds both kinds (a free read): otherwise every pass of a bound runtime, and
         it has one per pod change, would cost two live GETs for objects that are already there."""
-        if self._volume_created and not _cached(ctx.client, PV, PVC):
+        generation = self._client_generation(ctx)
+        if (
+            self._volume_created
+            and generation == self._volume_generation
+            and not _cached(ctx.client, PV, PVC)
+        ):
             return
         create_volume(
             ctx,
             self._info(ctx),
             fuse_path=target_path(ctx.mount_root, ctx.namespace, ctx.name),
             mount_type=MOUNT_TYPE,
+            fuse_generation=generation,
         )
         self._volume_created = True
+        self._volume_generation = generation
+
+    def _client_generation(self, ctx: ReconcileRequestContext) -> int | None:
+        """The client DaemonSet's metadata.generation, for the PVC's label; None when the
+        runtime runs no client DaemonSet of its own."""
+        name = workload_name(ctx.name, "client")
+        daemonset = ctx.client.get(DAEMONSET, name, ctx.namespace, ctx=ctx.ctx)
+        if daemonset is None or not self._controlled(ctx, daemonset):
+            return None
+        generation = daemonset["metadata"].get("generation")
+        return int(generation) if generation is not None else None
 
     def delete_volume(self, ctx: ReconcileRequestContext) -> None:
         self._volume_created = False
         delete_volume(ctx, self._info(ctx))
 
     def shutdown(self, ctx: ReconcileRequestContext) -> None:
-        """Clean what owner references do not: the held config write, the dependency record
-        and the FUSE label Fluid's CSI plugin put on nodes."""
+        """Clean what owner references do not: the held config write, the dependency record,
+        the cache node labels and the FUSE label Fluid's CSI plugin put on nodes."""
         self._end_pass()
         self.config_writer.cancel()
         self._dependents.forget(ctx.namespace, ctx.name)
-        if not serves_dataset(ctx, RUNTIME_TYPE):
-            return  # the Dataset's clients are another runtime's: its FUSE label stays
-        label = self._info(ctx).fuse_label
-        for node in ctx.client.list(NODE, label_selector=f"{label}=true", ctx=ctx.ctx):
-            ctx.client.patch(
-                NODE,
-                node["metadata"]["name"],
-                None,
-                {"metadata": {"labels": {label: None}}},
-                ctx=ctx.ctx,
-            )
+        info = self._info(ctx)
+        release_cache_nodes(ctx, info)
+        if serves_dataset(ctx, RUNTIME_TYPE):
+            # Otherwise the Dataset's clients are another runtime's: its FUSE label stays.
+            remove_fuse_labels(ctx, info)
 
     def data_operation_pod_spec(
         self, ctx: ReconcileRequestContext, operation: DataOperation
@@ -516,6 +552,20 @@ def _bound(ctx: ReconcileRequestContext) -> bool:
         and entry.get("type", RUNTIME_TYPE) == RUNTIME_TYPE
         for entry in (ctx.dataset_status or {}).get("runtimes") or []
     )
+
+
+def _report_extra_config_maps(ctx: ReconcileRequestContext, plan: Plan, foreign: list[str]) -> None:
+    """The extra ConfigMaps' condition; a Warning event and a log line when it turns to naming
+    ConfigMaps that are not the runtime's."""
+    condition = extra_config_maps_condition(plan, foreign)
+    if condition is None:
+        remove_condition(ctx.runtime_status, EXTRA_CONFIG_MAPS_CONDITION)
+        return
+    ours, reason, message = condition
+    changed = set_condition(ctx.runtime_status, EXTRA_CONFIG_MAPS_CONDITION, ours, reason, message)
+    if changed and not ours:
+        ctx.log.warning(message, reason=NOT_OWNED_EVENT)
+        ctx.event("Warning", NOT_OWNED_EVENT, message)
 
 
 def _note_of(status: dict[str, Any], condition_type: str) -> str:

@@ -50,6 +50,7 @@ FUSE_DIRECTORY: Final = "cache-fuse"
 CONFIG_VOLUME: Final = "fluid-runtime-config"
 FUSE_VOLUME: Final = "fluid-cache-fuse"
 SECRET_VOLUME_PREFIX: Final = "fluid-secret-"
+EXTRA_VOLUME_PREFIX: Final = "fluid-extra-"
 TIERED_VOLUME_PREFIX: Final = "fluid-tiered-store-"
 
 NAME_LIMIT: Final = 63
@@ -83,15 +84,27 @@ def secret_file(secret: str, key: str) -> str:
 
 
 def secret_volume_name(secret: str) -> str:
-    """`fluid-secret-<secret>`, or a shortened, hashed form when the Secret's name (a DNS
-    subdomain: dots, up to 253 characters) is not a valid volume name (a DNS label)."""
-    candidate = f"{SECRET_VOLUME_PREFIX}{secret}"
-    if len(candidate) <= NAME_LIMIT and "." not in secret:
+    """`fluid-secret-<secret>`, shortened as `_volume_name` says."""
+    return _volume_name(SECRET_VOLUME_PREFIX, secret)
+
+
+def extra_volume_name(name: str, config_map: str) -> str:
+    """`fluid-extra-<runtime name>-<config map>`, upstream's name for a class's extra ConfigMap
+    mounted in a component, shortened as `_volume_name` says."""
+    return _volume_name(EXTRA_VOLUME_PREFIX, f"{name}-{config_map}")
+
+
+def _volume_name(prefix: str, stem: str) -> str:
+    """`<prefix><stem>`, or a shortened, hashed form when the stem (built from names that are
+    DNS subdomains: dots, up to 253 characters) would not make a valid volume name (a DNS
+    label of at most 63 characters)."""
+    candidate = f"{prefix}{stem}"
+    if len(candidate) <= NAME_LIMIT and "." not in stem:
         return candidate
-    digest = hashlib.sha256(secret.encode()).hexdigest()[:8]
-    room = NAME_LIMIT - len(SECRET_VOLUME_PREFIX) - len(digest) - 1
-    stem = secret.replace(".", "-")[:room].rstrip("-")
-    return f"{SECRET_VOLUME_PREFIX}{stem}-{digest}"
+    digest = hashlib.sha256(stem.encode()).hexdigest()[:8]
+    room = NAME_LIMIT - len(prefix) - len(digest) - 1
+    short = stem.replace(".", "-")[:room].rstrip("-")
+    return f"{prefix}{short}-{digest}"
 
 
 def tiered_volume_name(level: int) -> str:

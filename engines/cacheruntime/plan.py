@@ -23,6 +23,9 @@ from fluidpy.api.v1alpha1 import (
     Dataset,
     RuntimeComponentDefinition,
 )
+from fluidpy.api.v1alpha1.dataset import DatasetSpec
+from fluidpy.engines.base.runtime_info import RuntimeInfo
+from fluidpy.engines.base.units import parse_quantity
 from fluidpy.engines.cacheruntime.naming import (
     COMPONENTS,
     DAEMONSET,
@@ -37,6 +40,8 @@ DEFAULT_REPLICAS = 1
 """Master and worker replicas when the runtime does not say (the CRD's default too)."""
 DEFAULT_ACCESS_MODES = ("ReadOnlyMany",)
 """Fluid's default when the Dataset names none: a cache serves reads."""
+MEMORY_MEDIUM = "Memory"
+"""The emptyDir medium of a tmpfs."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class ComponentPlan:
     settings: CacheRuntimeComponent
     """The runtime's settings (empty when the runtime says nothing about the component)."""
     enabled: bool
+    runtime_options: dict[str, str] = field(default_factory=dict)
+    """The runtime's spec.options, which every component gets."""
 
     @property
     def kind(self) -> str:
@@ -73,9 +80,12 @@ class ComponentPlan:
         return bool(dependencies is not None and dependencies.encrypt_option is not None)
 
     @property
-    def asks_extra_resources(self) -> bool:
+    def extra_config_map_mounts(self) -> list[tuple[str, str]]:
+        """(config map, mount path) for each of the class's extra ConfigMaps the component
+        mounts (dependencies.extraResources.configMaps)."""
         dependencies = self.definition.dependencies if self.definition else None
-        return bool(dependencies is not None and dependencies.extra_resources is not None)
+        extra = dependencies.extra_resources if dependencies else None
+        return [(item.name, item.mount_path) for item in (extra and extra.config_maps) or []]
 
     @property
     def replicas(self) -> int | None:
@@ -91,8 +101,10 @@ class ComponentPlan:
 
     @property
     def options(self) -> dict[str, str]:
-        """The class's options overlaid, key by key, by the runtime's; sorted by key."""
+        """Key by key, lowest first: the class's component options, the runtime's spec.options,
+        the runtime's spec.<component>.options (upstream's order); sorted by key."""
         merged = dict((self.definition.options if self.definition else None) or {})
+        merged.update(self.runtime_options)
         merged.update(self.settings.options or {})
         return dict(sorted(merged.items()))
 
@@ -106,6 +118,19 @@ class ComponentPlan:
     def tiered_levels(self) -> list[Any]:
         store = self.settings.tiered_store
         return list(store.levels or []) if store is not None else []
+
+    @property
+    def memory_quota(self) -> int:
+        """Bytes of the levels held in memory (emptyDir medium Memory, a tmpfs): the kubelet
+        counts a tmpfs's pages against the container's memory, so they are added to its
+        memory request and limit. Assumes quotas were validated (validation.py)."""
+        return sum(
+            parse_quantity(level.quota)
+            for level in self.tiered_levels
+            if level.quota is not None
+            and level.medium.empty_dir is not None
+            and level.medium.empty_dir.medium == MEMORY_MEDIUM
+        )
 
 
 @dataclass(frozen=True)
@@ -126,7 +151,10 @@ class Plan:
     class_name: str
     owner_reference: dict[str, Any]
     target_path: str
-    fuse_label: str
+    info: RuntimeInfo
+    """Names and labels upstream derives from the runtime, and the Dataset's placement."""
+    dataset: DatasetSpec
+    """The Dataset's spec: its node affinity and tolerations place the components."""
     access_modes: tuple[str, ...]
     mounts: tuple[dict[str, Any], ...]
     """Entries of the runtime config's `mounts`: mountPoint, options (shared ones overlaid by
@@ -141,6 +169,10 @@ class Plan:
     @property
     def config_map(self) -> str:
         return config_map_name(self.name)
+
+    @property
+    def fuse_label(self) -> str:
+        return self.info.fuse_label
 
     def component(self, component: Component) -> ComponentPlan:
         return self.components[component]
@@ -182,6 +214,7 @@ def component_plan(
         definition=definition,
         settings=settings,
         enabled=definition is not None and not settings.disabled,
+        runtime_options=dict(runtime.spec.options or {}),
     )
 
 
@@ -222,7 +255,7 @@ def make_plan(
     *,
     owner_reference: dict[str, Any],
     mount_root: str,
-    fuse_label: str,
+    info: RuntimeInfo,
 ) -> Plan:
     name = runtime.metadata.name or ""
     namespace = runtime.metadata.namespace or ""
@@ -233,7 +266,8 @@ def make_plan(
         class_name=runtime.spec.runtime_class_name,
         owner_reference=owner_reference,
         target_path=target_path(mount_root, namespace, name),
-        fuse_label=fuse_label,
+        info=info,
+        dataset=dataset.spec,
         access_modes=tuple(mode.value for mode in dataset.spec.access_modes or [])
         or DEFAULT_ACCESS_MODES,
         mounts=mount_entries(dataset),

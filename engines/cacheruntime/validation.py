@@ -21,17 +21,16 @@ from fluidpy.api.v1alpha1 import (
 )
 from fluidpy.api.v1alpha1.base import Resource
 from fluidpy.engines.base import ValidationError
+from fluidpy.engines.base.units import quantity_value
 from fluidpy.engines.cacheruntime.naming import (
     COMPONENTS,
     DAEMONSET,
     STATEFULSET,
     STATEFULSET_NAME_LIMIT,
     WORKLOAD_KINDS,
-    Component,
     name_limit,
 )
 from fluidpy.engines.cacheruntime.plan import DEFAULT_REPLICAS, ComponentPlan, Plan
-from fluidpy.engines.cacheruntime.quantity import parse_quantity
 
 ModelT = TypeVar("ModelT", bound=Resource)
 
@@ -164,6 +163,8 @@ def check_plan(plan: Plan) -> None:
             "enable at least one of spec.master, spec.worker, spec.client (remove disabled: true)",
         )
     _check_fuse_client(plan)
+    for component in plan.components.values():
+        _check_extra_config_maps(plan, component)
     for component in plan.enabled():
         _check_replicas(plan, component)
         _check_volume_mounts(plan, component)
@@ -238,14 +239,12 @@ def _check_fuse_client(plan: Plan) -> None:
 def _check_tiered_store(component: ComponentPlan) -> None:
     for index, level in enumerate(component.tiered_levels):
         field = f"spec.{component.component}.tieredStore.levels[{index}]"
-        if level.quota is not None:
-            size = parse_quantity(level.quota)
-            if size is None or size <= 0:
-                raise ValidationError(
-                    f"{field}.quota",
-                    f"{level.quota!r} is not a positive size",
-                    "write a size such as 2Gi or 500Mi, or remove quota for no limit",
-                )
+        if level.quota is not None and not _positive(level.quota):
+            raise ValidationError(
+                f"{field}.quota",
+                f"{level.quota!r} is not a positive size",
+                "write a size such as 2Gi or 500Mi, or remove quota for no limit",
+            )
         media = [m for m in (level.medium.empty_dir, level.medium.host_path) if m is not None]
         if len(media) != 1:
             raise ValidationError(
@@ -253,6 +252,28 @@ def _check_tiered_store(component: ComponentPlan) -> None:
                 f"sets {len(media)} media",
                 "set exactly one of emptyDir or hostPath",
             )
+
+
+def _positive(quantity: str | int) -> bool:
+    try:
+        return quantity_value(quantity) > 0
+    except ValueError:
+        return False
+
+
+def _check_extra_config_maps(plan: Plan, component: ComponentPlan) -> None:
+    """A component mounts only extra ConfigMaps its class declares (the engine creates those)."""
+    declared = [item["name"] for item in plan.extra_config_maps]
+    for index, (name, _) in enumerate(component.extra_config_map_mounts):
+        if name in declared:
+            continue
+        where = f"topology.{component.component}.dependencies.extraResources.configMaps[{index}]"
+        raise ValidationError(
+            f"CacheRuntimeClass {plan.class_name} {where}.name",
+            f"names config map {name!r}, which the class's extraResources.configMaps does not "
+            f"declare (it declares {', '.join(map(repr, declared)) or 'none'})",
+            f"add {name!r} to extraResources.configMaps of the class or fix the name",
+        )
 
 
 def _check_name_length(plan: Plan, component: ComponentPlan) -> None:
@@ -283,11 +304,6 @@ def _check_secret_options(plan: Plan) -> None:
                 "has no valueFrom.secretKeyRef name or key",
                 "name the Secret and the key that holds the option's value",
             )
-
-
-def components_without_support(plan: Plan) -> list[Component]:
-    """Enabled components whose class asks for dependencies.extraResources (not supported)."""
-    return [c.component for c in plan.enabled() if c.asks_extra_resources]
 
 
 def check_dataset(dataset: dict[str, Any]) -> Dataset:

@@ -20,7 +20,11 @@ from dataclasses import dataclass
 from fluidpy.api.v1alpha1.common import Mount
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
 from fluidpy.api.v1alpha1.jindo import JindoCompTemplateSpec, JindoRuntime
-from fluidpy.engines.base.placement import worker_affinity
+from fluidpy.engines.base.placement import (
+    dataset_tolerations,
+    placement_labels,
+    worker_affinity,
+)
 from fluidpy.engines.base.runtime_info import RuntimeInfo
 from fluidpy.engines.masterworker import rendering
 from fluidpy.engines.masterworker.cache_system import DEFAULT_WORKERS, Workloads
@@ -364,7 +368,7 @@ class JindoRenderer(WorkloadRenderer[JindoRuntime, JindoCompTemplateSpec]):
                 *(self.spec.volumes or []),
             ],
             "nodeSelector": dict(spec.node_selector or {}),
-            "tolerations": list(spec.tolerations or []),
+            "tolerations": dataset_tolerations(self.dataset, spec.tolerations),
             "imagePullSecrets": rendering.pull_secrets(
                 self.spec.image_pull_secrets, spec.image_pull_secrets
             ),
@@ -400,16 +404,16 @@ class JindoRenderer(WorkloadRenderer[JindoRuntime, JindoCompTemplateSpec]):
             ],
             "nodeSelector": dict(spec.node_selector or {}),
             "affinity": worker_affinity(self.info, self.dataset),
-            "tolerations": [*(self.dataset.tolerations or []), *(spec.tolerations or [])],
+            "tolerations": dataset_tolerations(self.dataset, spec.tolerations),
             "imagePullSecrets": rendering.pull_secrets(
                 self.spec.image_pull_secrets, spec.image_pull_secrets
             ),
         }
-        labels = {**self.layout.labels(WORKER), **rendering.worker_labels(self.layout, self.info)}
+        labels = {**self.layout.labels(WORKER), **placement_labels(self.info)}
         template = self.pod_template("worker", labels, pod_spec)
         replicas = DEFAULT_WORKERS if self.spec.replicas is None else self.spec.replicas
         sts = rendering.statefulset(self.layout, WORKER, self.owner, replicas, template)
-        sts["metadata"]["labels"].update(rendering.worker_labels(self.layout, self.info))
+        sts["metadata"]["labels"].update(placement_labels(self.info))
         return sts
 
     def fuse_args(self) -> list[str]:
@@ -462,7 +466,7 @@ class JindoRenderer(WorkloadRenderer[JindoRuntime, JindoCompTemplateSpec]):
             "nodeSelector": rendering.fuse_node_selector(
                 self.info, fuse.node_selector if fuse else None
             ),
-            "tolerations": list((fuse.tolerations if fuse else None) or []),
+            "tolerations": dataset_tolerations(self.dataset, fuse.tolerations if fuse else None),
             "imagePullSecrets": rendering.pull_secrets(
                 self.spec.image_pull_secrets, fuse.image_pull_secrets if fuse else None
             ),

@@ -38,6 +38,7 @@ from fluidpy.engines.base.exec import (
 )
 from fluidpy.engines.base.interfaces import Implement, UFSToUpdate
 from fluidpy.engines.base.models import parse_model
+from fluidpy.engines.base.placement import cache_affinity
 from fluidpy.engines.base.runtime_info import RuntimeInfo, owner_dataset_uid, placement_of
 from fluidpy.engines.base.template import TemplateEngine
 from fluidpy.engines.base.units import bytes_size, parse_human_bytes, percentage
@@ -86,7 +87,7 @@ class Memory:
     usage: Probe[CacheUsage] = field(init=False)
     metadata: Probe[UfsUsage] = field(init=False)
     mount_paths: tuple[str, ...] = ()
-    labelled: set[str] | None = None
+    cache_nodes: nodes.CacheNodes = field(default_factory=nodes.CacheNodes)
     free_attempts: int = 0
     cache_released: bool = False
     volume_created: bool = False
@@ -517,19 +518,7 @@ class MasterWorkerEngine(Implement):
         pods = self.ctx.client.list(
             POD, self.ctx.namespace, label_selector=self.layout.worker_selector, ctx=self.ctx.ctx
         )
-        desired = {
-            pod["spec"]["nodeName"]
-            for pod in pods
-            if (pod.get("spec") or {}).get("nodeName")
-            and not pod["metadata"].get("deletionTimestamp")
-            and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
-        }
-        if self.memory.labelled is None:
-            self.memory.labelled = nodes.labelled_nodes(self.ctx, info.runtime_label)
-        if desired != self.memory.labelled:
-            self.memory.labelled = nodes.sync_cache_nodes(
-                self.ctx, info, desired, self.memory.labelled
-            )
+        self.memory.cache_nodes.converge(self.ctx, info, nodes.scheduled_nodes(pods))
 
     def assign_nodes_to_cache(self, desired: int) -> int:
         """How many of `desired` workers could be placed: schedulable nodes that match the
@@ -694,7 +683,7 @@ def _container_started(pod: dict[str, Any] | None, container: str) -> str | None
 
 def _node_affinity(workers: dict[str, Any] | None) -> Any:
     template = ((workers or {}).get("spec") or {}).get("template") or {}
-    return ((template.get("spec") or {}).get("affinity") or {}).get("nodeAffinity")
+    return cache_affinity(template.get("spec") or {})
 
 
 def build_engine(

@@ -14,7 +14,6 @@ from typing import Any
 
 from fluidpy.api.v1alpha1.common import PodMetadata, User
 from fluidpy.api.v1alpha1.dataset import DatasetSpec
-from fluidpy.engines.base.placement import DATASET_LABEL, PLACEMENT_LABEL
 from fluidpy.engines.base.runtime_info import RuntimeInfo, TieredStoreLevel
 from fluidpy.engines.masterworker.layout import FUSE, MASTER, Layout
 from fluidpy.engines.masterworker.ufs import (
@@ -153,11 +152,6 @@ def native_ufs_volumes(spec: DatasetSpec) -> tuple[list[Obj], list[Obj]]:
 
 def native_mount_names(spec: DatasetSpec) -> list[str]:
     return [mount_name(m) for m in spec.mounts or [] if is_native(m)]
-
-
-def worker_labels(layout: Layout, info: RuntimeInfo) -> dict[str, str]:
-    """The labels the anti-affinity rules of every Dataset's workers look for."""
-    return {DATASET_LABEL: layout.dataset_id, PLACEMENT_LABEL: info.placement}
 
 
 def fuse_node_selector(info: RuntimeInfo, selector: Mapping[str, str] | None) -> dict[str, str]:

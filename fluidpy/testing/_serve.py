@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--crds", type=Path, action="append", default=[])
     parser.add_argument("--real-node", action="store_true")
+    parser.add_argument("--exec-path", type=Path, action="append", default=[])
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         directory=args.dir,
         crds=read_manifests(args.crds),
         real_node=args.real_node,
+        exec_path=args.exec_path,
     )
     try:
         cluster.start(progress=lambda message: print(message, flush=True))

@@ -41,7 +41,13 @@ from tenacity import (
 )
 
 from fluidpy.testing._binaries import Binaries, find_binaries
-from fluidpy.testing._pki import PKIFiles, write_kubeconfig, write_pki
+from fluidpy.testing._pki import PKIFiles, issue_certificate, write_kubeconfig, write_pki
+from fluidpy.testing.kwok_exec import (
+    KUBELET_HOST,
+    KUBELET_IP,
+    command_search_path,
+    render_cluster_exec,
+)
 from fluidpy.testing.loader_stages import LOADER_STAGES
 from fluidpy.testing.realnode import (
     NODE_DIRECTORY,
@@ -107,6 +113,8 @@ class _Component:
     name: str
     argv: list[str]
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    """Variables the process gets in place of ours (it inherits the rest)."""
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -121,6 +129,7 @@ class _Component:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                env={**os.environ, **self.env} if self.env else None,
             )
 
     def failure(self) -> str | None:
@@ -179,10 +188,16 @@ class LocalCluster:
         binaries: Binaries | None = None,
         crds: Sequence[Mapping[str, Any]] = (),
         real_node: bool = False,
+        exec_path: Sequence[Path] = (),
     ) -> None:
         """`real_node` (default False: it needs Linux, root and `make realnode`) adds a node
-        with a real kubelet and containerd beside the fake ones; see fluidpy.testing.realnode."""
+        with a real kubelet and containerd beside the fake ones; see fluidpy.testing.realnode.
+
+        `exec_path` (default none: exec into a pod on a fake node fails, and nothing runs on the
+        host) lists the directories where a command exec'd into such a pod is looked up; it then
+        runs on the host (see fluidpy.testing.kwok_exec)."""
         self.name = name
+        self.exec_path = [path.resolve() for path in exec_path]
         self.nodes = nodes
         self.real_node = real_node
         self.node: RealNode | None = None
@@ -503,6 +518,7 @@ class LocalCluster:
                 "--profiling=false",
                 f"--cert-dir={d / 'apiserver-certs'}",
                 "--v=1",
+                *self._write_kubelet_pki(),
                 *(self.node.write_pki() if self.node is not None else []),
             ],
         }
@@ -540,6 +556,7 @@ class LocalCluster:
                 "--v=1",
             ]
         kwok = binaries.path("kwok")
+        environments: dict[str, dict[str, str]] = {}
         if kwok is not None and binaries.kwok_stages is not None and self.nodes > 0:
             loader_stages = d / "kwok-loader-stages.yaml"
             loader_stages.write_text(LOADER_STAGES)
@@ -551,13 +568,60 @@ class LocalCluster:
                 "--manage-all-nodes=false",
                 f"--manage-nodes-with-annotation-selector={FAKE_NODE_ANNOTATION}=fake",
                 f"--cidr={POD_CIDR}",
-                "--node-ip=10.1.0.1",
+                f"--node-ip={KUBELET_IP}",
+                f"--node-port={ports.kwok}",
                 "--node-lease-duration-seconds=40",
-                f"--server-address=127.0.0.1:{ports.kwok}",
+                f"--server-address={KUBELET_IP}:{ports.kwok}",
+                f"--tls-cert-file={self._kwok_tls[0]}",
+                f"--tls-private-key-file={self._kwok_tls[1]}",
             ]
+            if self.exec_path:
+                host_commands = d / "kwok-exec.yaml"
+                (d / "exec-workdir").mkdir(exist_ok=True)
+                host_commands.write_text(render_cluster_exec(self.exec_path, d / "exec-workdir"))
+                defined["kwok"].append(f"--config={host_commands}")
+                environments["kwok"] = {"PATH": command_search_path(self.exec_path)}
         self._components = {
-            name: _Component(name, argv, d / f"{name}.log") for name, argv in defined.items()
+            name: _Component(name, argv, d / f"{name}.log", environments.get(name, {}))
+            for name, argv in defined.items()
         }
+
+    @property
+    def _kwok_tls(self) -> tuple[Path, Path]:
+        """kwok's serving certificate and key."""
+        assert self._pki is not None
+        return self._pki.ca_cert.parent / "kwok.crt", self._pki.ca_cert.parent / "kwok.key"
+
+    def _write_kubelet_pki(self) -> list[str]:
+        """Issue kwok's serving certificate and the API server's kubelet client certificate;
+        return the API server flags that go with them.
+
+        The API server verifies every kubelet endpoint (kwok's server and the real node's
+        kubelet) against the cluster's CA, at the `localhost` address the nodes report.
+        """
+        pki = self._pki
+        assert pki is not None
+        directory = pki.ca_cert.parent
+        issue_certificate(
+            pki,
+            *self._kwok_tls,
+            common_name="kwok",
+            server=True,
+            dns_names=(KUBELET_HOST,),
+            ip_addresses=(KUBELET_IP,),
+        )
+        issue_certificate(
+            pki,
+            directory / "apiserver-kubelet-client.crt",
+            directory / "apiserver-kubelet-client.key",
+            common_name="kube-apiserver-kubelet-client",
+            organization="system:masters",
+        )
+        return [
+            f"--kubelet-client-certificate={directory / 'apiserver-kubelet-client.crt'}",
+            f"--kubelet-client-key={directory / 'apiserver-kubelet-client.key'}",
+            f"--kubelet-certificate-authority={pki.ca_cert}",
+        ]
 
     def _write_scheduler_config(self) -> None:
         config = {
@@ -621,6 +685,14 @@ class LocalCluster:
                             "kubernetes.io/arch": "amd64",
                             "type": "kwok",
                         },
+                    },
+                    # kwok keeps addresses a node already has: these send the API server's
+                    # exec, logs and port-forward to kwok's server on loopback.
+                    "status": {
+                        "addresses": [
+                            {"type": "InternalIP", "address": KUBELET_IP},
+                            {"type": "Hostname", "address": KUBELET_HOST},
+                        ]
                     },
                 },
             )

@@ -46,7 +46,17 @@ def fluidpy_cluster_crds() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def fluidpy_cluster(fluidpy_cluster_crds: list[dict[str, Any]]) -> Iterator[LocalCluster]:
+def fluidpy_exec_path() -> list[Path]:
+    """Directories of the commands that exec into a pod on a fake node runs (on the host); override
+    this fixture in a conftest.py. None by default: such an exec fails, and nothing runs on the
+    host (see fluidpy.testing.kwok_exec)."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def fluidpy_cluster(
+    fluidpy_cluster_crds: list[dict[str, Any]], fluidpy_exec_path: list[Path]
+) -> Iterator[LocalCluster]:
     if _use_existing_cluster():
         kubeconfig = os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config"))
         existing = LocalCluster.existing(Path(kubeconfig))
@@ -54,7 +64,9 @@ def fluidpy_cluster(fluidpy_cluster_crds: list[dict[str, Any]]) -> Iterator[Loca
             existing.install_crds(fluidpy_cluster_crds)
         yield existing
         return
-    local = LocalCluster(name="fluidpy-test", nodes=NODES, crds=fluidpy_cluster_crds)
+    local = LocalCluster(
+        name="fluidpy-test", nodes=NODES, crds=fluidpy_cluster_crds, exec_path=fluidpy_exec_path
+    )
     local.start()
     try:
         yield local

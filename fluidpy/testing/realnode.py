@@ -286,9 +286,9 @@ class RealNode:
     # Files ----------------------------------------------------------------------------------
 
     def write_pki(self) -> list[str]:
-        """Issue the node's and the API server's kubelet certificates; return the API server
-        flags that go with them (the kubelet client certificate, and NodeRestriction; the
-        cluster adds the Node authorizer)."""
+        """Issue the node's certificates (its client and its kubelet's serving certificate);
+        return the API server flags that go with them (NodeRestriction; the cluster adds the
+        Node authorizer and the API server's kubelet client certificate)."""
         pki_dir = self.dir / "pki"
         pki_dir.mkdir(parents=True, exist_ok=True)
         issue_certificate(
@@ -307,19 +307,7 @@ class RealNode:
             dns_names=(NODE_NAME,),
             ip_addresses=("127.0.0.1", self.address),
         )
-        issue_certificate(
-            self.pki,
-            pki_dir / "apiserver-kubelet-client.crt",
-            pki_dir / "apiserver-kubelet-client.key",
-            common_name="kube-apiserver-kubelet-client",
-            organization="system:masters",
-        )
-        return [
-            f"--kubelet-client-certificate={pki_dir / 'apiserver-kubelet-client.crt'}",
-            f"--kubelet-client-key={pki_dir / 'apiserver-kubelet-client.key'}",
-            f"--kubelet-certificate-authority={self.pki.ca_cert}",
-            "--enable-admission-plugins=NodeRestriction",
-        ]
+        return ["--enable-admission-plugins=NodeRestriction"]
 
     def _write_configs(self) -> None:
         d = self.dir

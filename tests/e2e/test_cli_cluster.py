@@ -13,6 +13,9 @@ from pathlib import Path
 
 from kubernetes import client, config
 
+from fluidpy.context import Context
+from fluidpy.engines.base.exec import KubernetesExec
+from fluidpy.testing import wait_for
 from fluidpy_cli.cluster import cluster_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,6 +47,21 @@ def process_alive(pid: int) -> bool:
     )
 
 
+def exec_in_a_fake_pod(api: client.ApiClient, command: list[str]) -> str:
+    core = client.CoreV1Api(api)
+    core.create_namespaced_pod(
+        "default",
+        {"metadata": {"name": "cli"}, "spec": {"containers": [{"name": "main", "image": "x"}]}},
+    )
+    wait_for(
+        lambda: core.read_namespaced_pod("cli", "default").status.phase == "Running",
+        "the pod running on a fake node",
+    )
+    return KubernetesExec(api).run(
+        Context.background(), "default", "cli", "main", command, timeout=60
+    )
+
+
 def test_create_use_and_delete_a_cluster() -> None:
     name = f"cli-{secrets.token_hex(3)}"
     created = fluidpy(
@@ -55,6 +73,8 @@ def test_create_use_and_delete_a_cluster() -> None:
         "2",
         "--crds",
         str(REPO / "config/crd"),
+        "--exec-path",
+        str(REPO / "tests/exec-scripts"),
     )
     assert created.returncode == 0, created.stderr
     kubeconfig = created.stdout.strip()
@@ -84,6 +104,9 @@ def test_create_use_and_delete_a_cluster() -> None:
         assert missing.returncode == 1
         assert "running clusters: " in missing.stderr
         assert name in missing.stderr.split("running clusters: ")[1].split(" (")[0].split(", ")
+        assert exec_in_a_fake_pod(api, ["echo-args", "from", "the", "exec", "path"]) == (
+            "from the exec path\n"
+        )
         ready = json.loads((cluster_dir(name) / "ready").read_text())
         assert set(ready["processes"]) == {
             "etcd",

@@ -7,10 +7,13 @@ it, with names prefixed `fluid-` so they cannot clash by accident:
 |---|---|
 | FLUID_* environment, then the runtime's env | every container and init container, first |
 | the runtime config (read-only, /etc/fluid/config) | every container and init container |
+| the class's extra ConfigMaps the component asks for (read-only) | container 0, init container 0 |
 | encryptOptions Secrets (read-only, /etc/fluid/secrets/<secret>) | the same, when the class asks |
 | tiered store levels, the runtime's volumeMounts | every container |
 | the runtime's resources (overlaying the template's) | the first container, the main one |
+| memory tiers' quotas, added to memory requests/limits set | the first container, after that |
 | the FUSE mount directory (Bidirectional) | privileged containers of a DaemonSet client |
+| the Dataset's tolerations; placement labels and affinity (render/placement.py) | pods; workers |
 
 Lists keyed by name (env, volumes) or mount path (volumeMounts) keep one entry per key: the
 position of its first appearance and the value of its last, so the runtime overrides the class
@@ -23,18 +26,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from fluidpy.engines.base.units import format_quantity, parse_quantity
 from fluidpy.engines.cacheruntime.naming import (
     CONFIG_DIR,
     CONFIG_PATH,
     CONFIG_VOLUME,
     DAEMONSET,
     FUSE_VOLUME,
+    extra_volume_name,
     secret_mount_path,
     secret_volume_name,
     selector_labels,
     tiered_volume_name,
 )
 from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan
+from fluidpy.engines.cacheruntime.render.placement import place_pod_template
 
 Entry = dict[str, Any]
 
@@ -75,6 +81,20 @@ def secret_volumes(plan: Plan) -> list[tuple[Entry, Entry]]:
             )
         )
     return pairs
+
+
+def extra_config_map_volumes(plan: Plan, component: ComponentPlan) -> list[tuple[Entry, Entry]]:
+    return [
+        (
+            {"name": extra_volume_name(plan.name, config_map), "configMap": {"name": config_map}},
+            {
+                "name": extra_volume_name(plan.name, config_map),
+                "mountPath": mount_path,
+                "readOnly": True,
+            },
+        )
+        for config_map, mount_path in component.extra_config_map_mounts
+    ]
 
 
 def tiered_volumes(component: ComponentPlan) -> list[tuple[Entry, Entry]]:
@@ -128,6 +148,31 @@ def _overlay_resources(template: Entry | None, runtime: Entry) -> Entry:
     return merged
 
 
+def _with_memory(resources: Entry | None, memory: int) -> Entry | None:
+    """`memory` bytes added to the memory request and limit that are set and not zero: a tmpfs
+    cache's pages count against the container's memory, and without room for them the kubelet
+    OOM-kills a worker that fills its cache. A memory left unset stays unset (no limit), and
+    one that is not a quantity is left for the API server to refuse, naming it."""
+    if not resources or not memory:
+        return resources
+    added = dict(resources)
+    for key in ("requests", "limits"):
+        amounts = added.get(key)
+        if not isinstance(amounts, dict):
+            continue
+        current = _bytes(amounts.get("memory"))
+        if current:
+            added[key] = {**amounts, "memory": format_quantity(current + memory)}
+    return added
+
+
+def _bytes(quantity: Any) -> int | None:
+    try:
+        return parse_quantity(quantity)
+    except ValueError:
+        return None
+
+
 def render_pod_template(plan: Plan, component: ComponentPlan) -> dict[str, Any]:
     template = component.pod_template
     metadata = dict(template.get("metadata") or {})
@@ -142,6 +187,7 @@ def render_pod_template(plan: Plan, component: ComponentPlan) -> dict[str, Any]:
     if component.mounts_secrets:
         shared_pairs += secret_volumes(plan)
     main_pairs = tiered_volumes(component)
+    first_pairs = extra_config_map_volumes(plan, component)
     runtime_mounts = list(settings.volume_mounts or [])
     fuse = component.component == "client" and component.kind == DAEMONSET.kind
     env = fluid_env(plan, component)
@@ -151,15 +197,20 @@ def render_pod_template(plan: Plan, component: ComponentPlan) -> dict[str, Any]:
         dressed = dict(container)
         dressed["env"] = merge_by([*env, *(container.get("env") or []), *runtime_env], "name")
         mounts = [*(container.get("volumeMounts") or []), *(m for _, m in shared_pairs)]
+        if first:
+            mounts += [m for _, m in first_pairs]
         if regular:
             mounts += [*runtime_mounts, *(m for _, m in main_pairs)]
             if fuse and _privileged(container):
                 mounts.append(fuse_volume(plan)[1])
         dressed["volumeMounts"] = merge_by(mounts, "mountPath")
-        if first and settings.resources:
-            dressed["resources"] = _overlay_resources(
-                container.get("resources"), settings.resources
-            )
+        if first and regular:
+            resources = container.get("resources")
+            if settings.resources:
+                resources = _overlay_resources(resources, settings.resources)
+            resources = _with_memory(resources, component.memory_quota)
+            if resources is not None:
+                dressed["resources"] = resources
         return dressed
 
     spec["containers"] = _each(
@@ -167,7 +218,7 @@ def render_pod_template(plan: Plan, component: ComponentPlan) -> dict[str, Any]:
     )
     if spec.get("initContainers"):
         spec["initContainers"] = _each(
-            spec["initContainers"], lambda c, _: dress(c, regular=False, first=False)
+            spec["initContainers"], lambda c, i: dress(c, regular=False, first=i == 0)
         )
 
     used = {mount.get("name") for mount in runtime_mounts}
@@ -175,6 +226,7 @@ def render_pod_template(plan: Plan, component: ComponentPlan) -> dict[str, Any]:
         *(spec.get("volumes") or []),
         *(volume for volume in plan.volumes if volume.get("name") in used),
         *(v for v, _ in shared_pairs),
+        *(v for v, _ in first_pairs),
         *(v for v, _ in main_pairs),
     ]
     if fuse and any(_privileged(c) for c in spec["containers"]):
@@ -188,7 +240,7 @@ def render_pod_template(plan: Plan, component: ComponentPlan) -> dict[str, Any]:
         node_selector[plan.fuse_label] = "true"
     if node_selector:
         spec["nodeSelector"] = node_selector
-    return {"metadata": metadata, "spec": spec}
+    return place_pod_template(plan, component, {"metadata": metadata, "spec": spec})
 
 
 def _each(containers: Any, dress: Callable[[Entry, int], Entry]) -> list[Entry]:

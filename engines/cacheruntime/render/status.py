@@ -1,4 +1,5 @@
-"""Readiness: each component's phase and counts, and what gates the runtime.
+"""Readiness: each component's phase and counts, what gates the runtime, and the condition on
+the class's extra ConfigMaps.
 
 The master is ready when all its replicas are; the workers when at least one is (a cache with
 fewer workers still serves); the client never gates readiness, because a DaemonSet client runs
@@ -14,6 +15,7 @@ from typing import Any
 
 from fluidpy.engines.base.status import NOT_READY, PARTIAL_READY, READY, phase_of
 from fluidpy.engines.cacheruntime.naming import DAEMONSET
+from fluidpy.engines.cacheruntime.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,14 @@ def _updated(workload: dict[str, Any], desired: int) -> int | None:
     return min(updated, desired) if _observed(workload) else 0
 
 
-def component_state(workload: dict[str, Any] | None, replicas: int | None) -> ComponentState:
+def component_state(
+    workload: dict[str, Any] | None, replicas: int | None, *, client: bool = False
+) -> ComponentState:
     """The state of a component's workload; `replicas` is what the runtime asks for (None for
-    a DaemonSet). A workload that does not exist (yet) is not ready.
+    a DaemonSet). A workload that does not exist (yet) is not ready. `client` (default False):
+    a client with no pods wanted is NotReady, not Ready, as upstream reports it: it serves no
+    application yet (it gates nothing, so this never holds up binding); a master or workers
+    with none wanted are ready, having nothing to wait for.
 
     A workload being rolled out or scaled is "updating", not unhealthy: its phase comes from
     the pods that are ready now (the old ones serve until they are replaced), and the count of
@@ -79,7 +86,8 @@ def component_state(workload: dict[str, Any] | None, replicas: int | None) -> Co
         desired = int(wanted if spec_replicas is None else spec_replicas)
         ready = int(status.get("readyReplicas") or 0)
     ready = min(ready, desired) if desired else ready
-    return ComponentState(phase_of(desired, ready), desired, ready, _updated(workload, desired))
+    phase = NOT_READY if client and desired == 0 else phase_of(desired, ready)
+    return ComponentState(phase, desired, ready, _updated(workload, desired))
 
 
 def master_ready(state: ComponentState | None) -> bool:
@@ -115,3 +123,30 @@ def unschedulable(pods: list[dict[str, Any]]) -> str:
     shown = "; ".join(stuck[:3])
     more = f" (and {len(stuck) - 3} more)" if len(stuck) > 3 else ""
     return f"; {shown}{more}"
+
+
+def extra_config_maps_condition(plan: Plan, foreign: list[str]) -> tuple[bool, str, str] | None:
+    """(status, reason, message) of the condition on the class's extra ConfigMaps, given those
+    that exist and are not the runtime's (`foreign`); None when the class ships none.
+
+    A foreign one is left exactly as it is (never written, adopted or deleted) and the
+    components mount it as it is: the message says so, and how to get the class's instead."""
+    if not plan.extra_config_maps:
+        return None
+    if not foreign:
+        names = ", ".join(item["name"] for item in plan.extra_config_maps)
+        return (
+            True,
+            "Created",
+            f"the extra config maps of CacheRuntimeClass {plan.class_name} are the runtime's: "
+            f"{names}",
+        )
+    listed = ", ".join(f"{plan.namespace}/{name}" for name in foreign)
+    return (
+        False,
+        "NotOwned",
+        f"extra config maps of CacheRuntimeClass {plan.class_name} that exist and are not this "
+        f"runtime's: {listed}; they are left as they are (never written, adopted or deleted) "
+        "and the components mount them as they are; delete them for the runtime to create the "
+        "class's, or keep them on purpose",
+    )

@@ -1,9 +1,9 @@
 """The real exec transport, through the local API server's pods/exec subresource.
 
-kwok runs the local cluster's pods without a container runtime, so its kubelet endpoint has no
-process to run a command in: what these tests pin down is that every way an exec can fail
-reaches the engine as one clear ExecError naming the pod and the command, and never as a hang
-or a raw client exception.
+A pod on a fake node runs only the commands of the cluster's exec path (tests/exec-scripts, see
+tests/integration/test_kwok_exec.py), and the Alluxio CLI is not one of them: what these tests
+pin down is that every way an exec can fail reaches the engine as one clear ExecError naming the
+pod and the command, and never as a hang or a raw client exception.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def running_pod(client: Client, namespace: str) -> str:
     return "master-0"
 
 
-def test_an_exec_the_node_cannot_serve_is_an_exec_error_naming_pod_and_command(
+def test_a_cli_the_pod_does_not_have_is_an_exec_error_naming_pod_and_command(
     cluster: LocalCluster, client: Client, namespace: str
 ) -> None:
     pod = running_pod(client, namespace)

@@ -118,13 +118,14 @@ def test_the_runtime_status_shows_each_component(seed: dict[str, Any]) -> None:
     assert status["phase"] == "Ready"
     assert status["master"] == {"phase": "Ready", "desiredReplicas": 2, "readyReplicas": 2}
     assert status["worker"] == {"phase": "Ready", "desiredReplicas": 2, "readyReplicas": 2}
-    assert status["client"] == {"phase": "Ready", "desiredReplicas": 0, "readyReplicas": 0}
+    # No node mounts the Dataset yet, so no client pod is wanted: NotReady, which gates nothing.
+    assert status["client"] == {"phase": "NotReady", "desiredReplicas": 0, "readyReplicas": 0}
     assert status["valueFile"] == "fluid-runtime-config-demofs"
     conditions = {c["type"]: (c["status"], c["reason"]) for c in status["conditions"]}
     assert conditions == {
         "MasterReady": ("True", "Ready"),
         "WorkersReady": ("True", "Ready"),
-        "ClientReady": ("True", "Ready"),
+        "ClientReady": ("False", "NotReady"),
         "Ready": ("True", "Ready"),
     }
     assert seed["runtime"]["metadata"]["finalizers"] == ["cache-runtime-controller-finalizer"]
@@ -304,7 +305,11 @@ def test_the_persistent_volume_and_claim(seed: dict[str, Any]) -> None:
         "mount_pod_node_selector_key": seed["fuse_label"],
     }
     pvc = kube.eventually(lambda: kube.get(PVC, NAME), "the PersistentVolumeClaim")
-    assert pvc["metadata"]["labels"] == dataset_labels
+    client = kube.must(DAEMONSET, f"{NAME}-client")
+    assert pvc["metadata"]["labels"] == {
+        **dataset_labels,
+        "fuse.runtime.fluid.io/generation": str(client["metadata"]["generation"]),
+    }
     assert pvc["metadata"]["annotations"]["CreatedBy"] == "fluid"
     assert pvc["spec"]["volumeName"] == f"{ns}-{NAME}"
     assert pvc["spec"]["storageClassName"] == "fluid"

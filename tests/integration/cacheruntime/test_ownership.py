@@ -101,7 +101,12 @@ def test_a_users_object_under_a_needed_name_is_reported_then_the_runtime_proceed
     event = kube.wait_event(NAME, "NameConflict")
     assert event["type"] == "Warning"
     assert event["message"] == condition["message"]
-    assert kube.must(DATASET_GVK, NAME)["status"]["phase"] == "NotBound"
+    # The Dataset's status is written after the runtime's, and retried when the Dataset
+    # controller's first patch moved it meanwhile: the conflict may be told before it shows.
+    kube.eventually(
+        lambda: (kube.must(DATASET_GVK, NAME).get("status") or {}).get("phase") == "NotBound",
+        "the Dataset NotBound",
+    )
     live = kube.must(gvk, name)
     assert unchanged_part(live) == before
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from fluidpy.engines.cacheruntime.naming import (
+    CONFIGMAP,
     DAEMONSET,
     DEPLOYMENT,
     RUNTIME_GVK,
@@ -66,8 +67,31 @@ def test_p2p_runs_no_master(kube: Any) -> None:
         "secret-key": "/etc/fluid/secrets/p2p-demo-credentials/secret-key",
     }
     assert config["worker"]["tieredStore"] == {
-        "levels": [{"path": "/var/jfsCache", "high": "", "low": "", "quota": "10Gi"}]
+        "levels": [
+            {"path": "/var/jfsCache", "high": "", "low": "", "quota": "10Gi"},
+            {"path": "/var/jfsCache-mem", "high": "", "low": "", "quota": "256Mi"},
+        ]
     }
+
+
+def test_the_p2p_sample_shows_options_a_memory_tier_and_an_extra_config_map(kube: Any) -> None:
+    start(kube, "p2p.yaml")
+
+    kube.wait_bound("p2p-demo")
+
+    container = kube.must(STATEFULSET, "p2p-demo-worker")["spec"]["template"]["spec"]["containers"][
+        0
+    ]
+    assert container["resources"] == {"limits": {"memory": "512Mi"}}
+    assert {
+        "name": "fluid-extra-p2p-demo-p2p-demo-scripts",
+        "mountPath": "/opt/demo",
+        "readOnly": True,
+    } in container["volumeMounts"]
+    assert kube.must(CONFIGMAP, "p2p-demo-scripts")["data"]["start.sh"].startswith("cat ")
+    config = kube.runtime_config("p2p-demo")
+    assert config["worker"]["options"] == {"log-level": "info"}
+    assert config["client"]["options"] == {"log-level": "info"}
 
 
 def test_client_only_binds_at_once(kube: Any, cluster: LocalCluster) -> None:

@@ -140,6 +140,50 @@ def test_a_non_zero_exit_becomes_an_error_with_the_code_and_stderr() -> None:
     )
 
 
+def test_an_exit_stated_only_in_the_message_still_gives_the_code() -> None:
+    status: dict[str, Any] = {
+        "status": "Failure",
+        "reason": "InternalError",
+        "message": "Internal error occurred: error executing command in container: "
+        "cmd wait: /opt/cli mount: exit status 3",
+    }
+
+    with pytest.raises(ExecError) as raised:
+        _checked("ns", "p", ["/opt/cli", "mount"], ("", "bucket not found"), status)
+
+    assert raised.value.exit_code == 3
+    assert str(raised.value) == "`/opt/cli mount` in pod ns/p exited with code 3: bucket not found"
+
+
+def test_a_command_line_quoted_in_the_status_message_never_shows_its_arguments() -> None:
+    command = ["alluxio", "fs", "mount", "s3://bucket", "--option", "aws.secretKey=hunter2"]
+    status = {
+        "status": "Failure",
+        "reason": "InternalError",
+        "message": f"error executing command in container: cmd start: {' '.join(command)}: "
+        'exec: "alluxio": executable file not found in $PATH',
+    }
+
+    with pytest.raises(ExecError) as raised:
+        _checked("ns", "p", command, ("", ""), status)
+
+    assert "hunter2" not in str(raised.value.redacted(3))
+    assert str(raised.value.redacted(3)) == (
+        "`alluxio fs mount ...` in pod ns/p failed: error executing command in container: "
+        'cmd start: alluxio ...: exec: "alluxio": executable file not found in $PATH'
+    )
+
+
+def test_a_failure_without_an_exit_has_no_code() -> None:
+    status = {"status": "Failure", "reason": "InternalError", "message": "no exec found"}
+
+    with pytest.raises(ExecError) as raised:
+        _checked("ns", "p", ["x"], ("", ""), status)
+
+    assert raised.value.exit_code is None
+    assert str(raised.value) == "`x` in pod ns/p failed: no exec found"
+
+
 def test_success_returns_stdout() -> None:
     assert _checked("ns", "p", ["x"], ("out", "warn"), {"status": "Success"}) == "out"
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fluidpy.engines.base.nodes import (
     DATASET_NUM_LABEL,
     EXCLUSIVE_LABEL,
     label_changes,
+    scheduled_nodes,
     unlabel_changes,
 )
 from fluidpy.engines.base.runtime_info import SHARED, RuntimeInfo, TieredStoreLevel
@@ -77,3 +80,49 @@ def test_unlabelling_keeps_another_datasets_exclusive_mark_and_decrements_the_co
 
 def test_unlabelling_a_node_that_is_not_a_cache_node_changes_nothing() -> None:
     assert unlabel_changes({DATASET_NUM_LABEL: "1"}, info()) == {}
+
+
+def test_a_dataset_turned_shared_drops_its_exclusive_mark_but_not_anothers() -> None:
+    current = {k: v for k, v in label_changes({}, info()).items() if v is not None}
+
+    assert label_changes(current, info(SHARED)) == {EXCLUSIVE_LABEL: None}
+    assert label_changes({**current, EXCLUSIVE_LABEL: "other_x"}, info(SHARED)) == {}
+
+
+def test_a_capacity_the_tiered_store_no_longer_has_is_removed() -> None:
+    current = {k: v for k, v in label_changes({}, info()).items() if v is not None}
+    memory_only = info()
+    memory_only.tiered_store = memory_only.tiered_store[:1]
+
+    patch = label_changes(current, memory_only)
+
+    assert patch == {
+        "fluid.io/s-h-alluxio-d-default-spark": None,
+        "fluid.io/s-h-alluxio-t-default-spark": "1GiB",
+    }
+
+
+def test_scheduled_nodes_are_those_of_pods_placed_neither_terminating_nor_done() -> None:
+    def pod(node: str = "", phase: str = "Running", deleting: bool = False) -> dict[str, Any]:
+        metadata = {"deletionTimestamp": "2026-01-01T00:00:00Z"} if deleting else {}
+        return {"metadata": metadata, "spec": {"nodeName": node}, "status": {"phase": phase}}
+
+    pods = [pod("a"), pod("b", "Pending"), pod(), pod("c", deleting=True), pod("d", "Failed")]
+
+    assert scheduled_nodes(pods) == {"a", "b"}
+
+
+def test_names_too_long_for_labels_use_the_datasets_uid() -> None:
+    uid = "6f1c2b5e-1111-2222-3333-444455556666"
+    long = RuntimeInfo(
+        name="d" * 20, namespace="n" * 50, runtime_type="cache", owner_dataset_uid=uid
+    )
+
+    patch = label_changes({}, long)
+
+    assert patch[f"fluid.io/s-cache-{uid}"] == "true"
+    assert patch[f"fluid.io/s-{uid}"] == "true"
+    assert patch[EXCLUSIVE_LABEL] == uid
+    assert all(
+        len(key.partition("/")[2]) <= 63 and len(value or "") <= 63 for key, value in patch.items()
+    )

@@ -20,7 +20,8 @@ import yaml
 from fluidpy.api.v1alpha1 import CacheRuntime, CacheRuntimeClass, Dataset
 from fluidpy.client import GVK
 from fluidpy.context import Context
-from fluidpy.engines.base import EngineOptions, ReconcileRequestContext
+from fluidpy.engines.base import EngineOptions, ReconcileRequestContext, RuntimeInfo
+from fluidpy.engines.base.runtime_info import placement_of
 from fluidpy.engines.cacheruntime.plan import Plan, make_plan
 from fluidpy.testing import FakeClient
 
@@ -110,7 +111,12 @@ def plan_of(
         Dataset.model_validate(dataset),
         owner_reference={**OWNER, "name": runtime["metadata"]["name"]},
         mount_root=mount_root,
-        fuse_label=f"fluid.io/f-{runtime['metadata']['namespace']}-{runtime['metadata']['name']}",
+        info=RuntimeInfo(
+            name=runtime["metadata"]["name"],
+            namespace=runtime["metadata"]["namespace"],
+            runtime_type="cache",
+            placement=placement_of(dataset),
+        ),
     )
 
 

@@ -9,7 +9,6 @@ import pytest
 from fluidpy.client import GVK
 from fluidpy.engines.base.ownership import NameConflict
 from fluidpy.engines.cacheruntime.apply import APPLIED_HASH, Applier, covers, stamped, up_to_date
-from fluidpy.engines.cacheruntime.quantity import parse_quantity, same_quantity
 
 OWNER = {"kind": "CacheRuntime", "name": "demofs", "uid": "uid-runtime", "controller": True}
 """Every rendering names its runtime as its controller."""
@@ -124,21 +123,6 @@ def test_a_change_of_the_rendering_is_applied(fake_client: Any) -> None:
 
     assert wrote
     assert client.find("ConfigMap", "cm", "ns")["data"] == {"k": "b"}
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [("1Gi", 2**30), ("1024Mi", 2**30), ("500m", 0.5), ("2k", 2000), ("1e3", 1000), (3, 3)],
-)
-def test_quantities_parse_to_their_values(text: Any, value: float) -> None:
-    assert parse_quantity(text) == pytest.approx(value)
-
-
-def test_things_that_are_not_quantities_are_never_the_same_quantity() -> None:
-    assert parse_quantity("Memory") is None
-    assert parse_quantity(True) is None
-    assert not same_quantity("abc", "abc")
-    assert same_quantity("0.5", "500m")
 
 
 def test_the_applier_never_writes_over_an_object_the_runtime_does_not_control(

@@ -123,13 +123,20 @@ def harness(fake_client: Any, pass_context: Any, seed: dict[str, Any]) -> Harnes
     return Harness(fake_client, pass_context, seed)
 
 
-def test_setup_starts_with_the_config_and_the_master_and_waits_for_it(harness: Harness) -> None:
+def test_the_first_pass_creates_every_component_and_waits_for_the_master(
+    harness: Harness,
+) -> None:
     assert not harness.reconcile()
 
     assert harness.obj("StatefulSet", "demofs-master")["spec"]["replicas"] == 2
     assert harness.obj("Service", "demofs-master")["spec"]["clusterIP"] == "None"
+    assert harness.obj("StatefulSet", "demofs-worker")["spec"]["replicas"] == 2
+    assert harness.obj("Service", "demofs-worker")
+    assert harness.obj("DaemonSet", "demofs-client")["spec"]["updateStrategy"] == {
+        "type": "OnDelete"
+    }
+    assert harness.missing("Service", "demofs-client")
     assert harness.config()["master"]["enabled"]
-    assert harness.missing("StatefulSet", "demofs-worker")
     status = harness.obj("CacheRuntime", "demofs")["status"]
     assert status["master"] == {
         "phase": "NotReady",
@@ -138,20 +145,16 @@ def test_setup_starts_with_the_config_and_the_master_and_waits_for_it(harness: H
         "reason": "Updating",
         "message": "updated 0/2",
     }
+    assert harness.obj("Dataset", "demofs")["status"].get("phase") != "Bound"
 
 
-def test_a_ready_master_brings_the_workers_and_the_client(harness: Harness) -> None:
+def test_ready_workers_without_a_ready_master_do_not_bind(harness: Harness) -> None:
     harness.reconcile()
-    harness.ready("master", 2)
+    harness.ready("worker", 2)
 
     assert not harness.reconcile()
 
-    assert harness.obj("StatefulSet", "demofs-worker")["spec"]["replicas"] == 2
-    assert harness.obj("Service", "demofs-worker")
-    assert harness.obj("DaemonSet", "demofs-client")["spec"]["updateStrategy"] == {
-        "type": "OnDelete"
-    }
-    assert harness.missing("Service", "demofs-client")
+    assert harness.obj("CacheRuntime", "demofs")["status"]["phase"] == "NotReady"
 
 
 def test_one_ready_worker_binds_the_dataset(harness: Harness) -> None:
@@ -181,8 +184,9 @@ def test_one_ready_worker_binds_the_dataset(harness: Harness) -> None:
     assert status["worker"] == {"phase": "PartialReady", "desiredReplicas": 2, "readyReplicas": 1}
     assert status["valueFile"] == "fluid-runtime-config-demofs"
     assert status["setupDuration"] and status["mountTime"]
+    assert status["client"] == {"phase": "NotReady", "desiredReplicas": 0, "readyReplicas": 0}
     conditions = {c["type"]: c["status"] for c in status["conditions"]}
-    assert conditions == {"MasterReady": "True", "WorkersReady": "True", "ClientReady": "True"}
+    assert conditions == {"MasterReady": "True", "WorkersReady": "True", "ClientReady": "False"}
 
 
 def test_once_ready_the_volume_is_created_for_fluids_csi_plugin(harness: Harness) -> None:
@@ -193,6 +197,62 @@ def test_once_ready_the_volume_is_created_for_fluids_csi_plugin(harness: Harness
     assert attributes["mount_type"] == "cache"
     assert attributes["fluid_path"] == "/runtime-mnt/cache/default/demofs/cache-fuse"
     assert harness.obj("PersistentVolumeClaim", "demofs")["spec"]["volumeName"] == "default-demofs"
+
+
+def test_the_claim_carries_the_client_daemonsets_generation_and_follows_it(
+    harness: Harness,
+) -> None:
+    harness.bring_up()
+    label = "fuse.runtime.fluid.io/generation"
+    generation = harness.obj("DaemonSet", "demofs-client")["metadata"]["generation"]
+    assert harness.obj("PersistentVolumeClaim", "demofs")["metadata"]["labels"][label] == str(
+        generation
+    )
+
+    harness.obj("CacheRuntime", "demofs")["spec"]["client"]["env"] = [{"name": "A", "value": "b"}]
+    harness.reconcile()  # the DaemonSet's template changes
+    harness.reconcile()  # the claim follows
+
+    moved = harness.obj("DaemonSet", "demofs-client")["metadata"]["generation"]
+    assert moved == generation + 1
+    assert harness.obj("PersistentVolumeClaim", "demofs")["metadata"]["labels"][label] == str(moved)
+
+
+def test_the_claim_loses_the_generation_when_the_client_is_disabled(harness: Harness) -> None:
+    harness.bring_up()
+
+    harness.obj("CacheRuntime", "demofs")["spec"]["client"]["disabled"] = True
+    harness.reconcile()  # the DaemonSet goes
+    harness.reconcile()  # the claim follows
+
+    assert harness.missing("DaemonSet", "demofs-client")
+    labels = harness.obj("PersistentVolumeClaim", "demofs")["metadata"]["labels"]
+    assert "fuse.runtime.fluid.io/generation" not in labels
+
+
+def test_a_runtime_without_a_client_daemonset_gives_its_claim_no_generation(
+    fake_client: Any, pass_context: Any, samples: Any
+) -> None:
+    harness = Harness(fake_client, pass_context, samples("deployment-client.yaml"))
+    harness.reconcile()
+    harness.ready("worker", 1)
+    assert harness.reconcile()
+
+    claim = harness.obj("PersistentVolumeClaim", harness.name)
+    assert "fuse.runtime.fluid.io/generation" not in claim["metadata"]["labels"]
+
+
+def test_a_long_names_client_selects_nodes_by_the_datasets_uid_from_the_first_pass(
+    fake_client: Any, pass_context: Any, samples: Any
+) -> None:
+    objects = samples("demofs.yaml", namespace="n" * 50)  # fluid.io/f-<ns>-<name> is too long
+    harness = Harness(fake_client, pass_context, objects)
+
+    harness.reconcile()
+
+    uid = harness.obj("Dataset", "demofs")["metadata"]["uid"]
+    selector = harness.obj("DaemonSet", "demofs-client")["spec"]["template"]["spec"]["nodeSelector"]
+    assert selector == {f"fluid.io/f-{uid}": "true"}
 
 
 def test_an_existing_volume_is_not_read_again_without_a_cache_for_it(harness: Harness) -> None:
@@ -243,7 +303,7 @@ def test_the_clients_progress_is_written_once_master_and_workers_are_ready(
     harness.reconcile()
     harness.ready("master", 2)
     harness.reconcile()
-    harness.ready("client", 0)
+    harness.ready("client", 1)
 
     harness.reconcile()
 
@@ -428,14 +488,69 @@ def test_shutdown_removes_the_fuse_label_and_forgets_the_runtime(harness: Harnes
     assert harness.dependents.runtimes_of_class("demofs") == []
 
 
-def test_extra_resources_are_accepted_and_reported_as_not_supported(harness: Harness) -> None:
+def with_extra_config_map(harness: Harness) -> None:
+    """The class ships ConfigMap `demofs-scripts`, which its worker mounts at /scripts."""
     runtime_class = harness.client.find("CacheRuntimeClass", "demofs")
-    runtime_class["topology"]["worker"]["dependencies"] = {"extraResources": {"configMaps": []}}
-    harness.bring_up()
+    runtime_class["extraResources"] = {
+        "configMaps": [{"name": "demofs-scripts", "data": {"start.sh": "echo start"}}]
+    }
+    runtime_class["topology"]["worker"]["dependencies"] = {
+        "extraResources": {"configMaps": [{"name": "demofs-scripts", "mountPath": "/scripts"}]}
+    }
 
+
+def test_the_classes_extra_config_maps_are_created_owned_and_mounted(harness: Harness) -> None:
+    with_extra_config_map(harness)
+
+    harness.reconcile()
+
+    config_map = harness.obj("ConfigMap", "demofs-scripts")
+    assert config_map["data"] == {"start.sh": "echo start"}
+    [owner] = config_map["metadata"]["ownerReferences"]
+    assert (owner["kind"], owner["name"], owner["controller"]) == ("CacheRuntime", "demofs", True)
+    spec = harness.obj("StatefulSet", "demofs-worker")["spec"]["template"]["spec"]
+    assert {
+        "name": "fluid-extra-demofs-demofs-scripts",
+        "configMap": {"name": "demofs-scripts"},
+    } in (spec["volumes"])
+    assert {
+        "name": "fluid-extra-demofs-demofs-scripts",
+        "mountPath": "/scripts",
+        "readOnly": True,
+    } in spec["containers"][0]["volumeMounts"]
     conditions = harness.obj("CacheRuntime", "demofs")["status"]["conditions"]
-    extra = next(c for c in conditions if c["type"] == "ExtraResourcesMounted")
-    assert (extra["status"], extra["reason"]) == ("False", "NotSupported")
+    extra = next(c for c in conditions if c["type"] == "ExtraConfigMapsReady")
+    assert (extra["status"], extra["reason"]) == ("True", "Created")
+
+
+def test_a_users_config_map_of_the_same_name_is_left_alone_and_reported_once(
+    harness: Harness,
+) -> None:
+    with_extra_config_map(harness)
+    users = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "demofs-scripts", "namespace": "default"},
+        "data": {"start.sh": "echo mine"},
+    }
+    harness.client.put(copy.deepcopy(users))
+    ctx = harness.context()
+    harness.engine.validate(ctx)
+    harness.engine.setup(ctx)
+    harness.obj("CacheRuntime", "demofs")["status"] = ctx.runtime_status
+
+    kept = harness.obj("ConfigMap", "demofs-scripts")
+    assert (kept["data"], kept["metadata"].get("ownerReferences")) == (users["data"], None)
+    extra = next(c for c in ctx.runtime_status["conditions"] if c["type"] == "ExtraConfigMapsReady")
+    assert (extra["status"], extra["reason"]) == ("False", "NotOwned")
+    assert "default/demofs-scripts" in extra["message"]
+    warnings = [e for e in ctx.recorder.events if e[1] == "ExtraConfigMapNotOwned"]  # type: ignore[attr-defined]
+    assert [(e[0], e[2]) for e in warnings] == [("Warning", extra["message"])]
+
+    again = harness.context()
+    harness.engine.validate(again)
+    harness.engine.setup(again)
+    assert not [e for e in again.recorder.events if e[1] == "ExtraConfigMapNotOwned"]  # type: ignore[attr-defined]
 
 
 def test_a_client_only_runtime_is_bound_at_once(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fluidpy.engines.cacheruntime.naming import (
+    extra_volume_name,
     name_limit,
     secret_volume_name,
     target_path,
@@ -31,6 +32,14 @@ def test_secret_volume_names_are_valid_volume_names_for_any_secret_name() -> Non
         name = secret_volume_name(secret)
         assert len(name) <= 63 and DNS_LABEL.match(name), name
     assert secret_volume_name("s" * 100) != secret_volume_name("s" * 101)
+
+
+def test_extra_config_map_volumes_are_named_after_runtime_and_config_map_and_always_valid() -> None:
+    assert extra_volume_name("demofs", "scripts") == "fluid-extra-demofs-scripts"
+    for runtime, config_map in (("r" * 40, "c" * 40), ("demofs", "app.config"), ("a", "b" * 253)):
+        name = extra_volume_name(runtime, config_map)
+        assert len(name) <= 63 and DNS_LABEL.match(name), name
+    assert extra_volume_name("r" * 40, "c" * 40) != extra_volume_name("r" * 40, "c" * 41)
 
 
 def test_statefulset_names_have_less_room_than_other_workloads() -> None:

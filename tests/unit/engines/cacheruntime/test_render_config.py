@@ -78,6 +78,28 @@ def test_component_options_are_the_class_options_overlaid_by_the_runtimes(make: 
     assert worker["options"] == {"key1": "runtime", "only-class": "c", "only-runtime": "r"}
 
 
+def test_the_runtimes_top_level_options_sit_between_the_class_and_the_component(
+    make: Any,
+) -> None:
+    def change(runtime_class: dict[str, Any], _: Any, runtime: dict[str, Any]) -> None:
+        runtime_class["topology"]["worker"]["options"] = {"a": "class", "b": "class", "c": "class"}
+        runtime_class["topology"]["master"]["options"] = {"a": "class"}
+        runtime["spec"]["options"] = {"b": "runtime", "c": "runtime"}
+        runtime["spec"]["worker"]["options"] = {"c": "worker"}
+        runtime["spec"]["master"]["options"] = {}
+
+    document = runtime_config(make(change), {})
+
+    assert document["worker"]["options"] == {"a": "class", "b": "runtime", "c": "worker"}
+    assert document["master"]["options"] == {"a": "class", "b": "runtime", "c": "runtime"}
+    assert document["client"]["options"] == {
+        "b": "runtime",
+        "c": "runtime",
+        "key1": "value1",
+        "key2": "value2",
+    }
+
+
 def test_mount_options_are_the_shared_options_overlaid_by_the_mounts(make: Any) -> None:
     def change(_: Any, dataset: dict[str, Any], __: Any) -> None:
         dataset["spec"]["sharedOptions"] = {"key1": "shared", "region": "eu"}

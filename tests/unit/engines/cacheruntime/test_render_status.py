@@ -85,6 +85,18 @@ def test_a_daemonset_counts_its_scheduled_and_ready_pods() -> None:
     assert component_state(daemonset(3, 1), None) == ComponentState("PartialReady", 3, 1)
 
 
+@pytest.mark.parametrize(
+    ("desired", "ready", "phase"),
+    [(0, 0, "NotReady"), (3, 0, "NotReady"), (3, 1, "PartialReady"), (3, 3, "Ready")],
+)
+def test_a_client_is_ready_only_with_pods_wanted_and_ready(
+    desired: int, ready: int, phase: str
+) -> None:
+    state = component_state(daemonset(desired, ready), None, client=True)
+
+    assert state == ComponentState(phase, desired, ready)
+
+
 def test_the_status_block_shows_phase_desired_and_ready() -> None:
     assert ComponentState("Ready", 2, 2).as_status() == {
         "phase": "Ready",

@@ -314,6 +314,7 @@ def test_the_runtimes_resources_overlay_the_first_containers_per_resource(make: 
     def change(runtime_class: dict[str, Any], _: Any, runtime: dict[str, Any]) -> None:
         container = runtime_class["topology"]["worker"]["podTemplateSpec"]["spec"]["containers"][0]
         container["resources"] = {"requests": {"cpu": "1", "memory": "1Gi"}}
+        del runtime["spec"]["worker"]["tieredStore"]
         runtime["spec"]["worker"]["resources"] = {
             "requests": {"memory": "4Gi"},
             "limits": {"memory": "8Gi"},
@@ -326,6 +327,107 @@ def test_the_runtimes_resources_overlay_the_first_containers_per_resource(make: 
         "requests": {"cpu": "1", "memory": "4Gi"},
         "limits": {"memory": "8Gi"},
     }
+
+
+def memory_tier(quota: str, medium: str = "Memory") -> dict[str, Any]:
+    return {"quota": quota, "path": f"/cache-{quota}", "medium": {"emptyDir": {"medium": medium}}}
+
+
+def worker_resources(
+    make: Any,
+    template: dict[str, Any] | None,
+    runtime: dict[str, Any] | None,
+    levels: list[dict[str, Any]],
+) -> Any:
+    """The worker's first container's resources, rendered from the class template's and the
+    runtime's resources and the worker's tiered-store levels."""
+
+    def change(runtime_class: dict[str, Any], _: Any, spec: dict[str, Any]) -> None:
+        container = runtime_class["topology"]["worker"]["podTemplateSpec"]["spec"]["containers"][0]
+        if template is not None:
+            container["resources"] = template
+        if runtime is not None:
+            spec["spec"]["worker"]["resources"] = runtime
+        spec["spec"]["worker"]["tieredStore"] = {"levels": levels}
+
+    plan = make(change)
+    [first, *_] = render_pod_template(plan, plan.component("worker"))["spec"]["containers"]
+    return first.get("resources")
+
+
+def test_a_memory_tier_is_added_to_the_memory_request_and_limit(make: Any) -> None:
+    resources = worker_resources(
+        make,
+        {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},
+        None,
+        [memory_tier("2Gi")],
+    )
+
+    assert resources == {"requests": {"cpu": "1", "memory": "3Gi"}, "limits": {"memory": "3Gi"}}
+
+
+def test_the_memory_tiers_are_added_after_the_runtimes_resources_replace_the_templates(
+    make: Any,
+) -> None:
+    resources = worker_resources(
+        make,
+        {"requests": {"memory": "8Gi"}},
+        {"requests": {"memory": "1Gi"}, "limits": {"memory": "1500M"}},
+        [memory_tier("2Gi"), memory_tier("512Mi"), memory_tier("10Gi", medium="")],
+    )
+
+    assert resources == {
+        "requests": {"memory": "3584Mi"},
+        "limits": {"memory": str(1_500_000_000 + 2 * 2**30 + 512 * 2**20)},
+    }
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [None, {"requests": {"cpu": "1"}}, {"requests": {"memory": "0"}, "limits": {"cpu": "2"}}],
+)
+def test_an_unset_or_zero_memory_stays_as_it_is(make: Any, resources: Any) -> None:
+    rendered = worker_resources(make, resources, None, [memory_tier("2Gi")])
+
+    assert rendered == resources
+
+
+def test_a_host_path_or_disk_tier_adds_no_memory(make: Any) -> None:
+    host_path = {"quota": "5Gi", "path": "/ssd", "medium": {"hostPath": {"path": "/mnt/ssd"}}}
+    resources = worker_resources(
+        make, {"limits": {"memory": "1Gi"}}, None, [host_path, memory_tier("5Gi", medium="")]
+    )
+
+    assert resources == {"limits": {"memory": "1Gi"}}
+
+
+def test_extra_config_maps_are_mounted_read_only_on_the_first_container_and_init_container(
+    make: Any,
+) -> None:
+    def change(runtime_class: dict[str, Any], _: Any, __: Any) -> None:
+        runtime_class["extraResources"] = {"configMaps": [{"name": "scripts"}, {"name": "conf"}]}
+        worker = runtime_class["topology"]["worker"]
+        worker["dependencies"] = {
+            "extraResources": {"configMaps": [{"name": "conf", "mountPath": "/etc/demofs"}]}
+        }
+        spec = worker["podTemplateSpec"]["spec"]
+        spec["containers"].append({"name": "sidecar", "image": "busybox"})
+        spec["initContainers"] = [
+            {"name": "prepare", "image": "busybox"},
+            {"name": "later", "image": "busybox"},
+        ]
+
+    plan = make(change)
+    spec = render_pod_template(plan, plan.component("worker"))["spec"]
+    mount = {"name": "fluid-extra-demofs-conf", "mountPath": "/etc/demofs", "readOnly": True}
+
+    assert {"name": "fluid-extra-demofs-conf", "configMap": {"name": "conf"}} in spec["volumes"]
+    assert mount in spec["containers"][0]["volumeMounts"]
+    assert mount in spec["initContainers"][0]["volumeMounts"]
+    assert mount not in spec["containers"][1]["volumeMounts"]
+    assert mount not in spec["initContainers"][1]["volumeMounts"]
+    master = render_pod_template(plan, plan.component("master"))["spec"]
+    assert "fluid-extra-demofs-conf" not in [v["name"] for v in master["volumes"]]
 
 
 def test_rendering_leaves_the_class_untouched(seed_plan: Plan) -> None:

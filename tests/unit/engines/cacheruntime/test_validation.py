@@ -14,7 +14,6 @@ from fluidpy.engines.cacheruntime.validation import (
     check_class,
     check_plan,
     check_runtime_against_class,
-    components_without_support,
     parse,
 )
 
@@ -222,9 +221,36 @@ def test_schema_violations_become_errors_on_their_field() -> None:
     assert raised.value.field == "CacheRuntime ns/x spec.runtimeClassName"
 
 
-def test_extra_resources_are_reported_as_not_supported(seed: dict[str, Any], plans: Any) -> None:
-    seed["CacheRuntimeClass"]["topology"]["worker"]["dependencies"] = {"extraResources": {}}
+def test_a_component_may_mount_only_extra_config_maps_its_class_declares(
+    seed: dict[str, Any], plans: Any
+) -> None:
+    def change(runtime_class: dict[str, Any], _: Any, __: Any) -> None:
+        runtime_class["extraResources"] = {"configMaps": [{"name": "scripts"}]}
+        runtime_class["topology"]["client"]["dependencies"]["extraResources"] = {
+            "configMaps": [
+                {"name": "scripts", "mountPath": "/scripts"},
+                {"name": "conf", "mountPath": "/conf"},
+            ]
+        }
 
-    plan = plans(seed["CacheRuntimeClass"], seed["Dataset"], seed["CacheRuntime"])
+    error = refused(seed, plans, change)
 
-    assert components_without_support(plan) == ["worker"]
+    assert error.field == (
+        "CacheRuntimeClass demofs topology.client.dependencies.extraResources.configMaps[1].name"
+    )
+    assert (
+        "names config map 'conf', which the class's extraResources.configMaps does not declare "
+        "(it declares 'scripts')"
+    ) in error.message
+    assert "add 'conf' to extraResources.configMaps of the class or fix the name" in error.message
+
+
+def test_a_class_without_extra_config_maps_says_it_declares_none(
+    seed: dict[str, Any], plans: Any
+) -> None:
+    def change(runtime_class: dict[str, Any], _: Any, __: Any) -> None:
+        runtime_class["topology"]["master"]["dependencies"]["extraResources"] = {
+            "configMaps": [{"name": "conf", "mountPath": "/conf"}]
+        }
+
+    assert "(it declares none)" in refused(seed, plans, change).message

@@ -6,9 +6,12 @@ import pytest
 
 from fluidpy.engines.base.units import (
     bytes_size,
+    format_quantity,
     parse_human_bytes,
     parse_quantity,
     percentage,
+    quantity_value,
+    same_quantity,
     short_size,
 )
 
@@ -34,6 +37,42 @@ def test_quantities_become_bytes_rounded_up(quantity: str | int, size: int) -> N
 def test_a_malformed_quantity_is_rejected(quantity: str) -> None:
     with pytest.raises(ValueError):
         parse_quantity(quantity)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1Gi", 2**30), ("1024Mi", 2**30), ("500m", 0.5), ("2k", 2000), ("1e3", 1000), (3, 3)],
+)
+def test_quantities_keep_their_exact_values(text: str | int, value: float) -> None:
+    assert quantity_value(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("value", ["Memory", True, None, 1.5])
+def test_things_that_are_not_quantities_have_no_value(value: object) -> None:
+    with pytest.raises(ValueError, match="is not a Kubernetes quantity"):
+        quantity_value(value)
+
+
+def test_two_spellings_of_one_quantity_are_the_same_and_non_quantities_never_are() -> None:
+    assert same_quantity("0.5", "500m")
+    assert same_quantity("1024Mi", "1Gi")
+    assert not same_quantity("1Gi", "1G")
+    assert not same_quantity("abc", "abc")
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (3 * 1024**3, "3Gi"),
+        (1024**2 + 1024, "1025Ki"),
+        (1_500_000_000, "1500M"),
+        (2**30 + 1, "1073741825"),
+        (0, "0"),
+    ],
+)
+def test_sizes_are_written_as_the_shortest_exact_quantity(size: int, text: str) -> None:
+    assert format_quantity(size) == text
+    assert parse_quantity(text) == size
 
 
 @pytest.mark.parametrize(
