@@ -130,6 +130,12 @@ class Client:
         derived._transport = self._transport.with_own_rate_limit()
         return derived
 
+    def with_field_manager(self, field_manager: str) -> Client:
+        """This client, naming its writes `field_manager` in managedFields."""
+        derived = copy.copy(self)
+        derived._field_manager = field_manager
+        return derived
+
     def metadata_only(self) -> Client:
         """This client reading objects as their metadata alone (PartialObjectMetadata): what an
         informer needs to know that objects exist and when they change, and nothing more."""

@@ -8,10 +8,15 @@ they own). Moving a group from shard A to shard B goes through these steps, each
    Dataset and never run without it);
 2. A sees the mark, stops reconciling the object and removes its claim (both labels);
 3. once no live shard other than B holds a main object of the group, the sharder labels every
-   object with B, the kinds listed first first, and the controlled objects last.
+   object with B: the controlled objects first, then the main kinds, those listed first first.
 
 So an object is never labelled for two shards, a shard only gives up what it has stopped working
 on, and the next shard gets nothing of a group before the previous one has let go of all of it.
+And when B starts working on the group (its main objects reach its filtered cache), the group's
+controlled objects are already labelled for B: B's cache holds all of them, and an object
+missing from it does not exist as far as B is concerned (fluidpy.sharding.client). Their watch
+events can trail the main objects' by moments, during which B reads them as absent; each
+arrival wakes the runtime again, so the next pass sees it.
 A shard that is no longer alive (its Lease expired or was released) holds nothing: its objects
 are reassigned at once, without drains, because it cannot be working on them.
 
@@ -65,9 +70,11 @@ def plan_group(
     if held_elsewhere:
         last = max(m.rank for m in held_elsewhere if m.rank is not None)
         return [Action(Step.DRAIN, m) for m in held_elsewhere if m.rank == last and not m.draining]
-    to_assign = [m for m in main if _needs(m, desired, alive)]
-    to_assign.sort(key=lambda m: m.rank if m.rank is not None else 0)
-    to_assign += [m for m in members if m.rank is None and _needs(m, desired, alive)]
+    to_assign = [m for m in members if m.rank is None and _needs(m, desired, alive)]
+    to_assign += sorted(
+        (m for m in main if _needs(m, desired, alive)),
+        key=lambda m: m.rank if m.rank is not None else 0,
+    )
     return [Action(Step.ASSIGN, m, desired) for m in to_assign]
 
 

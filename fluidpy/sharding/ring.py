@@ -17,7 +17,8 @@ from collections.abc import Iterable
 DEFAULT_VIRTUAL_NODES = 256
 """Points per shard. With 256 the largest arc share of 3 to 10 shards stays within a few percent
 of even (the unit tests measure it); more points cost memory and build time for no visible gain,
-fewer let one shard's share drift past 10 %."""
+fewer let one shard's share drift past 10 %. Even arcs do not make a few hundred keys even:
+that is fluidpy.sharding.placement's job."""
 
 
 def _position(text: str) -> int:
@@ -45,6 +46,20 @@ class HashRing:
             return None
         index = bisect.bisect_left(self._positions, _position(key))
         return self._owners[index % len(self._owners)]
+
+    def preference(self, key: str) -> tuple[str, ...]:
+        """Every shard, in the order the ring offers them to `key`: its owner first, then the
+        owners of the next points round the circle (fluidpy.sharding.placement chooses among
+        the first ones)."""
+        if not self._owners:
+            return ()
+        start = bisect.bisect_left(self._positions, _position(key))
+        ranked: dict[str, None] = {}
+        for step in range(len(self._owners)):
+            ranked.setdefault(self._owners[(start + step) % len(self._owners)])
+            if len(ranked) == len(self.shards):
+                break
+        return tuple(ranked)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, HashRing) and self._owners == other._owners

@@ -2,14 +2,15 @@
 
 `Shard` builds the Manager a sharded replica runs:
 
-- its client labels what the controllers create (fluidpy.sharding.client);
+- its client labels what the controllers create and writes as `<field manager>-<shard id>`
+  (fluidpy.sharding.client), so managedFields tell the shards' writes apart;
 - its cache selects, for every main and controlled kind, only objects labelled for this shard,
   so its informers hold (and its work queues see) only its own share;
 - its leader election is its membership: the manager's elector holds the Lease
   `<ring>-<shard id>` with the shard id as identity, so the controllers run while the shard is
   a member, stop the moment it cannot renew, and the Lease is released on a clean stop;
 - a sharder runnable campaigns for the ring's Lease (`leader_election_id`) on every replica
-  and shards on the one that wins it.
+  and shards on the one that wins it; its label writes are `<field manager>-sharder`'s.
 
 Reconcilers of the main kinds are wrapped with `gate()`, the shard's side of the handshake.
 """
@@ -24,7 +25,7 @@ from fluidpy.client import GVK
 from fluidpy.controller import Reconciler
 from fluidpy.log import get_logger
 from fluidpy.manager import Manager, ManagerOptions, own_namespace
-from fluidpy.sharding.client import ShardClient
+from fluidpy.sharding.client import ShardClient, shard_field_manager
 from fluidpy.sharding.config import RingConfig
 from fluidpy.sharding.gate import ShardGate
 from fluidpy.sharding.labels import shard_label
@@ -79,7 +80,7 @@ class Shard:
             cache=cache,
         )
         self.sharder = Sharder(
-            client,
+            client.with_field_manager(shard_field_manager(options.field_manager, "sharder")),
             ring,
             identity=self.id,
             lease_namespace=namespace,

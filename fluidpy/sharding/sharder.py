@@ -3,9 +3,12 @@
 It watches the ring's main kinds everywhere (only the few metadata fields it needs are kept), the
 controlled kinds only where they carry the ring's shard label, and the shard Leases (listed every
 `retry_period`). Its work queue holds group keys: an object event enqueues the object's group,
-and a change of membership (a shard joining, leaving or dying) enqueues every group. Deciding a
-group is `plan_group` on what the informers show, and every write is conditional on the version
-it was decided from. See fluidpy.sharding.drain for the handshake and its guarantee.
+and a change of membership (a shard joining, leaving or dying) enqueues every group. Which shard
+a group should be on is the Placement's answer (fluidpy.sharding.placement: the ring's
+preference, held to an even share); the membership poll also levels it, and enqueues the groups
+that levelling moves. Deciding a group is `plan_group` on what the informers show, and every
+write is conditional on the version it was decided from. See fluidpy.sharding.drain for the
+handshake and its guarantee.
 
 The sharder runs on one replica at a time, chosen by the ring's own Lease election, separate from
 the shards' membership Leases. If it loses that Lease it raises, which stops its manager, as
@@ -38,6 +41,7 @@ from fluidpy.sharding.drain import Action, Member, Step, plan_group
 from fluidpy.sharding.expectations import Expectations
 from fluidpy.sharding.labels import drain_label, labels_of, shard_label
 from fluidpy.sharding.membership import Membership
+from fluidpy.sharding.placement import Placement
 from fluidpy.sharding.ring import HashRing
 from fluidpy.workqueue import WorkQueue
 
@@ -115,8 +119,7 @@ class Sharder:
         self._timing = timing
         self._namespaces = namespaces
         self._membership = Membership(ring.name)
-        self._ring = HashRing((), ring.virtual_nodes)
-        self._lock = threading.Lock()
+        self._placement = Placement()
         self._expectations = Expectations()
         self._drain_marked: dict[tuple[GVK, str, str], float] = {}
         self._informers: list[tuple[GVK, int | None, SharedInformer]] = []
@@ -211,6 +214,9 @@ class Sharder:
     # Membership ----------------------------------------------------------------------------
 
     def _watch_membership(self, ctx: Context) -> None:
+        # The first membership change seeds the placement with every group's current shard.
+        if not all(informer.wait_for_sync(ctx) for _, _, informer in self._informers):
+            return
         while not ctx.wait(self._timing.retry_period):
             try:
                 leases = self._client.list(LEASE_GVK, self._lease_namespace, ctx=ctx)
@@ -221,28 +227,39 @@ class Sharder:
                 continue
             change = self._membership.observe(leases)
             if change.joined or change.left:
-                with self._lock:
-                    self._ring = HashRing(change.alive, self._ring_config.virtual_nodes)
-                groups = self._all_groups()
+                current = self._current_shards()
+                self._placement.reshape(
+                    HashRing(change.alive, self._ring_config.virtual_nodes), current
+                )
                 self._log.info(
                     "ring changed; rebalancing",
                     joined=sorted(change.joined),
                     left=sorted(change.left),
                     shards=sorted(change.alive),
-                    groups=len(groups),
+                    groups=len(current),
+                    placed=self._placement.loads(),
                 )
-                for group in groups:
+                for group in current:
+                    self._enqueue(group)
+            else:
+                moved = self._placement.level()
+                if moved:
+                    self._log.info("levelling", groups=len(moved), placed=self._placement.loads())
+                for group in moved:
                     self._enqueue(group)
             metrics.RING_SHARDS.labels(self._ring_config.name).set(len(change.alive))
             self._count_objects(change.alive)
             self._delete_dead_leases(ctx)
 
-    def _all_groups(self) -> set[str]:
-        groups: set[str] = set()
-        for _, rank, informer in self._informers:
+    def _current_shards(self) -> dict[str, str | None]:
+        """Every group, with the shard its first main kind's object is labelled for."""
+        label = shard_label(self._ring_config.name)
+        current: dict[str, str | None] = {}
+        for _, rank, informer in self._informers:  # main kinds first, in rank order
             if rank is not None:
-                groups.update(own_group(obj) for obj in informer.list())
-        return groups
+                for obj in informer.list():
+                    current.setdefault(own_group(obj), labels_of(obj).get(label))
+        return current
 
     def _enqueue(self, group: str) -> None:
         if self._queue is not None:
@@ -296,11 +313,14 @@ class Sharder:
                     return Result(requeue_after=EXPECTATION_WAIT)
                 labels = labels_of(obj)
                 members.append(Member(ref, rank, labels.get(label), drain in labels))
-        with self._lock:
-            ring = self._ring
-        alive = ring.shards
+        main = [m for m in members if m.rank is not None]  # in rank order, as the informers
+        if not main:
+            self._placement.forget(group)  # what is left is garbage collected with its owner
+            return None
+        alive = self._placement.shards
+        desired = self._placement.shard_of(group, main[0].shard)
         try:
-            for action in plan_group(members, ring.owner(group), alive):
+            for action in plan_group(members, desired, alive):
                 self._write(ctx, action, alive)
         except Conflict:
             return Result(requeue=True)  # decided from a stale view: decide again

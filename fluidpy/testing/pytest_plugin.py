@@ -21,6 +21,7 @@ import pytest
 
 from fluidpy import log
 from fluidpy.testing.localcluster import LocalCluster
+from fluidpy.testing.waiting import wait_for
 
 NODES = int(os.environ.get("FLUIDPY_TEST_NODES", "3"))
 
@@ -91,7 +92,10 @@ def _namespace_name(test_name: str) -> str:
 @contextlib.contextmanager
 def temporary_namespace(cluster: LocalCluster, name: str) -> Iterator[str]:
     """Namespace `name`, labelled as a test's, deleted afterwards without waiting for it to go;
-    for tests whose objects need a name shorter than fluidpy_namespace's."""
+    for tests whose objects need a name shorter than fluidpy_namespace's.
+
+    Yielded once its default ServiceAccount exists: the API server refuses a pod without one, and
+    on a busy machine kube-controller-manager can take seconds to create it."""
     cluster.request(
         "POST",
         "/api/v1/namespaces",
@@ -102,6 +106,11 @@ def temporary_namespace(cluster: LocalCluster, name: str) -> Iterator[str]:
         },
     )
     try:
+        wait_for(
+            lambda: cluster.request("GET", f"/api/v1/namespaces/{name}/serviceaccounts/default"),
+            f"the default ServiceAccount of namespace {name}",
+            interval=0.05,
+        )
         yield name
     finally:
         cluster.request("DELETE", f"/api/v1/namespaces/{name}")

@@ -31,6 +31,7 @@ def test_a_shard_elects_itself_on_its_own_lease_and_caches_only_its_objects(
     for gvk in (DATASET, CACHE_RUNTIME.gvk, STATEFULSET):
         assert manager.cache.informer_for(gvk).label_selector == "shard.fluidpy.io/fluidpy=s1"
     assert manager.cache.informer_for(PVC).label_selector is None
+    assert manager.client.field_manager == "fluidpy-s1", "managedFields tell shards apart"
 
 
 def test_without_shards_the_manager_is_unchanged(cluster: LocalCluster, crds: list[str]) -> None:
@@ -38,3 +39,4 @@ def test_without_shards_the_manager_is_unchanged(cluster: LocalCluster, crds: li
     assert not manager.options.leader_election
     assert manager.options.leader_election_id == "fluidpy.data.fluid.io"
     assert manager.cache.informer_for(DATASET).label_selector is None
+    assert manager.client.field_manager == "fluidpy"

@@ -17,12 +17,12 @@ def steps(actions: list[Action[str]]) -> list[tuple[Step, str, str | None]]:
     return [(a.step, a.member.ref, a.shard) for a in actions]
 
 
-def test_new_objects_are_assigned_readers_last_and_controlled_objects_after_them() -> None:
-    group = [member(STATEFULSET, None), member(RUNTIME, None), member(DATASET, None)]
+def test_controlled_objects_are_assigned_before_main_objects_and_readers_last() -> None:
+    group = [member(RUNTIME, None), member(DATASET, None), member(STATEFULSET, None)]
     assert steps(plan_group(group, "a", {"a", "b"})) == [
+        (Step.ASSIGN, STATEFULSET, "a"),
         (Step.ASSIGN, DATASET, "a"),
         (Step.ASSIGN, RUNTIME, "a"),
-        (Step.ASSIGN, STATEFULSET, "a"),
     ]
 
 
@@ -35,9 +35,9 @@ def test_a_move_drains_the_readers_first_and_assigns_nothing_meanwhile() -> None
     assert steps(plan_group(group, "b", {"a", "b"})) == [(Step.DRAIN, DATASET, None)]
     group[0] = member(DATASET, None)
     assert steps(plan_group(group, "b", {"a", "b"})) == [
+        (Step.ASSIGN, STATEFULSET, "b"),
         (Step.ASSIGN, DATASET, "b"),
         (Step.ASSIGN, RUNTIME, "b"),
-        (Step.ASSIGN, STATEFULSET, "b"),
     ]
 
 
@@ -64,3 +64,14 @@ def test_a_shard_works_only_on_its_own_undrained_objects() -> None:
     assert duty({shard: "a", drain: "true"}, "r", "a") is Duty.RELEASE
     assert duty({shard: "b"}, "r", "a") is Duty.IGNORE
     assert duty({}, "r", "a") is Duty.IGNORE
+
+
+def test_whatever_prefix_of_a_move_is_written_a_main_object_never_precedes_its_controlled() -> None:
+    """A sharder may stop after any write; the new shard must find the group's controlled
+    objects in its filtered cache as soon as it sees a main object."""
+    group = [member(DATASET, None), member(RUNTIME, None), member(STATEFULSET, "a")]
+    actions = plan_group(group, "b", {"a", "b"})
+    for cut in range(len(actions) + 1):
+        written = [a.member.ref for a in actions[:cut]]
+        if DATASET in written or RUNTIME in written:
+            assert STATEFULSET in written, written

@@ -10,7 +10,9 @@ against the API server; a shard's release is conditional on still being the labe
 Invariants, checked after every step:
 - no object is RECONCILE for two running shards;
 - no group has RECONCILE objects on two running shards (a runtime and its Dataset are never
-  worked on by different shards, because the runtime controller writes the Dataset's status).
+  worked on by different shards, because the runtime controller writes the Dataset's status);
+- while a running shard holds a group's main object, the group's controlled objects are not
+  labelled for another running shard (so the shard's filtered cache holds all of them).
 At the end, once the sharder sees every running shard, everything converges: every object is
 labelled, undrained, for the shard the ring names.
 """
@@ -119,9 +121,11 @@ class ShardingModel(RuleBasedStateMachine):
 
     # Actors ------------------------------------------------------------------------------------
 
-    @rule(group=st.sampled_from(GROUPS))
-    def sharder_reconciles(self, group: str) -> None:
-        self._sharder_pass(group)
+    @rule(group=st.sampled_from(GROUPS), cut=st.none() | st.integers(0, 3))
+    def sharder_reconciles(self, group: str, cut: int | None) -> None:
+        """A pass; with `cut`, the sharder stops after that many writes (it crashed, or lost
+        its Lease, midway)."""
+        self._sharder_pass(group, cut)
 
     @rule(shard=st.sampled_from(SHARDS), obj=st.sampled_from(OBJECTS))
     def shard_releases(self, shard: str, obj: tuple[str, str]) -> None:
@@ -134,7 +138,7 @@ class ShardingModel(RuleBasedStateMachine):
         if stored.history[-1].shard == shard:  # the JSON patch's test operation
             stored.history.append(State())
 
-    def _sharder_pass(self, group: str) -> None:
+    def _sharder_pass(self, group: str, cut: int | None = None) -> None:
         members = []
         for obj, rank in ((o, RANKS[o[1]]) for o in OBJECTS if o[0] == group):
             if obj not in self.sharder_view:
@@ -145,7 +149,7 @@ class ShardingModel(RuleBasedStateMachine):
             state = self.store[obj].history[seen]
             members.append(Member((obj, seen), rank, state.shard, state.draining))
         desired = HashRing(self.alive).owner(group)
-        for action in plan_group(members, desired, self.alive):
+        for action in plan_group(members, desired, self.alive)[:cut]:
             obj, seen = action.member.ref
             stored = self.store[obj]
             if stored.version != seen:
@@ -181,6 +185,19 @@ class ShardingModel(RuleBasedStateMachine):
                 if obj[0] == group and RANKS[obj[1]] is not None:
                     shards |= self._working(obj)
             assert len(shards) <= 1, (group, shards)
+
+    @invariant()
+    def a_worked_on_groups_controlled_objects_are_its_shards(self) -> None:
+        """So the shard's filtered cache holds every one of them (the shards make them
+        labelled; here they may also appear unlabelled)."""
+        for group in GROUPS:
+            latest = {kind: s.history[-1] for (g, kind), s in self.store.items() if g == group}
+            for kind, state in latest.items():
+                if RANKS[kind] is not None or state.shard not in self.running:
+                    continue
+                for other, main in latest.items():
+                    if RANKS[other] is not None and not main.draining:
+                        assert main.shard in (None, state.shard) or main.shard not in self.running
 
     def teardown(self) -> None:
         """With the sharder seeing exactly the running shards, everything settles."""

@@ -55,3 +55,12 @@ def test_an_empty_ring_owns_nothing() -> None:
 def test_virtual_nodes_must_be_positive() -> None:
     with pytest.raises(ValueError, match="virtual_nodes"):
         HashRing(["a"], virtual_nodes=0)
+
+
+def test_a_keys_preference_lists_every_shard_once_owner_first() -> None:
+    ring = HashRing(["a", "b", "c", "d"])
+    for key in KEYS[:500]:
+        preference = ring.preference(key)
+        assert preference[0] == ring.owner(key)
+        assert sorted(preference) == ["a", "b", "c", "d"]
+    assert HashRing([]).preference("ns/x") == ()
