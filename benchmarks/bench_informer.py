@@ -1,7 +1,7 @@
 """Informer benchmarks: events per second into the store, and memory per cached Pod.
 
-    .venv/bin/python benchmarks/bench_informer.py [--events N] [--pods N] [--runtimes N]
-        [--unrelated-pods N] [--e2e N] [--kubeconfig PATH]
+    .venv/bin/python benchmarks/bench_informer.py [--events N] [--pods N] [--e2e N]
+        [--kubeconfig PATH]
 
 1. Synthetic throughput: Pod-sized watch events, as the bytes an API server sends, go through
    the real path (line splitting, JSON decoding, transform, store, indexes, handler) of a
@@ -9,10 +9,8 @@
    does: put the object's key on a queue.
 2. Memory: realistic Pod dicts with managedFields, decoded from JSON as the informer receives
    them, stored with and without the default transform; tracemalloc measures the bytes per
-   cached object (store and index entries included). Then the Pod cache of a manager at
-   `--runtimes` runtimes (two workload Pods each) in a cluster with `--unrelated-pods` other
-   Pods: a cluster-wide Pod informer holds them all, one selected by the workload label only
-   the runtimes' own.
+   cached object (store and index entries included). The Pod cache of a whole manager among
+   unrelated Pods is bench_informer_memory.py's.
 3. End to end, when a cluster is at hand (--kubeconfig, or a fluidpy.testing.LocalCluster that
    this script starts): the initial list of N ConfigMaps, then N updates made by 8 writer
    threads, timed until the informer's handler has seen them all.
@@ -50,7 +48,6 @@ from fluidpy.informer import (
 POD = GVK("", "v1", "Pod")
 CONFIGMAP = GVK("", "v1", "ConfigMap")
 KIB = 1024.0
-MIB = 1024.0 * KIB
 TARGET_KIB = 20.0  # the memory goal per cached Pod-sized object set for fluidpy
 
 TRANSFORMS: list[tuple[str, Transform | None]] = [
@@ -427,37 +424,6 @@ def bench_memory(pods: int) -> None:
         del store
 
 
-def bench_scoped_memory(runtimes: int, unrelated: int) -> None:
-    """The Pod cache at `runtimes` runtimes (a master and a worker pod each) in a cluster that
-    also runs `unrelated` other Pods: one cluster-wide informer against one selected by the
-    runtimes' workload label, both with the default transform."""
-    ours = [realistic_pod(i) for i in range(2 * runtimes)]
-    others = [realistic_pod(len(ours) + i) for i in range(unrelated)]
-    for pod in others:
-        pod["metadata"]["labels"] = {"app": "web", "pod-template-hash": "5d8f7c9b6"}
-    print(
-        f"memory at {runtimes} runtimes ({len(ours)} workload Pods) with {unrelated} unrelated "
-        "Pods, default transform:"
-    )
-    for label, pods in (("cluster-wide Pod informer", ours + others), ("label-selected", ours)):
-        lines = [json.dumps(pod, separators=(",", ":")).encode() for pod in pods]
-        gc.collect()
-        tracemalloc.start()
-        before, _ = tracemalloc.get_traced_memory()
-        store = Store()
-        for line in lines:
-            obj = default_transform(json.loads(line))
-            store.upsert(object_key(obj), obj)
-        gc.collect()
-        after, _ = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        print(
-            f"  {label}: {len(pods)} Pods cached, {(after - before) / MIB:.1f} MiB "
-            f"({(after - before) / len(pods) / KIB:.1f} KiB per Pod)"
-        )
-        del store
-
-
 # End to end
 
 
@@ -526,19 +492,12 @@ def main() -> None:
         "--events", type=int, default=5000, help="Pods in the synthetic watch (x2 events)"
     )
     parser.add_argument("--pods", type=int, default=5000, help="Pods cached for the memory figure")
-    parser.add_argument(
-        "--runtimes", type=int, default=1000, help="runtimes for the scoped Pod cache figure"
-    )
-    parser.add_argument(
-        "--unrelated-pods", type=int, default=5000, help="other Pods in that cluster (default 5000)"
-    )
     parser.add_argument("--e2e", type=int, default=1000, help="ConfigMaps end to end (0 skips)")
     parser.add_argument("--kubeconfig", type=Path, help="an existing cluster (default: start one)")
     args = parser.parse_args()
 
     bench_synthetic(args.events)
     bench_memory(args.pods)
-    bench_scoped_memory(args.runtimes, args.unrelated_pods)
     if args.e2e <= 0:
         return
     if args.kubeconfig is not None:

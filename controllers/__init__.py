@@ -24,13 +24,12 @@ from fluidpy.controllers.kinds import (
     CACHE_RUNTIME,
     DATASET,
     JINDO_RUNTIME,
-    POD,
     RuntimeKind,
     RuntimeMapper,
 )
 from fluidpy.controllers.runtime import RuntimeReconciler, RuntimeReconcilerOptions
 from fluidpy.engines.base.ownership import CONFLICTS
-from fluidpy.engines.base.volume import PV, PVC, claims_of_pod
+from fluidpy.engines.base.volume import PV, PVC
 from fluidpy.engines.factory import EngineFactory, default_factory
 from fluidpy.manager import Manager
 from fluidpy.workqueue import RateLimiter
@@ -79,7 +78,7 @@ def _requests(mapper: RuntimeMapper) -> Any:
 
 def runtimes_of_kind(manager: Manager, kind: RuntimeKind, map_fn: Any) -> Any:
     """`map_fn` (object -> requests named like the Dataset concerned), keeping only the requests
-    for which the cache holds a runtime of `kind`: a Dataset, PVC or application pod event wakes
+    for which the cache holds a runtime of `kind`: a Dataset or PVC event wakes
     the controller of the kind that serves that Dataset, not every runtime controller of the
     process. A runtime created after its Dataset is woken by its own creation and reads the
     Dataset then; until a kind's cache has synced, every request is kept.
@@ -116,10 +115,9 @@ def setup_runtime_controller(
     for owned in kind.owned:
         builder.owns(owned)
     builder.watches(DATASET, runtimes_of_kind(manager, kind, request_for_object))
-    builder.watches(POD, runtimes_of_kind(manager, kind, _requests(claims_of_pod)))
     builder.watches(PVC, runtimes_of_kind(manager, kind, request_for_object))
-    for gvk, mapper in kind.secondary_watches():
-        builder.watches(gvk, _requests(mapper))
+    for watch in kind.secondary_watches():
+        builder.watches(watch.gvk, _requests(watch.mapper), label_selector=watch.label_selector)
     for gvk in (*kind.owned, PVC, PV):
         # An object of a name the runtime needs that is not its own: its change or deletion
         # wakes the runtime waiting on it (NameConflict).
@@ -140,7 +138,6 @@ def setup_dataset_controller(
     (
         manager.controller("dataset")
         .for_(DATASET)
-        .watches(POD, _requests(claims_of_pod))
         .with_options(
             max_concurrent_reconciles=options.workers, rate_limiter=options.new_rate_limiter()
         )

@@ -26,7 +26,7 @@ from fluidpy.context import Context
 from fluidpy.controller import Request, Result
 from fluidpy.controllers.kinds import BUILTIN_KINDS, DATASET
 from fluidpy.engines.base.runtime_info import DATASET_ID_LABEL, dataset_id
-from fluidpy.engines.base.volume import PVC, pods_using_claim
+from fluidpy.engines.base.volume import IN_USE_RECHECK, PVC, pods_using_claim
 from fluidpy.events import EventRecorder
 
 log = structlog.get_logger("fluidpy.controllers.dataset")
@@ -144,7 +144,7 @@ class DatasetReconciler:
                 )
                 log.info("dataset deletion blocked", dataset=f"{namespace}/{name}", pods=users)
                 self.recorder.event(dataset, "Warning", "ErrorDeleteDataset", message)
-                return None
+                return Result(requeue_after=IN_USE_RECHECK)
         self.client.patch(
             DATASET,
             name,

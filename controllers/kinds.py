@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from fluidpy.client import GVK
 
@@ -28,6 +28,18 @@ RuntimeMapper = Callable[[dict[str, Any]], list[tuple[str, str]]]
 """From an object of a watched kind to the (namespace, name) runtimes it affects."""
 
 
+class SecondaryWatch(NamedTuple):
+    """A watch beyond owned objects. Engines' `secondary_watches()` return these, or plain
+    (gvk, mapper) pairs for whole kinds."""
+
+    gvk: GVK
+    mapper: RuntimeMapper
+    label_selector: str | None = None
+    """Watch only objects with these labels (None: every object of the kind), through an
+    informer every controller asking for the same selection shares: an engine's pods, not
+    the cluster's."""
+
+
 @dataclass(frozen=True)
 class RuntimeKind:
     """One runtime custom resource and the engine that serves it."""
@@ -38,7 +50,7 @@ class RuntimeKind:
     owned: tuple[GVK, ...] = (STATEFULSET, DAEMONSET, DEPLOYMENT, SERVICE, CONFIGMAP)
     engine_module: str | None = None
     """The engine package whose `secondary_watches()` adds watches beyond owned objects."""
-    extra_watches: tuple[tuple[GVK, RuntimeMapper], ...] = field(default=())
+    extra_watches: tuple[SecondaryWatch, ...] = field(default=())
     dataset_runtime_type: str = ""
     """The `type` its engine writes in the Dataset's status.runtimes[] ("" means engine_type):
     with the name and namespace, it tells whether a Dataset is bound to this very runtime."""
@@ -55,13 +67,13 @@ class RuntimeKind:
         """The same kind, served by another engine (whose extra watches are not known here)."""
         return replace(self, engine_type=engine_type, engine_module=None, dataset_runtime_type="")
 
-    def secondary_watches(self) -> list[tuple[GVK, RuntimeMapper]]:
+    def secondary_watches(self) -> list[SecondaryWatch]:
         watches = list(self.extra_watches)
         if self.engine_module:
             module = importlib.import_module(self.engine_module)
             provider = getattr(module, "secondary_watches", None)
             if provider is not None:
-                watches.extend(provider())
+                watches.extend(SecondaryWatch(*watch) for watch in provider())
         return watches
 
 

@@ -321,7 +321,8 @@ class RuntimeReconciler:
             raise _Stop() from None
         except WaitingFor as error:
             self._report(rctx, False, error.reason, error.message, event=error.warning)
-            raise _Stop() from None
+            retry = Result(requeue_after=error.retry_after) if error.retry_after else None
+            raise _Stop(retry) from None
         except (Conflict, NotFound):
             raise
         except Exception as error:

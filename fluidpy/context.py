@@ -3,12 +3,18 @@
 Threads cannot be killed, so work stops by checking its Context: every client call does, and
 long-running loops wait on it instead of sleeping. A child Context is cancelled when its parent
 is, which lets a manager stop every worker, informer and probe with one call.
+
+Deadlines are kept by one thread for the whole process, started on first use: a context with a
+timeout costs a heap entry, not a thread of its own (a manager makes one per reconcile).
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 
@@ -29,7 +35,7 @@ class DeadlineExceeded(ContextError):
 class Context:
     """A cancellation signal with an optional deadline, shared down a tree of work."""
 
-    __slots__ = ("_children", "_done", "_err", "_lock", "_parent", "_timer", "deadline")
+    __slots__ = ("__weakref__", "_children", "_done", "_err", "_lock", "_parent", "deadline")
 
     def __init__(self, deadline: float | None = None) -> None:
         self.deadline = deadline
@@ -38,7 +44,6 @@ class Context:
         self._lock = threading.Lock()
         self._children: set[Context] = set()
         self._parent: Context | None = None
-        self._timer: threading.Timer | None = None
 
     @staticmethod
     def background() -> Context:
@@ -57,12 +62,7 @@ class Context:
         child = Context(deadline)
         self._adopt(child)
         if not child.done():
-            timer = threading.Timer(
-                max(deadline - time.monotonic(), 0.0), child._finish, (DeadlineExceeded(),)
-            )
-            timer.daemon = True
-            child._timer = timer
-            timer.start()
+            _DEADLINES.add(child, deadline)
         return child, child._cancel
 
     def done(self) -> bool:
@@ -103,13 +103,48 @@ class Context:
                 return
             self._err = err
             children, self._children = self._children, set()
-            timer, self._timer = self._timer, None
             parent, self._parent = self._parent, None
         if parent is not None:
             with parent._lock:
                 parent._children.discard(self)
-        if timer is not None:
-            timer.cancel()
         self._done.set()
         for child in children:
             child._finish(err)
+
+
+class _Deadlines:
+    """Ends contexts at their deadlines, from one thread. The heap holds weak references: a
+    context that ended sooner and was dropped leaves only its entry (a few dozen bytes) until
+    its deadline comes; cheaper than removing it."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, weakref.ref[Context]]] = []
+        self._order = itertools.count()  # ties never compare contexts
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, ctx: Context, deadline: float) -> None:
+        with self._changed:
+            entry = (deadline, next(self._order), weakref.ref(ctx))
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:
+                self._changed.notify()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="context-deadlines", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._changed.wait(timeout)
+                _, _, ref = heapq.heappop(self._heap)
+            ctx = ref()
+            if ctx is not None and not ctx.done():
+                ctx._finish(DeadlineExceeded())
+
+
+_DEADLINES = _Deadlines()

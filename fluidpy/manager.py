@@ -190,8 +190,8 @@ class Manager:
             if need_leader_election and self.options.leader_election:
                 controller.gate_reconciles(self._lease_valid)
 
-    def informer_for(self, gvk: GVK) -> Source:
-        return self.cache.informer_for(gvk)
+    def informer_for(self, gvk: GVK, label_selector: str | None = None) -> Source:
+        return self.cache.informer_for(gvk, label_selector)
 
     def is_namespaced(self, gvk: GVK) -> bool:
         return self.client.mapping(gvk).namespaced

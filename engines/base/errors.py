@@ -6,7 +6,8 @@ what is wrong and how to fix it. What happens next differs:
 - ValidationError: the spec cannot work as written. Nothing is retried until the spec changes
   (the change itself triggers the next reconcile).
 - WaitingFor: something the runtime needs does not exist yet (its class, a Secret). Nothing is
-  retried on a timer: the missing object is watched, and its creation triggers the next reconcile.
+  retried on a timer: the missing object is watched, and its creation triggers the next reconcile
+  (unless the error names a `retry_after`, for what no watch reports).
 - any other exception: a transient failure, retried with per-key exponential backoff.
 """
 
@@ -44,3 +45,5 @@ class WaitingFor(EngineError):
 
     reason = "Waiting"
     warning = True
+    retry_after: float | None = None
+    """Seconds after which to look again, for a wait no watch can end (None: a watch does)."""

@@ -217,13 +217,15 @@ def apply_owned(
     that is not the owner's.
 
     `live` is the cached copy. A cache may not hold every object of a kind (an informer can be
-    narrowed to fluidpy's own labels), so a missing object is looked up on the API server once
-    before it is created.
+    narrowed to fluidpy's own labels, as a shard's is), so a missing object is looked up on the
+    API server once before it is created, unless the cache holds every object of its kind.
     """
     gvk = GVK.of_object(desired)
     metadata = desired["metadata"]
-    if live is None:
-        live = client.live.get(gvk, metadata["name"], metadata.get("namespace"), ctx=ctx)
+    namespace = metadata.get("namespace")
+    cache = client.cache
+    if live is None and (cache is None or not cache.holds_every(gvk, namespace)):
+        live = client.live.get(gvk, metadata["name"], namespace, ctx=ctx)
     check_name_free(gvk, desired, live)
     return client.apply(desired, force=live is not None, ctx=ctx)
 

@@ -209,10 +209,17 @@ def _create_unless_ours(ctx: ReconcileRequestContext, obj: dict[str, Any]) -> bo
     return True
 
 
+IN_USE_RECHECK = 20.0
+"""Seconds between looks at a volume's users while they block a deletion (Fluid's 20 s): the
+manager watches only its own workloads' pods, not the applications', so no event says when the
+last user is gone."""
+
+
 def pods_using_claim(client: Client, namespace: str, claim: str) -> list[str]:
-    """Names of unfinished pods that mount the claim (they hold the volume in use)."""
+    """Names of unfinished pods that mount the claim (they hold the volume in use). Read from
+    the API server: application pods are not cached. Only a deletion asks."""
     users = []
-    for pod in client.list(POD, namespace):
+    for pod in client.live.list(POD, namespace):
         if pod["metadata"].get("deletionTimestamp"):
             continue
         if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
@@ -224,17 +231,6 @@ def pods_using_claim(client: Client, namespace: str, claim: str) -> list[str]:
     return sorted(users)
 
 
-def claims_of_pod(pod: dict[str, Any]) -> list[tuple[str, str]]:
-    """(namespace, claim) for every PVC a pod mounts: how pod events reach the runtime or Dataset
-    of the same name, whose deletion may be waiting for the pod."""
-    namespace = pod["metadata"].get("namespace", "")
-    return [
-        (namespace, volume["persistentVolumeClaim"]["claimName"])
-        for volume in (pod.get("spec") or {}).get("volumes") or []
-        if (volume.get("persistentVolumeClaim") or {}).get("claimName")
-    ]
-
-
 class VolumeDeleting(WaitingFor):
     """The PVC is going; deletion resumes when it is gone (claims are watched)."""
 
@@ -243,14 +239,16 @@ class VolumeDeleting(WaitingFor):
 
 
 class VolumeInUse(WaitingFor):
-    """The PVC is still mounted by pods; deletion resumes when they go (pods are watched)."""
+    """The PVC is still mounted by pods; deletion resumes when they go (looked at again every
+    IN_USE_RECHECK seconds)."""
 
     reason = "VolumeInUse"
+    retry_after = IN_USE_RECHECK
 
 
 def delete_volume(ctx: ReconcileRequestContext, info: RuntimeInfo) -> None:
     """Delete the PVC, then the PV, each only when it is this runtime's. Raises VolumeInUse,
-    naming the pods, while pods use the PVC; the reconcile resumes as soon as they are gone."""
+    naming the pods, while pods use the PVC; the reconcile looks again until they are gone."""
     client = ctx.client
     pvc = client.live.get(PVC, info.name, info.namespace, ctx=ctx.ctx)
     if pvc is not None and controlled_by(pvc, ctx.runtime):

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from fluidpy.client import GVK, SECRET
+from fluidpy.client import SECRET
 from fluidpy.engines.cacheruntime.naming import CLASS_GVK, NAME_LABEL, POD
 
 RuntimeKey = tuple[str, str]
@@ -101,6 +101,11 @@ def runtime_of_pod(obj: dict[str, Any]) -> list[RuntimeKey]:
     return [(metadata.get("namespace", ""), name)] if name else []
 
 
-def secondary_watches() -> list[tuple[GVK, Any]]:
-    """The watches beyond owned objects: classes, Secrets and the components' pods."""
-    return [(CLASS_GVK, runtimes_of_class), (SECRET, runtimes_of_secret), (POD, runtime_of_pod)]
+def secondary_watches() -> list[tuple[Any, ...]]:
+    """The watches beyond owned objects: classes, Secrets and the components' pods (only
+    those: every pod read of the engine selects by NAME_LABEL, which implies its presence)."""
+    return [
+        (CLASS_GVK, runtimes_of_class),
+        (SECRET, runtimes_of_secret),
+        (POD, runtime_of_pod, NAME_LABEL),
+    ]

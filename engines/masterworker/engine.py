@@ -51,7 +51,7 @@ from fluidpy.engines.masterworker.cache_system import (
     UfsUsage,
     Workloads,
 )
-from fluidpy.engines.masterworker.layout import Layout
+from fluidpy.engines.masterworker.layout import MASTER, Layout
 from fluidpy.engines.masterworker.probe import CALCULATING, Outcome, Probe
 from fluidpy.engines.masterworker.renderer import Images, WorkloadRenderer
 from fluidpy.engines.masterworker.rendering import render_hash
@@ -213,6 +213,18 @@ class MasterWorkerEngine(Implement):
 
     def _get(self, gvk: GVK, name: str) -> dict[str, Any] | None:
         return self.ctx.client.get(gvk, name, self.ctx.namespace, ctx=self.ctx.ctx)
+
+    def _master_pod(self) -> dict[str, Any] | None:
+        """Listed by the master's labels, not read by name: the cache holds the engine's pods
+        only, so a get by name would ask the API server."""
+        name = self.layout.master_pod()
+        pods = self.ctx.client.list(
+            POD,
+            self.ctx.namespace,
+            label_selector=self.layout.selector_text(MASTER),
+            ctx=self.ctx.ctx,
+        )
+        return next((pod for pod in pods if pod["metadata"]["name"] == name), None)
 
     def _apply(self, objects: Sequence[dict[str, Any]]) -> bool:
         """Apply each object whose render hash differs from the live one's; True when any was.
@@ -452,7 +464,7 @@ class MasterWorkerEngine(Implement):
     def should_sync_dataset_mounts(self) -> bool:
         """True when the master restarted after the mounts were made (they may be lost)."""
         mount_time = self._status.get("mountTime")
-        pod = self._get(POD, self.layout.master_pod())
+        pod = self._master_pod()
         started = _container_started(pod, self.renderer.master_container())
         return bool(mount_time and started and started > mount_time)
 

@@ -81,10 +81,21 @@ class Layout:
             "app.kubernetes.io/component": component,
         }
 
+    def selector_text(self, component: str) -> str:
+        """`selector()` in the API's string form."""
+        return ",".join(f"{key}={value}" for key, value in self.selector(component).items())
+
     @property
     def worker_selector(self) -> str:
         """The worker pods' label selector, as the scale subresource reads it from status."""
-        return ",".join(f"{key}={value}" for key, value in self.selector(WORKER).items())
+        return self.selector_text(WORKER)
+
+
+def pods_selector(app: str) -> str:
+    """Selects the pods of every runtime of the cache system `app`; every selector of one
+    runtime's pods (`selector()`) implies it, so the engine's reads are served by the watch
+    made with it."""
+    return f"app={app},release"
 
 
 def pods_of(app: str) -> Callable[[dict[str, Any]], list[tuple[str, str]]]:

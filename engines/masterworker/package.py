@@ -16,7 +16,7 @@ from fluidpy.engines.base.context import ReconcileRequestContext
 from fluidpy.engines.base.exec import PodExec
 from fluidpy.engines.base.interfaces import Engine
 from fluidpy.engines.masterworker.engine import POD, MasterWorkerEngine, build_engine
-from fluidpy.engines.masterworker.layout import pods_of
+from fluidpy.engines.masterworker.layout import pods_of, pods_selector
 
 GROUP_VERSION = ("data.fluid.io", "v1alpha1")
 
@@ -44,7 +44,9 @@ class EnginePackage:
 
     def secondary_watches(
         self,
-    ) -> list[tuple[GVK, Callable[[dict[str, Any]], list[tuple[str, str]]]]]:
+    ) -> list[tuple[GVK, Callable[[dict[str, Any]], list[tuple[str, str]]], str]]:
         """Pods of the runtime wake it: worker placement drives the cache node labels, and a
-        master restart means its mounts must be checked."""
-        return [(POD, pods_of(self.engine.renderer.app))]
+        master restart means its mounts must be checked. Only this engine's pods are watched
+        (and cached), whatever else runs in the cluster."""
+        app = self.engine.renderer.app
+        return [(POD, pods_of(app), pods_selector(app))]

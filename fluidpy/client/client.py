@@ -180,7 +180,7 @@ class Client:
         ctx: Context | None = None,
     ) -> list[dict[str, Any]]:
         """Objects of a kind, in one namespace or (namespace None) in all."""
-        cache = self._reading_cache(gvk, namespace, ctx)
+        cache = self._reading_cache(gvk, namespace, ctx, label_selector)
         if cache is not None:
             found = cache.list(
                 gvk, namespace, label_selector=label_selector, field_selector=field_selector
@@ -376,11 +376,19 @@ class Client:
 
     # Helpers
 
-    def _reading_cache(self, gvk: GVK, namespace: str | None, ctx: Context | None) -> Cache | None:
+    def _reading_cache(
+        self,
+        gvk: GVK,
+        namespace: str | None,
+        ctx: Context | None,
+        label_selector: str | None = None,
+    ) -> Cache | None:
         if ctx is not None:
             ctx.check()
         cache = self._cache
-        if cache is None or gvk in self._uncached or not cache.serves(gvk, namespace):
+        if cache is None or gvk in self._uncached:
+            return None
+        if not cache.serves(gvk, namespace, label_selector=label_selector):
             return None
         return cache
 

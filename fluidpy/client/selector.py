@@ -43,6 +43,24 @@ class Requirement:
             return present and labels[self.key] in self.values
         return not present or labels[self.key] not in self.values
 
+    def implies(self, other: Requirement) -> bool:
+        """Whether every label set meeting this requirement meets `other` (on the same key)."""
+        if self.key != other.key:
+            return False
+        valued = self.operator in ("=", "in")  # present, with a value among self.values
+        if other.operator == "exists":
+            return valued or self.operator == "exists"
+        if other.operator in ("=", "in"):
+            return valued and self.values <= other.values
+        if other.operator == "!":
+            return self.operator == "!"
+        # other is != or notin: absent, or present with a value outside other.values
+        if self.operator == "!":
+            return True
+        if valued:
+            return not self.values & other.values
+        return self.operator in ("!=", "notin") and other.values <= self.values
+
 
 @dataclass(frozen=True, slots=True)
 class LabelSelector:
@@ -56,6 +74,15 @@ class LabelSelector:
 
     def matches_object(self, obj: Mapping[str, Any]) -> bool:
         return self.matches(obj.get("metadata", {}).get("labels"))
+
+    def implies(self, other: LabelSelector) -> bool:
+        """Whether everything this selector matches, `other` matches too. Judged requirement by
+        requirement, so True is certain and False may be overcautious (`a in (x,y),a!=y` does
+        imply `a=x`): the cache answers a list from an informer of narrower selection only when
+        the list's selector implies the informer's, and asks the API server otherwise."""
+        return all(
+            any(mine.implies(theirs) for mine in self.requirements) for theirs in other.requirements
+        )
 
 
 @lru_cache(maxsize=256)

@@ -34,7 +34,7 @@ class ControllerHost(Protocol):
     @property
     def graceful_shutdown_timeout(self) -> float: ...
 
-    def informer_for(self, gvk: GVK) -> Source: ...
+    def informer_for(self, gvk: GVK, label_selector: str | None = None) -> Source: ...
 
     def is_namespaced(self, gvk: GVK) -> bool: ...
 
@@ -47,6 +47,7 @@ class _Watch:
     map_fn: MapFunc | None  # None: map through the controller owner reference
     predicates: tuple[Predicate, ...]
     description: str
+    label_selector: str | None = None
 
 
 class Builder:
@@ -81,12 +82,20 @@ class Builder:
         return self
 
     def watches(
-        self, gvk: GVK, map_fn: MapFunc, *, predicates: Iterable[Predicate] = ()
+        self,
+        gvk: GVK,
+        map_fn: MapFunc,
+        *,
+        predicates: Iterable[Predicate] = (),
+        label_selector: str | None = None,
     ) -> Builder:
-        """Any kind, mapped to requests by `map_fn` (object -> requests)."""
+        """Any kind, mapped to requests by `map_fn` (object -> requests). With `label_selector`
+        (default None: every object of the kind) only matching objects are watched, through an
+        informer shared with every other watch of the same kind and selector."""
         if not callable(map_fn):
             raise ValueError("watches() needs a map function from an object to requests")
-        self._watches.append(_Watch(gvk, map_fn, tuple(predicates), f"watches {gvk}"))
+        description = f"watches {gvk}" + (f" ({label_selector})" if label_selector else "")
+        self._watches.append(_Watch(gvk, map_fn, tuple(predicates), description, label_selector))
         return self
 
     def with_event_filter(self, *predicates: Predicate) -> Builder:
@@ -168,7 +177,7 @@ class Builder:
             map_fn = watch.map_fn or owner_map
             assert map_fn is not None, "owner watches exist only with for_()"
             controller.watch(
-                self._host.informer_for(watch.gvk),
+                self._host.informer_for(watch.gvk, watch.label_selector),
                 map_fn,
                 self._filters + watch.predicates,
                 description=watch.description,

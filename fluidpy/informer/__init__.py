@@ -16,6 +16,7 @@ from fluidpy.informer.shared import (
 )
 from fluidpy.informer.store import (
     BUILTIN_INDEXERS,
+    LABEL_INDEX,
     NAMESPACE_INDEX,
     OWNER_INDEX,
     Change,
@@ -23,6 +24,8 @@ from fluidpy.informer.store import (
     Store,
     diff,
     key_for,
+    label_index,
+    label_key,
     object_key,
     owner_key,
 )
@@ -36,6 +39,7 @@ from fluidpy.informer.transform import (
 
 __all__ = [
     "BUILTIN_INDEXERS",
+    "LABEL_INDEX",
     "NAMESPACE_INDEX",
     "OWNER_INDEX",
     "Backoff",
@@ -52,6 +56,8 @@ __all__ = [
     "default_transform",
     "diff",
     "key_for",
+    "label_index",
+    "label_key",
     "needs_relist",
     "object_key",
     "owner_key",

@@ -248,6 +248,9 @@ class SharedInformer:
     def add_indexers(self, indexers: Mapping[str, IndexFunc]) -> None:
         self._store.add_indexers(indexers)
 
+    def ensure_indexer(self, name: str, func: IndexFunc) -> None:
+        self._store.ensure_indexer(name, func)
+
     # Running
 
     def start(self, ctx: Context) -> None:
@@ -304,18 +307,8 @@ class SharedInformer:
         while not ctx.done():
             try:
                 if cursor.version is None:
-                    items, listed = self._client.list_with_version(
-                        self.gvk,
-                        namespace,
-                        label_selector=self.label_selector,
-                        field_selector=self.field_selector,
-                        resource_version=list_version,
-                        page_size=self._settings.page_size,
-                        ctx=ctx,
-                    )
-                    self._replace(items, namespace, initial)
+                    cursor.version = self._list(ctx, namespace, list_version, initial)
                     initial = False
-                    cursor.version = listed
                 self._watch(ctx, namespace, cursor)
                 continue
             except ContextError:
@@ -341,6 +334,22 @@ class SharedInformer:
                     "list/watch failed unexpectedly", version=cursor.version
                 )
             ctx.wait(backoff.next_delay())
+
+    def _list(self, ctx: Context, namespace: str | None, version: str, initial: bool) -> str:
+        """List into the store; the version to watch from. The objects as received (before the
+        transform) go when this returns: held by the watch loop, they would double the cache's
+        memory until the next relist."""
+        items, listed = self._client.list_with_version(
+            self.gvk,
+            namespace,
+            label_selector=self.label_selector,
+            field_selector=self.field_selector,
+            resource_version=version,
+            page_size=self._settings.page_size,
+            ctx=ctx,
+        )
+        self._replace(items, namespace, initial)
+        return listed
 
     def _watch(self, ctx: Context, namespace: str | None, cursor: _Cursor) -> None:
         """Apply a watch's events until the server ends it, moving the cursor along, so a

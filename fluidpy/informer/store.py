@@ -4,7 +4,9 @@ Keys are "namespace/name", or "name" for cluster-scoped objects. Indexes map an 
 the keys of the objects an index function returned it for, so "every Pod owned by this
 StatefulSet" is a dictionary lookup, not a scan. Two indexes exist on every store: "namespace"
 and "owner" (the controller owner: "<namespace>/<Kind>/<name>" for namespaced objects,
-"<Kind>/<name>" for cluster-scoped ones).
+"<Kind>/<name>" for cluster-scoped ones). A third, "label" ("<namespace>/<key>=<value>" for each
+label), is added where objects are listed by label (the cache adds it on the first such list):
+listing a runtime's pods then costs its pods, not every pod of the namespace.
 
 A relist (after the watch history expired) replaces part of the store wholesale. diff() turns
 the old and new contents into the events a handler would have seen had the watch never broken:
@@ -24,6 +26,7 @@ IndexFunc = Callable[[Obj], list[str]]
 
 NAMESPACE_INDEX = "namespace"
 OWNER_INDEX = "owner"
+LABEL_INDEX = "label"
 
 
 def object_key(obj: Mapping[str, Any]) -> str:
@@ -54,6 +57,18 @@ def owner_key(kind: str, name: str, namespace: str | None = None) -> str:
     """The "owner" index value for objects controlled by `kind`/`name` (owners share the
     namespace of what they own, or own cluster-scoped objects from anywhere)."""
     return f"{namespace}/{kind}/{name}" if namespace else f"{kind}/{name}"
+
+
+def label_index(obj: Obj) -> list[str]:
+    metadata = obj["metadata"]
+    namespace = metadata.get("namespace")
+    return [label_key(k, v, namespace) for k, v in (metadata.get("labels") or {}).items()]
+
+
+def label_key(key: str, value: str, namespace: str | None = None) -> str:
+    """The "label" index value for objects labelled key=value, in `namespace` (None for
+    cluster-scoped objects)."""
+    return f"{namespace}/{key}={value}" if namespace else f"{key}={value}"
 
 
 BUILTIN_INDEXERS: dict[str, IndexFunc] = {
@@ -120,12 +135,21 @@ class Store:
             if taken:
                 raise ValueError(f"indexes already exist: {sorted(taken)}")
             for name, func in indexers.items():
-                self._indexers[name] = func
-                index: dict[str, set[str]] = {}
-                for key, obj in self._items.items():
-                    for value in func(obj):
-                        index.setdefault(value, set()).add(key)
-                self._indices[name] = index
+                self._add_indexer(name, func)
+
+    def ensure_indexer(self, name: str, func: IndexFunc) -> None:
+        """Add the index unless one of that name exists: for indexes built on first use."""
+        with self._lock:
+            if name not in self._indexers:
+                self._add_indexer(name, func)
+
+    def _add_indexer(self, name: str, func: IndexFunc) -> None:
+        self._indexers[name] = func
+        index: dict[str, set[str]] = {}
+        for key, obj in self._items.items():
+            for value in func(obj):
+                index.setdefault(value, set()).add(key)
+        self._indices[name] = index
 
     def get(self, key: str) -> Obj | None:
         with self._lock:

@@ -89,3 +89,42 @@ def test_field_selector_compares_dotted_paths_as_text(selector: str, matches: bo
 def test_malformed_field_selector_is_rejected(selector: str) -> None:
     with pytest.raises(ValueError):
         parse_field_selector(selector)
+
+
+@pytest.mark.parametrize(
+    ("narrow", "wide", "implied"),
+    [
+        ("app=web,release=demo", "app=web,release", True),
+        ("app=web,release=demo", "app=web", True),
+        ("app=web", "app=web,release", False),
+        ("app=db,release=demo", "app=web,release", False),
+        ("app=web", "", True),
+        ("", "app=web", False),
+        ("app in (web)", "app in (web,db)", True),
+        ("app in (web,db)", "app=web", False),
+        ("app", "app", True),
+        ("app", "app=web", False),
+        ("!app", "app!=web", True),
+        ("app=db", "app!=web", True),
+        ("app=web", "app!=web", False),
+        ("app notin (web,db)", "app!=web", True),
+        ("app!=web", "app notin (web,db)", False),
+        ("!app", "!app", True),
+        ("app!=web", "!app", False),
+    ],
+)
+def test_a_selector_implies_another_when_all_it_matches_the_other_matches(
+    narrow: str, wide: str, implied: bool
+) -> None:
+    assert parse_label_selector(narrow).implies(parse_label_selector(wide)) is implied
+
+
+@pytest.mark.parametrize(
+    ("narrow", "wide"),
+    [("app=web,release=demo", "app=web,release"), ("app=db", "app!=web"), ("!app", "app!=web")],
+)
+def test_what_an_implying_selector_matches_the_implied_one_matches(narrow: str, wide: str) -> None:
+    label_sets = [{}, {"app": "web"}, {"app": "db"}, {"app": "web", "release": "demo"}]
+    chosen = [labels for labels in label_sets if parse_label_selector(narrow).matches(labels)]
+    assert chosen
+    assert all(parse_label_selector(wide).matches(labels) for labels in chosen)

@@ -22,6 +22,7 @@ from fluidpy.workqueue import ItemExponentialFailureRateLimiter
 DATASET = GVK("data.fluid.io", "v1alpha1", "Dataset")
 CONFIGMAP = GVK("", "v1", "ConfigMap")
 NODE = GVK("", "v1", "Node")
+POD = GVK("", "v1", "Pod")
 
 
 class FakeInformer:
@@ -40,9 +41,11 @@ class FakeHost:
 
     def __init__(self) -> None:
         self.informers: dict[GVK, FakeInformer] = {}
+        self.selectors: dict[GVK, str | None] = {}
         self.controllers: list[tuple[Controller, bool]] = []
 
-    def informer_for(self, gvk: GVK) -> FakeInformer:
+    def informer_for(self, gvk: GVK, label_selector: str | None = None) -> FakeInformer:
+        self.selectors[gvk] = label_selector
         return self.informers.setdefault(gvk, FakeInformer())
 
     def is_namespaced(self, gvk: GVK) -> bool:
@@ -199,6 +202,12 @@ def test_a_controller_of_watches_only_is_allowed() -> None:
     host = FakeHost()
     Builder(host, "mapped").watches(CONFIGMAP, lambda obj: []).complete(Noop())
     assert len(host.controllers) == 1
+
+
+def test_a_watch_with_a_label_selector_asks_for_the_informer_of_that_selection() -> None:
+    host = FakeHost()
+    Builder(host, "pods").watches(POD, lambda obj: [], label_selector="app=demo").complete(Noop())
+    assert host.selectors == {POD: "app=demo"}
 
 
 def test_complete_may_be_called_only_once() -> None:

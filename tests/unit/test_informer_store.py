@@ -4,7 +4,16 @@ from typing import Any
 
 import pytest
 
-from fluidpy.informer import Change, Store, diff, object_key, owner_key
+from fluidpy.informer import (
+    LABEL_INDEX,
+    Change,
+    Store,
+    diff,
+    label_index,
+    label_key,
+    object_key,
+    owner_key,
+)
 from fluidpy.informer.store import namespace_index, owner_index
 
 
@@ -99,6 +108,38 @@ class TestStore:
         store = Store({"port": lambda o: ["80", "443"]})
         store.upsert("ns/a", obj("a"))
         assert store.by_index("port", "80") == store.by_index("port", "443") == [obj("a")]
+
+
+class TestLabelIndex:
+    def test_an_object_is_found_by_each_of_its_labels_in_its_namespace(self) -> None:
+        store = Store({LABEL_INDEX: label_index})
+        store.upsert("a/w", obj("w", "a", labels={"app": "web", "tier": "front"}))
+        store.upsert("b/w", obj("w", "b", labels={"app": "web"}))
+
+        assert [o["metadata"]["namespace"] for o in store.by_index(LABEL_INDEX, "a/app=web")] == [
+            "a"
+        ]
+        assert len(store.by_index(LABEL_INDEX, label_key("tier", "front", "a"))) == 1
+        assert store.by_index(LABEL_INDEX, label_key("tier", "front", "b")) == []
+
+    def test_cluster_scoped_objects_are_indexed_without_a_namespace(self) -> None:
+        assert label_index(obj("node-1", None, labels={"zone": "z1"})) == ["zone=z1"]
+
+    def test_a_relabelled_object_moves_in_the_index(self) -> None:
+        store = Store({LABEL_INDEX: label_index})
+        store.upsert("ns/w", obj("w", labels={"role": "worker"}))
+        store.upsert("ns/w", obj("w", rv="2", labels={"role": "master"}))
+
+        assert store.by_index(LABEL_INDEX, "ns/role=worker") == []
+        assert len(store.by_index(LABEL_INDEX, "ns/role=master")) == 1
+
+    def test_an_index_ensured_twice_is_built_once_over_what_is_stored(self) -> None:
+        store = Store()
+        store.upsert("ns/w", obj("w", labels={"app": "web"}))
+        store.ensure_indexer(LABEL_INDEX, label_index)
+        store.ensure_indexer(LABEL_INDEX, label_index)
+
+        assert len(store.by_index(LABEL_INDEX, "ns/app=web")) == 1
 
 
 class TestDiff:

@@ -50,7 +50,8 @@ class FakeCache:
             self.synced.set()
         self.started_with: Context | None = None
 
-    def informer_for(self, gvk: GVK) -> FakeInformer:
+    def informer_for(self, gvk: GVK, label_selector: str | None = None) -> FakeInformer:
+        assert label_selector is None, "these tests watch whole kinds"
         return self.informers.setdefault(gvk, FakeInformer(self))
 
     def start(self, ctx: Context) -> None:

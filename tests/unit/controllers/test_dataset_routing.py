@@ -1,4 +1,4 @@
-"""A Dataset, PVC or application pod event wakes only the runtime controller whose kind has a
+"""A Dataset or PVC event wakes only the runtime controller whose kind has a
 runtime named like the Dataset concerned."""
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from fluidpy.client import GVK
 from fluidpy.engines.base.ownership import (
     CONFLICTS,
     NameConflict,
+    apply_owned,
     check_name_free,
     controlled_by,
     owner_labels,
@@ -103,3 +104,53 @@ def test_a_dataset_is_this_runtimes_only_when_name_namespace_and_type_match(
     other = bound_to_other_runtime(dataset, "demo", "ns", "Accelerate", "cache")
 
     assert (other is not None) == refused
+
+
+class Cache:
+    def __init__(self, holds_every: bool) -> None:
+        self._holds_every = holds_every
+
+    def holds_every(self, gvk: GVK, namespace: str | None = None) -> bool:
+        return self._holds_every
+
+
+class Client:
+    """Records the live reads and applies apply_owned makes."""
+
+    def __init__(self, cache: Cache | None) -> None:
+        self.cache = cache
+        self.live_reads: list[str] = []
+        self.applied: list[bool] = []
+
+    @property
+    def live(self) -> Client:
+        return self
+
+    def get(self, gvk: GVK, name: str, namespace: str | None = None, **_: Any) -> Any:
+        self.live_reads.append(name)
+        return None
+
+    def apply(self, obj: dict[str, Any], *, force: bool, **_: Any) -> dict[str, Any]:
+        self.applied.append(force)
+        return obj
+
+
+def desired_config_map() -> dict[str, Any]:
+    return {"apiVersion": "v1", **owned_by("uid-1")}
+
+
+def test_an_object_a_complete_cache_does_not_hold_is_created_without_a_read() -> None:
+    client = Client(Cache(holds_every=True))
+
+    apply_owned(client, desired_config_map(), None, None)  # type: ignore[arg-type]
+
+    assert (client.live_reads, client.applied) == ([], [False])
+
+
+@pytest.mark.parametrize("cache", [Cache(holds_every=False), None])
+def test_an_object_a_narrowed_cache_does_not_hold_is_looked_up_first(cache: Cache | None) -> None:
+    client = Client(cache)
+
+    apply_owned(client, desired_config_map(), None, None)  # type: ignore[arg-type]
+
+    assert (client.live_reads, client.applied) == (["cm"], [False])

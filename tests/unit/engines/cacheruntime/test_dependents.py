@@ -50,4 +50,4 @@ def test_a_pod_maps_to_the_runtime_its_label_names() -> None:
 
 
 def test_the_controller_watches_classes_secrets_and_pods() -> None:
-    assert [gvk for gvk, _ in secondary_watches()] == [CLASS_GVK, SECRET, POD]
+    assert [watch[0] for watch in secondary_watches()] == [CLASS_GVK, SECRET, POD]
