@@ -442,6 +442,10 @@ class RuntimeReconciler:
             return
         dataset_before = rctx.dataset.get("status") or {}
         dataset_patch = merge_patch(dataset_before, rctx.dataset_status)
+        if dataset_patch and "conditions" not in rctx.dataset_status:
+            # The CRD requires status.conditions, as upstream's does: a first status write that
+            # has none yet (the engine recorded mounts before binding) would be refused.
+            dataset_patch["conditions"] = []
         if dataset_patch:
             written = self.client.patch_status(
                 DATASET,

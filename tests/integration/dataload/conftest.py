@@ -220,6 +220,10 @@ class Kube:
         "args": ['demofs-load --config "$FLUID_RUNTIME_CONFIG_PATH" "$FLUID_DATALOAD_DATA_PATH"'],
     }
     """The DataLoad entry of the test classes' dataOperationSpecs."""
+    SHARED: ClassVar[str] = "Shared"
+    """The Alluxio and Jindo Datasets' placement: with the sample's Shared CacheRuntime workers
+    on the cluster's 3 nodes, an Exclusive worker of a test that runs all three runtimes would
+    find no node free of other datasets' workers."""
     FAIL_POD: ClassVar[dict[str, Any]] = {"podMetadata": {"labels": {OUTCOME_LABEL: FAILED}}}
     """DataLoad spec fields that make its loader pods fail (the local cluster's kwok stage)."""
 
@@ -245,7 +249,7 @@ class Kube:
                 "apiVersion": "data.fluid.io/v1alpha1",
                 "kind": "Dataset",
                 "metadata": {"name": name},
-                "spec": {"mounts": [spark]},
+                "spec": {"mounts": [spark], "placement": self.SHARED},
             },
             {
                 "apiVersion": "data.fluid.io/v1alpha1",
@@ -269,7 +273,7 @@ class Kube:
                 "apiVersion": "data.fluid.io/v1alpha1",
                 "kind": "Dataset",
                 "metadata": {"name": name},
-                "spec": {"mounts": [bucket]},
+                "spec": {"mounts": [bucket], "placement": self.SHARED},
             },
             {**runtime, "metadata": {"name": name}},
         )
