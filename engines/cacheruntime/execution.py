@@ -34,7 +34,7 @@ from fluidpy.api.v1alpha1.cacheruntimeclass import MIN_EXECUTION_TIMEOUT, Execut
 from fluidpy.api.v1alpha1.common import Mount
 from fluidpy.api.v1alpha1.dataset import NOT_REPORTED_BY_RUNTIME, DatasetPhase
 from fluidpy.durations import format_duration
-from fluidpy.engines.base import EngineError, ReconcileRequestContext
+from fluidpy.engines.base import EngineError, ReconcileRequestContext, WaitingFor
 from fluidpy.engines.base.exec import ExecError, KubernetesExec, PodExec, UnexpectedOutput, excerpt
 from fluidpy.engines.base.mounts import mount_path
 from fluidpy.engines.base.status import bind_dataset, now, remove_condition, set_condition
@@ -44,6 +44,7 @@ from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan
 MOUNT_UFS = "mountUFS"
 REPORT_SUMMARY = "reportSummary"
 MOUNT_UFS_FAILED = "RuntimeMountUfsFailed"
+MOUNT_UFS_PENDING = "RuntimeMountUfsPending"
 """Upstream's event reason, kept so alerts written for Fluid keep working."""
 REPORT_SUMMARY_FAILED = "ReportSummaryFailed"
 REPORTED_BY_RUNTIME = "ReportedByRuntime"
@@ -413,9 +414,7 @@ class Executions:
             raise _mount_failed(entry, when, _problem(error)) from None
         mismatch = mount_mismatch(mounted, expected)
         if mismatch:
-            raise _mount_failed(
-                entry, when, f"the cache reports a different set of mounts: {mismatch}"
-            )
+            raise MountsNotReported(entry, when, mismatch, ctx.options.sync_interval)
         container = running_container(pod)
         self._mounted_in = container.identity if container else None
 
@@ -477,6 +476,29 @@ def _problem(error: EngineError) -> str:
         return str(error)
     output = f": {excerpt(quoted(error.output))}" if error.output.strip() else ""
     return f"{error.problem} (pod {error.namespace}/{error.pod}){output}"
+
+
+class MountsNotReported(WaitingFor):
+    """mountUFS ran, but the cache reports another set of mounts than the Dataset's.
+
+    Expected for a while after every mount change: a cache system reads its mounts from the
+    runtime config, a ConfigMap volume the kubelet refreshes up to a minute after the engine
+    writes it. So it is asked again every sync interval (not with the growing backoff of a
+    failure, which would stretch that minute to several) and says so in the condition and a log
+    line, without a Warning event for a state that usually passes by itself."""
+
+    reason = MOUNT_UFS_PENDING
+    warning = False
+
+    def __init__(self, entry: Entry, when: str, mismatch: str, interval: float) -> None:
+        super().__init__(
+            f"{entry.name} {when}: the cache reports a different set of mounts: {mismatch}. "
+            f"Asked again every {format_duration(interval)}: a cache system that reads its "
+            "runtime config sees the new mounts once the kubelet refreshes the ConfigMap "
+            f"volume (within about a minute); if this persists, fix the command in "
+            f"{entry.field} or the cache system it calls"
+        )
+        self.retry_after = interval
 
 
 def _mount_failed(entry: Entry, when: str, problem: str) -> EngineError:

@@ -316,13 +316,13 @@ def test_a_new_mount_goes_through_updating_to_bound_and_is_readable(
         )
         assert patched.returncode == 0, patched.stderr
         # mountUFS answers with the old mounts until the kubelet refreshes runtime.json in the
-        # master's pod, and the engine retries a mismatch with backoff (doubling up to 1000 s):
-        # on a loaded machine the Dataset may stay Updating for minutes.
+        # master's pod (its pod sync, every 10 s here); the engine asks again every sync
+        # interval meanwhile.
         try:
             wait_for(
                 lambda: "Updating" in phases and phases[-1] == "Bound" and phases,
                 "the Dataset Updating, then Bound again",
-                timeout=600,
+                timeout=180,
                 interval=0.5,
             )
         except AssertionError as error:

@@ -105,7 +105,7 @@ def test_the_cache_must_mount_every_path_of_the_dataset_before_binding(
     fake_cache.offer("/data")
     create(kube, fake_cache)
 
-    ready = kube.wait_condition(NAME, "RuntimeMountUfsFailed")
+    ready = kube.wait_condition(NAME, "RuntimeMountUfsPending")
     assert "not mounted: /archive/logs" in ready["message"]
 
     fake_cache.offer(*PATHS)
@@ -155,7 +155,7 @@ def test_a_mount_change_goes_updating_then_bound_with_the_new_mounts(
     reason = condition(found, "Updating")
     assert reason is not None and reason["reason"] == "DatasetUpdating"
     assert "/new" in reason["message"]
-    ready = kube.wait_condition(NAME, "RuntimeMountUfsFailed")  # the cache has not got it yet
+    ready = kube.wait_condition(NAME, "RuntimeMountUfsPending")  # the cache has not got it yet
     assert "not mounted: /new" in ready["message"]
 
     # status.mountTime counts seconds: let one pass, so that a new one shows.

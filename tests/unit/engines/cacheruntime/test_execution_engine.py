@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from fluidpy.engines.base import EngineError, EngineOptions, ReconcileRequestContext
+from fluidpy.engines.base import EngineError, EngineOptions, ReconcileRequestContext, WaitingFor
 from fluidpy.engines.base.exec import ExecCall, ExecError, RecordedExec
 from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
 from fluidpy.engines.cacheruntime.dependents import Dependents
@@ -177,14 +177,15 @@ def test_mount_ufs_runs_in_the_first_master_pod_once_master_and_workers_are_read
 def test_the_dataset_is_bound_only_once_the_cache_mounted_all_its_paths(cache: Cache) -> None:
     cache.exec.reply(MOUNT, '{"mounted": ["/data"]}', MOUNTED)
 
-    with pytest.raises(EngineError) as raised:
+    with pytest.raises(WaitingFor) as raised:
         cache.bring_up()
 
-    assert raised.value.reason == "RuntimeMountUfsFailed"
+    assert raised.value.reason == "RuntimeMountUfsPending"
+    assert not raised.value.warning  # usual for a while after a change: no Warning event
+    assert raised.value.retry_after == cache.options.sync_interval  # not the error backoff
     message = raised.value.message
     assert "the cache reports a different set of mounts: not mounted: /archive/logs" in message
     assert "CacheRuntimeClass demo-exec topology.master.executionEntries.mountUFS" in message
-    assert "retried with backoff" in message
     assert cache.dataset.get("phase") != "Bound" and not cache.dataset.get("runtimes")
     assert "mountTime" not in cache.obj("CacheRuntime")["status"]
 
@@ -358,10 +359,10 @@ def test_a_mount_change_goes_updating_until_the_cache_mounted_the_new_paths(cach
     ]
     change_mounts(cache, new)
 
-    with pytest.raises(EngineError) as raised:
+    with pytest.raises(WaitingFor) as raised:
         cache.reconcile()  # the cache still reports the old set (its config lags)
 
-    assert raised.value.reason == "RuntimeMountUfsFailed"
+    assert raised.value.reason == "RuntimeMountUfsPending"
     assert (
         "not mounted: /new; mounted but not in the Dataset: /archive/logs" in raised.value.message
     )
