@@ -158,8 +158,13 @@ def test_a_users_claim_named_like_the_dataset_keeps_the_dataset_unbound(kube: An
     assert condition["message"].startswith(
         f"PersistentVolumeClaim {kube.namespace}/{NAME} already exists and is not this runtime's"
     )
-    status = kube.must(DATASET_GVK, NAME)["status"]
-    assert status["phase"] == "NotBound"
+
+    def not_bound() -> dict[str, Any] | None:
+        status = kube.must(DATASET_GVK, NAME).get("status") or {}
+        return status if status.get("phase") == "NotBound" else None
+
+    # The Dataset's status is written after the runtime's (see the test above).
+    status = kube.eventually(not_bound, "the Dataset NotBound")
     assert status.get("runtimes") in (None, [])
     assert unchanged_part(kube.must(PVC, NAME)) == before
     assert kube.get(PV, f"{kube.namespace}-{NAME}") is None
