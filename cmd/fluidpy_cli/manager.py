@@ -19,6 +19,7 @@ import prometheus_client
 import structlog
 
 from fluidpy import log as fluid_log
+from fluidpy.client import parse_label_selector
 from fluidpy.client.config import KubeconfigError, describe_credentials, load_api_client
 from fluidpy.client.flowcontrol import RateLimit, client_rate_limit, serves_flowcontrol
 from fluidpy.controllers import (
@@ -34,6 +35,7 @@ from fluidpy.controllers.sharding import fluid_ring
 from fluidpy.durations import DurationError, duration_from_env, parse_duration
 from fluidpy.engines.base.context import DEFAULT_MOUNT_ROOT, DEFAULT_SYNC_INTERVAL, EngineOptions
 from fluidpy.engines.base.limits import DEFAULT_MAX_COMPONENT_REPLICAS
+from fluidpy.engines.base.nodes import EXCLUDE_SELECTOR_ENV
 from fluidpy.engines.factory import ENTRY_POINT_GROUP, default_factory
 from fluidpy.manager import LeaderElectionLostError, Manager, ManagerOptions
 from fluidpy.sharding import Shard
@@ -73,7 +75,19 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
     return EngineOptions(
         mount_root=args.mount_root or os.environ.get(MOUNT_ROOT_ENV) or DEFAULT_MOUNT_ROOT,
         sync_interval=max(sync_interval, 0.0),
+        cache_node_exclude_selector=exclude_selector(),
     )
+
+
+def exclude_selector() -> str:
+    """$SCHEDULE_INFO_EXCLUDE_NODE_SELECTOR, checked here: a bad selector stops the start,
+    not every reconcile that labels a node."""
+    selector = os.environ.get(EXCLUDE_SELECTOR_ENV, "").strip()
+    try:
+        parse_label_selector(selector)
+    except ValueError as error:
+        raise UsageError(f"environment variable {EXCLUDE_SELECTOR_ENV}: {error}") from None
+    return selector
 
 
 def resync_period(args: argparse.Namespace) -> float:

@@ -37,6 +37,9 @@ class EngineOptions:
     """Seconds between an engine's slow probes (metadata, cache figures, UFS changes): often
     enough for figures a person watches, rare enough to be cheap (`--sync-interval`, default
     $FLUID_SYNC_RETRY_DURATION, else 5 s as upstream)."""
+    cache_node_exclude_selector: str = ""
+    """A label selector of nodes never labelled as cache nodes, for nodes whose labels another
+    system manages (upstream's $SCHEDULE_INFO_EXCLUDE_NODE_SELECTOR; default none)."""
 
 
 @dataclass

@@ -13,7 +13,6 @@ process remembers only saves requests, and a restarted manager reads the nodes a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,8 @@ NODE = GVK("", "v1", "Node")
 EXCLUSIVE_LABEL = "fluid_exclusive"
 DATASET_NUM_LABEL = "fluid.io/dataset-num"
 EXCLUDE_SELECTOR_ENV = "SCHEDULE_INFO_EXCLUDE_NODE_SELECTOR"
-"""Upstream's variable: a label selector of nodes never labelled as cache nodes."""
+"""Upstream's variable: a label selector of nodes never labelled as cache nodes (read by the
+manager at start-up into EngineOptions.cache_node_exclude_selector)."""
 
 LabelPatch = dict[str, str | None]
 """Labels to set (a value) and to remove (None), as a JSON merge patch wants them."""
@@ -83,8 +83,7 @@ def _count(labels: Mapping[str, str]) -> int:
         return 0
 
 
-def _excluded(labels: Mapping[str, str]) -> bool:
-    selector = os.environ.get(EXCLUDE_SELECTOR_ENV, "").strip()
+def _excluded(labels: Mapping[str, str], selector: str) -> bool:
     return bool(selector) and parse_label_selector(selector).matches(labels)
 
 
@@ -110,7 +109,7 @@ def _patch_node(ctx: ReconcileRequestContext, name: str, info: RuntimeInfo, add:
         if node is None:
             return
         labels = node["metadata"].get("labels") or {}
-        if add and _excluded(labels):
+        if add and _excluded(labels, ctx.options.cache_node_exclude_selector):
             return
         patch = label_changes(labels, info) if add else unlabel_changes(labels, info)
         if patch:

@@ -91,6 +91,28 @@ def test_a_bad_environment_duration_stops_the_start_up_naming_the_variable(
     assert "Traceback" not in err
 
 
+def test_a_bad_cache_node_exclude_selector_stops_the_start_up_naming_the_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCHEDULE_INFO_EXCLUDE_NODE_SELECTOR", "pool in (gpu")
+
+    assert main(["manager", "--kubeconfig", "/nonexistent/kubeconfig"]) == 2
+
+    err = capsys.readouterr().err
+    assert "environment variable SCHEDULE_INFO_EXCLUDE_NODE_SELECTOR: unbalanced '('" in err
+    assert "Traceback" not in err
+
+
+def test_the_cache_node_exclude_selector_reaches_the_engines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SCHEDULE_INFO_EXCLUDE_NODE_SELECTOR", "pool=gpu")
+
+    options = engine_options(build_parser().parse_args(["manager"]))
+
+    assert options.cache_node_exclude_selector == "pool=gpu"
+
+
 def test_environment_durations_are_go_durations_and_flags_win_over_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

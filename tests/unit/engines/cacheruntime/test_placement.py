@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from fluidpy.engines.base import EngineError, ReconcileRequestContext
+from fluidpy.engines.base import EngineError, EngineOptions, ReconcileRequestContext
 from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
 from fluidpy.engines.cacheruntime.dependents import Dependents
 from fluidpy.engines.cacheruntime.engine import CacheRuntimeEngine
@@ -129,6 +130,7 @@ class Nodes:
 
     def __init__(self, client: FakeClient, seed: dict[str, Any], pass_context: Any) -> None:
         self.client, self.seed, self._context = client, seed, pass_context
+        self.options = EngineOptions()
         for name in ("node-0", "node-1", "node-2"):
             client.put({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
         self.engine = self.new_engine()
@@ -145,7 +147,7 @@ class Nodes:
         ctx: ReconcileRequestContext = self._context(
             self.client, self.seed["CacheRuntime"], self.seed["Dataset"]
         )
-        return ctx
+        return replace(ctx, options=self.options)
 
     def sync(self) -> ReconcileRequestContext:
         """One sync pass; an unhealthy cache (no workload is ready here) is expected."""
@@ -215,6 +217,23 @@ def test_the_nodes_of_the_workers_are_labelled_and_follow_them(
 
     assert cluster.labels("node-1") == {}
     assert cluster.labels("node-2") == exclusive
+
+
+def test_nodes_the_exclude_selector_matches_are_never_labelled(
+    fake_client: Any, seed: Any, pass_context: Any
+) -> None:
+    cluster = nodes(fake_client, seed, pass_context)
+    cluster.options = EngineOptions(cache_node_exclude_selector="pool=managed-elsewhere")
+    node_1 = cluster.client.find("Node", "node-1")
+    assert node_1 is not None
+    node_1["metadata"]["labels"] = {"pool": "managed-elsewhere"}
+    cluster.worker_on(0, "node-0")
+    cluster.worker_on(1, "node-1")
+
+    cluster.sync()
+
+    assert cluster.labels("node-0")["fluid.io/dataset-num"] == "1"
+    assert cluster.labels("node-1") == {"pool": "managed-elsewhere"}
 
 
 def test_a_restarted_manager_keeps_the_labels_and_the_count(one_worker: Nodes) -> None:
