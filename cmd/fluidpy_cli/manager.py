@@ -33,7 +33,12 @@ from fluidpy.controllers import (
 )
 from fluidpy.controllers.sharding import fluid_ring
 from fluidpy.durations import DurationError, duration_from_env, parse_duration
-from fluidpy.engines.base.context import DEFAULT_MOUNT_ROOT, DEFAULT_SYNC_INTERVAL, EngineOptions
+from fluidpy.engines.base.context import (
+    DEFAULT_CONFIG_WRITE_INTERVAL,
+    DEFAULT_MOUNT_ROOT,
+    DEFAULT_SYNC_INTERVAL,
+    EngineOptions,
+)
 from fluidpy.engines.base.limits import DEFAULT_MAX_COMPONENT_REPLICAS
 from fluidpy.engines.base.nodes import EXCLUDE_SELECTOR_ENV
 from fluidpy.engines.factory import ENTRY_POINT_GROUP, default_factory
@@ -56,6 +61,7 @@ class UsageError(Exception):
 RESYNC_ENV = "FLUID_RUNTIME_RECONCILE_DURATION"
 SYNC_INTERVAL_ENV = "FLUID_SYNC_RETRY_DURATION"
 MOUNT_ROOT_ENV = "MOUNT_ROOT"
+CONFIG_WRITE_INTERVAL_ENV = "FLUID_RUNTIME_CONFIG_WRITE_INTERVAL"
 DEFAULT_RESYNC_PERIOD = 90.0
 
 
@@ -75,6 +81,9 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
     return EngineOptions(
         mount_root=args.mount_root or os.environ.get(MOUNT_ROOT_ENV) or DEFAULT_MOUNT_ROOT,
         sync_interval=max(sync_interval, 0.0),
+        config_write_interval=max(
+            duration_from_env(CONFIG_WRITE_INTERVAL_ENV, DEFAULT_CONFIG_WRITE_INTERVAL), 0.0
+        ),
         cache_node_exclude_selector=exclude_selector(),
     )
 

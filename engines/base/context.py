@@ -26,6 +26,11 @@ DEFAULT_MOUNT_ROOT = "/runtime-mnt"
 DEFAULT_SYNC_INTERVAL = 5.0
 
 
+DEFAULT_CONFIG_WRITE_INTERVAL = 2.0
+"""Short enough that peers learn of a new pod within a couple of seconds, long enough to fold a
+burst of pod events into one write."""
+
+
 @dataclass(frozen=True)
 class EngineOptions:
     """The manager's settings every engine reads, fixed at start-up and handed to each pass."""
@@ -37,6 +42,10 @@ class EngineOptions:
     """Seconds between an engine's slow probes (metadata, cache figures, UFS changes): often
     enough for figures a person watches, rare enough to be cheap (`--sync-interval`, default
     $FLUID_SYNC_RETRY_DURATION, else 5 s as upstream)."""
+    config_write_interval: float = DEFAULT_CONFIG_WRITE_INTERVAL
+    """Seconds between two writes of a CacheRuntime's runtime config, which lists every pod:
+    a burst of pod events folds into one write ($FLUID_RUNTIME_CONFIG_WRITE_INTERVAL,
+    default 2 s; 0 writes every change)."""
     cache_node_exclude_selector: str = ""
     """A label selector of nodes never labelled as cache nodes, for nodes whose labels another
     system manages (upstream's $SCHEDULE_INFO_EXCLUDE_NODE_SELECTOR; default none)."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import os
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -31,30 +30,18 @@ import structlog
 
 from fluidpy.client import Client
 from fluidpy.context import Context
+from fluidpy.engines.base.context import DEFAULT_CONFIG_WRITE_INTERVAL
 from fluidpy.engines.base.ownership import NameConflict, apply_owned
 from fluidpy.engines.cacheruntime.naming import CONFIGMAP
 
 log = structlog.get_logger("fluidpy.engines.cacheruntime.debounce")
 
-WRITE_INTERVAL_ENV = "FLUID_RUNTIME_CONFIG_WRITE_INTERVAL"
-DEFAULT_WRITE_INTERVAL = 2.0
-"""Seconds between two writes of one runtime's config: short enough that peers learn of a new
-pod within a couple of seconds, long enough to fold a burst of pod events into one write."""
 INCOMPLETE_WRITE_INTERVAL = 10.0
 """Seconds an incomplete topology is held at most: pod IPs come within seconds of scheduling,
 so a wait this long folds a component's pods into one write, and a pod that never gets one
 delays what the others learn by no more than this."""
 WRITE_TIMEOUT = 30.0
 """Bound on one held write; it is retried after the interval if it fails."""
-
-
-def write_interval() -> float:
-    """FLUID_RUNTIME_CONFIG_WRITE_INTERVAL in seconds, default 2; 0 writes every change."""
-    raw = os.environ.get(WRITE_INTERVAL_ENV, "").strip()
-    try:
-        return max(float(raw), 0.0) if raw else DEFAULT_WRITE_INTERVAL
-    except ValueError:
-        return DEFAULT_WRITE_INTERVAL
 
 
 class Scheduler:
@@ -128,15 +115,15 @@ class DebouncedWriter:
         self,
         key: Hashable,
         *,
-        min_interval: float | None = None,
+        min_interval: float = DEFAULT_CONFIG_WRITE_INTERVAL,
         incomplete_interval: float | None = None,
         scheduler: Scheduler = SCHEDULER,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`min_interval` None: FLUID_RUNTIME_CONFIG_WRITE_INTERVAL; `incomplete_interval` None:
-        INCOMPLETE_WRITE_INTERVAL, or 0 when `min_interval` is 0 (every change written)."""
+        """`incomplete_interval` None: INCOMPLETE_WRITE_INTERVAL, or 0 when `min_interval` is 0
+        (every change written)."""
         self._key = key
-        self._interval = write_interval() if min_interval is None else min_interval
+        self._interval = min_interval
         if incomplete_interval is None:
             incomplete_interval = INCOMPLETE_WRITE_INTERVAL if self._interval > 0 else 0.0
         self._incomplete_interval = max(incomplete_interval, self._interval)

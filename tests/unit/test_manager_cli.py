@@ -77,7 +77,12 @@ def test_bad_flags_are_one_clear_line_and_exit_code_2(
 
 
 @pytest.mark.parametrize(
-    "variable", ["FLUID_SYNC_RETRY_DURATION", "FLUID_RUNTIME_RECONCILE_DURATION"]
+    "variable",
+    [
+        "FLUID_SYNC_RETRY_DURATION",
+        "FLUID_RUNTIME_RECONCILE_DURATION",
+        "FLUID_RUNTIME_CONFIG_WRITE_INTERVAL",
+    ],
 )
 def test_a_bad_environment_duration_stops_the_start_up_naming_the_variable(
     variable: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -111,6 +116,19 @@ def test_the_cache_node_exclude_selector_reaches_the_engines(
     options = engine_options(build_parser().parse_args(["manager"]))
 
     assert options.cache_node_exclude_selector == "pool=gpu"
+
+
+def test_the_runtime_config_write_interval_is_a_duration_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    manager = build_parser().parse_args(["manager"])
+    assert engine_options(manager).config_write_interval == 2.0
+
+    monkeypatch.setenv("FLUID_RUNTIME_CONFIG_WRITE_INTERVAL", "500ms")
+    assert engine_options(manager).config_write_interval == 0.5
+
+    monkeypatch.setenv("FLUID_RUNTIME_CONFIG_WRITE_INTERVAL", "0")
+    assert engine_options(manager).config_write_interval == 0.0
 
 
 def test_environment_durations_are_go_durations_and_flags_win_over_them(

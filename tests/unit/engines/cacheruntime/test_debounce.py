@@ -13,7 +13,6 @@ from fluidpy.engines.cacheruntime.debounce import (
     INCOMPLETE_WRITE_INTERVAL,
     DebouncedWriter,
     Scheduler,
-    write_interval,
 )
 
 CTX = Context.background()
@@ -215,15 +214,6 @@ def test_a_failed_held_write_is_held_again_and_retried(setup: Any) -> None:
     clock.now = 104.0
     scheduler.run_due(clock.now)
     assert live(client)["data"] == {"runtime.json": "b"}
-
-
-def test_the_interval_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FLUID_RUNTIME_CONFIG_WRITE_INTERVAL", "0.5")
-    assert write_interval() == 0.5
-    monkeypatch.setenv("FLUID_RUNTIME_CONFIG_WRITE_INTERVAL", "soon")
-    assert write_interval() == 2.0
-    monkeypatch.delenv("FLUID_RUNTIME_CONFIG_WRITE_INTERVAL")
-    assert write_interval() == 2.0
 
 
 def test_the_scheduler_runs_the_latest_callback_of_a_key_and_skips_cancelled_ones() -> None:
