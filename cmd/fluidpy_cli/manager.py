@@ -62,6 +62,8 @@ RESYNC_ENV = "FLUID_RUNTIME_RECONCILE_DURATION"
 SYNC_INTERVAL_ENV = "FLUID_SYNC_RETRY_DURATION"
 MOUNT_ROOT_ENV = "MOUNT_ROOT"
 CONFIG_WRITE_INTERVAL_ENV = "FLUID_RUNTIME_CONFIG_WRITE_INTERVAL"
+IMAGE_VARIABLE_SUFFIX = "_IMAGE_ENV"
+"""Upstream's image variables end so: ALLUXIO_RUNTIME_IMAGE_ENV, JINDO_FUSE_IMAGE_ENV..."""
 DEFAULT_RESYNC_PERIOD = 90.0
 
 
@@ -84,6 +86,11 @@ def engine_options(args: argparse.Namespace) -> EngineOptions:
         config_write_interval=max(
             duration_from_env(CONFIG_WRITE_INTERVAL_ENV, DEFAULT_CONFIG_WRITE_INTERVAL), 0.0
         ),
+        image_variables={
+            name: value
+            for name, value in os.environ.items()
+            if name.endswith(IMAGE_VARIABLE_SUFFIX) and value
+        },
         cache_node_exclude_selector=exclude_selector(),
     )
 

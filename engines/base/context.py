@@ -12,6 +12,7 @@ reconcile does. That keeps a pass to a handful of API requests and makes every s
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,10 @@ class EngineOptions:
     """Seconds between two writes of a CacheRuntime's runtime config, which lists every pod:
     a burst of pod events folds into one write ($FLUID_RUNTIME_CONFIG_WRITE_INTERVAL,
     default 2 s; 0 writes every change)."""
+    image_variables: Mapping[str, str] = field(default_factory=dict)
+    """Upstream's variables that replace an engine's default images (ALLUXIO_RUNTIME_IMAGE_ENV
+    and the like: every variable named `*_IMAGE_ENV` the manager started with); each engine
+    reads the ones it names (default none: the engines' own defaults)."""
     cache_node_exclude_selector: str = ""
     """A label selector of nodes never labelled as cache nodes, for nodes whose labels another
     system manages (upstream's $SCHEDULE_INFO_EXCLUDE_NODE_SELECTOR; default none)."""

@@ -131,7 +131,9 @@ class MasterWorkerEngine(Implement):
         cli = cls.make_cli(target, lambda: memory.spec)
         interval = ctx.options.sync_interval
         memory.cli = cli
-        memory.images = cls.renderer.default_images.from_env(*cls.image_variables)
+        memory.images = cls.renderer.default_images.overridden(
+            ctx.options.image_variables, *cls.image_variables
+        )
         memory.usage = Probe(f"{ctx.namespace}/{ctx.name}/usage", cli.usage, interval=interval)
         memory.metadata = Probe(
             f"{ctx.namespace}/{ctx.name}/metadata",

@@ -7,7 +7,6 @@ not depend on the cache system live here, once.
 
 from __future__ import annotations
 
-import os
 import posixpath
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -33,11 +32,13 @@ class Images:
     runtime: str
     fuse: str
 
-    def from_env(self, runtime_variable: str, fuse_variable: str) -> Images:
-        """These defaults, overridden by upstream's image variables where they are set."""
+    def overridden(
+        self, variables: Mapping[str, str], runtime_variable: str, fuse_variable: str
+    ) -> Images:
+        """These defaults, replaced by upstream's image variables where they are set."""
         return Images(
-            runtime=os.environ.get(runtime_variable) or self.runtime,
-            fuse=os.environ.get(fuse_variable) or self.fuse,
+            runtime=variables.get(runtime_variable) or self.runtime,
+            fuse=variables.get(fuse_variable) or self.fuse,
         )
 
 

@@ -118,6 +118,18 @@ def test_the_cache_node_exclude_selector_reaches_the_engines(
     assert options.cache_node_exclude_selector == "pool=gpu"
 
 
+def test_upstreams_image_variables_are_read_once_for_the_engines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ALLUXIO_FUSE_IMAGE_ENV", "mirror.local/alluxio-fuse:2.9.0")
+    monkeypatch.setenv("JINDO_FUSE_IMAGE_ENV", "")
+
+    options = engine_options(build_parser().parse_args(["manager"]))
+
+    assert options.image_variables["ALLUXIO_FUSE_IMAGE_ENV"] == "mirror.local/alluxio-fuse:2.9.0"
+    assert "JINDO_FUSE_IMAGE_ENV" not in options.image_variables  # empty: the default stays
+
+
 def test_the_runtime_config_write_interval_is_a_duration_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -353,3 +353,27 @@ def test_two_managers_with_different_mount_roots_in_one_process_each_keep_their_
         )
         assert f"{root}/jindo/{NS}/demo" in host_paths
     assert os.environ["MOUNT_ROOT"] == "/from-env"
+
+
+def test_upstreams_image_variables_replace_the_default_images() -> None:
+    cluster = new_cluster(
+        replace(
+            SLOW_STEPS_EVERY_PASS,
+            image_variables={
+                "JINDO_SMARTDATA_IMAGE_ENV": "mirror.local/smartdata:6.2.0",
+                "JINDO_FUSE_IMAGE_ENV": "mirror.local/jindo-fuse:6.2.0",
+                "ALLUXIO_RUNTIME_IMAGE_ENV": "mirror.local/alluxio:2.9.0",
+            },
+        )
+    )
+    engine = cluster.engine()
+
+    bind(cluster, engine)
+
+    master = cluster.client.find("StatefulSet", "demo-master", NS)
+    fuse = cluster.client.find("DaemonSet", "demo-fuse", NS)
+    assert master is not None and fuse is not None
+    master_images = {c["image"] for c in master["spec"]["template"]["spec"]["containers"]}
+    fuse_images = {c["image"] for c in fuse["spec"]["template"]["spec"]["containers"]}
+    assert master_images == {"mirror.local/smartdata:6.2.0"}
+    assert fuse_images == {"mirror.local/jindo-fuse:6.2.0"}
