@@ -103,7 +103,7 @@ class Caches:
         return expected
 
     def cache_labels(self) -> dict[str, dict[str, str]]:
-        """Node -> its cache labels (the tests' own: no other Dataset caches in the cluster)."""
+        """Node -> its cache labels (the test's own: `nodes_restored` removed any other)."""
         found = {}
         for name in self.nodes:
             labels = self.kube.must(NODE, name)["metadata"].get("labels") or {}
@@ -155,9 +155,15 @@ def restore_nodes(client: Client, before: dict[str, dict[str, Any]]) -> None:
 
 @pytest.fixture
 def nodes_restored(cluster: LocalCluster) -> Iterator[Client]:
-    """A client for the nodes, which are put back as they were after the test."""
+    """A client for the nodes, with no cache label during the test (earlier tests may leave
+    theirs: their managers stop before their runtimes are deleted), put back as they were
+    after it."""
     client = Client(cluster.api_client(), qps=0)
     before = {name: client.get(NODE, name) or {} for name in cluster.node_names()}
+    for name, node in before.items():
+        stale = {k: None for k in node["metadata"].get("labels") or {} if _cache_label(k)}
+        if stale:
+            client.patch(NODE, name, None, {"metadata": {"labels": stale}})
     try:
         yield client
     finally:
