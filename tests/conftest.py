@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -104,3 +106,19 @@ def dashboard_metrics() -> dict[str, set[str]]:
     ]
     assert queries, f"{DASHBOARD} has no queries"
     return {expr: promql_metrics(expr) for expr in queries}
+
+
+@pytest.fixture
+def fluidpy_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Runs `fluidpy <args>` in a new process, as a user would; returns what it printed."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "fluidpy_cli.main", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    return run

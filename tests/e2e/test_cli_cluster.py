@@ -6,10 +6,9 @@ import json
 import os
 import secrets
 import socket
-import subprocess
-import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from kubernetes import client, config
 
@@ -19,16 +18,6 @@ from fluidpy.testing import wait_for
 from fluidpy_cli.cluster import cluster_dir
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def fluidpy(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fluidpy_cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def port_open(port: int) -> bool:
@@ -62,9 +51,9 @@ def exec_in_a_fake_pod(api: client.ApiClient, command: list[str]) -> str:
     )
 
 
-def test_create_use_and_delete_a_cluster() -> None:
+def test_create_use_and_delete_a_cluster(fluidpy_cli: Any) -> None:
     name = f"cli-{secrets.token_hex(3)}"
-    created = fluidpy(
+    created = fluidpy_cli(
         "cluster",
         "create",
         "--name",
@@ -80,8 +69,8 @@ def test_create_use_and_delete_a_cluster() -> None:
     kubeconfig = created.stdout.strip()
     try:
         assert Path(kubeconfig).is_file()
-        assert fluidpy("cluster", "kubeconfig", "--name", name).stdout.strip() == kubeconfig
-        listed = fluidpy("cluster", "list")
+        assert fluidpy_cli("cluster", "kubeconfig", "--name", name).stdout.strip() == kubeconfig
+        listed = fluidpy_cli("cluster", "list")
         assert listed.returncode == 0, listed.stderr
         header, *rows = [line.split() for line in listed.stdout.splitlines()]
         assert header == ["NAME", "STATUS", "API", "SERVER", "KUBECONFIG"]
@@ -100,7 +89,7 @@ def test_create_use_and_delete_a_cluster() -> None:
             "alluxioruntimes.data.fluid.io",
             "jindoruntimes.data.fluid.io",
         }
-        missing = fluidpy("cluster", "kubeconfig", "--name", "no-such-cluster")
+        missing = fluidpy_cli("cluster", "kubeconfig", "--name", "no-such-cluster")
         assert missing.returncode == 1
         assert "running clusters: " in missing.stderr
         assert name in missing.stderr.split("running clusters: ")[1].split(" (")[0].split(", ")
@@ -116,43 +105,43 @@ def test_create_use_and_delete_a_cluster() -> None:
             "kwok",
         }
     finally:
-        deleted = fluidpy("cluster", "delete", "--name", name)
+        deleted = fluidpy_cli("cluster", "delete", "--name", name)
 
     assert deleted.returncode == 0, deleted.stderr
     assert not cluster_dir(name).exists()
-    assert name not in fluidpy("cluster", "list").stdout
+    assert name not in fluidpy_cli("cluster", "list").stdout
     assert not [pid for pid in ready["processes"].values() if process_alive(pid)]
     assert not [port for port in ready["ports"] if port_open(port)]
 
 
-def test_a_second_create_with_the_same_name_is_refused() -> None:
+def test_a_second_create_with_the_same_name_is_refused(fluidpy_cli: Any) -> None:
     name = f"cli-{secrets.token_hex(3)}"
-    assert fluidpy("cluster", "create", "--name", name, "--nodes", "1").returncode == 0
+    assert fluidpy_cli("cluster", "create", "--name", name, "--nodes", "1").returncode == 0
     try:
-        again = fluidpy("cluster", "create", "--name", name)
+        again = fluidpy_cli("cluster", "create", "--name", name)
         assert again.returncode == 1
         assert f"fluidpy cluster delete --name {name}" in again.stderr
         assert "Traceback" not in again.stderr
     finally:
-        fluidpy("cluster", "delete", "--name", name)
+        fluidpy_cli("cluster", "delete", "--name", name)
 
 
-def test_kubeconfig_of_a_missing_cluster_says_how_to_create_one() -> None:
-    result = fluidpy("cluster", "kubeconfig", "--name", "no-such-cluster")
+def test_kubeconfig_of_a_missing_cluster_says_how_to_create_one(fluidpy_cli: Any) -> None:
+    result = fluidpy_cli("cluster", "kubeconfig", "--name", "no-such-cluster")
     assert result.returncode == 1
     assert "fluidpy cluster create --name no-such-cluster" in result.stderr
 
 
-def test_version_is_the_installed_distributions() -> None:
-    result = fluidpy("--version")
+def test_version_is_the_installed_distributions(fluidpy_cli: Any) -> None:
+    result = fluidpy_cli("--version")
 
     assert result.returncode == 0
     assert result.stdout == f"fluidpy {version('fluidpy')}\n"
 
 
-def test_crds_from_a_folder_without_any_is_one_clear_line() -> None:
+def test_crds_from_a_folder_without_any_is_one_clear_line(fluidpy_cli: Any) -> None:
     rbac = REPO / "config" / "rbac"
-    result = fluidpy(
+    result = fluidpy_cli(
         "cluster", "create", "--name", f"cli-{secrets.token_hex(3)}", "--crds", str(rbac)
     )
 

@@ -8,8 +8,8 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 from fluidpy.testing import wait_for
 from fluidpy.testing.realnode import (
@@ -20,16 +20,6 @@ from fluidpy.testing.realnode import (
     cgroup_root_of,
 )
 from fluidpy_cli.cluster import cluster_dir
-
-
-def fluidpy(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fluidpy_cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def processes_mentioning(text: str) -> list[str]:
@@ -70,9 +60,9 @@ def shim_sockets(directory: Path) -> list[Path]:
     return sockets
 
 
-def test_delete_after_a_real_node_run_leaves_nothing_behind() -> None:
+def test_delete_after_a_real_node_run_leaves_nothing_behind(fluidpy_cli: Any) -> None:
     name = f"rn-cli-{secrets.token_hex(3)}"
-    created = fluidpy("cluster", "create", "--name", name, "--nodes", "1", "--real-node")
+    created = fluidpy_cli("cluster", "create", "--name", name, "--nodes", "1", "--real-node")
     assert created.returncode == 0, created.stderr
     directory = cluster_dir(name)
     kubeconfig = created.stdout.strip()
@@ -133,7 +123,7 @@ def test_delete_after_a_real_node_run_leaves_nothing_behind() -> None:
         assert list(Path("/sys/fs/cgroup").glob(f"*/{cgroup_root}/kubepods*"))
         assert mounts_under(directory)
     finally:
-        deleted = fluidpy("cluster", "delete", "--name", name)
+        deleted = fluidpy_cli("cluster", "delete", "--name", name)
 
     assert deleted.returncode == 0, deleted.stderr
     assert processes_mentioning(str(directory)) == []
