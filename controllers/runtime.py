@@ -395,13 +395,11 @@ class RuntimeReconciler:
         *,
         event: bool = True,
     ) -> None:
-        """The summary condition, with a log line when a wait begins or changes; for problems
-        also a Warning event and a Dataset without a phase marked NotBound: the Dataset
-        controller leaves a Dataset whose runtime exists to that runtime, which says so only
-        when it is blocked (a runtime that binds writes the Dataset's status once, as Bound)."""
+        """The summary condition, plus (for problems) a Warning event and a log line, and a
+        Dataset without a phase marked NotBound: the Dataset controller leaves a Dataset whose
+        runtime exists to that runtime, which says so only when it is blocked (a runtime that
+        binds writes the Dataset's status once, as Bound)."""
         changed = set_condition(rctx.runtime_status, READY, ready, reason, message)
-        if not event and not ready and changed:
-            rctx.log.info("runtime waiting", reason=reason, message=message)
         if event and not ready:
             if changed:
                 rctx.log.warning("runtime blocked", reason=reason, message=message)
