@@ -414,6 +414,7 @@ class Executions:
             raise _mount_failed(entry, when, _problem(error)) from None
         mismatch = mount_mismatch(mounted, expected)
         if mismatch:
+            ctx.log.info("mounts not reported yet", reason=MOUNT_UFS_PENDING, because=mismatch)
             raise MountsNotReported(entry, when, mismatch, ctx.options.sync_interval)
         container = running_container(pod)
         self._mounted_in = container.identity if container else None
