@@ -141,15 +141,19 @@ class CacheNodes:
     nodes: set[str] | None = None
     labels: dict[str, str] | None = None
 
-    def converge(self, ctx: ReconcileRequestContext, info: RuntimeInfo, desired: set[str]) -> None:
-        """Make exactly the `desired` nodes this runtime's cache nodes."""
+    def converge(self, ctx: ReconcileRequestContext, info: RuntimeInfo, desired: set[str]) -> bool:
+        """Make exactly the `desired` nodes this runtime's cache nodes; False when what it
+        remembers already said they are (no node was read or written)."""
         wanted = cache_labels(info)
+        if self.nodes is not None and self.labels == wanted and desired == self.nodes:
+            return False
         if self.nodes is None or self.labels != wanted:
             # Every desired node is visited: its labels may be missing or stale.
             self.nodes = labelled_nodes(ctx, info.runtime_label) - desired
             self.labels = wanted
         if desired != self.nodes:
             self.nodes = sync_cache_nodes(ctx, info, desired, self.nodes)
+        return True
 
 
 def release_cache_nodes(ctx: ReconcileRequestContext, info: RuntimeInfo) -> None:

@@ -90,14 +90,18 @@ class Applier:
         self._lock = threading.Lock()
 
     def ensure(
-        self, client: Client, desired: dict[str, Any], ctx: Context | None = None
+        self,
+        client: Client,
+        desired: dict[str, Any],
+        live: dict[str, Any] | None,
+        ctx: Context | None = None,
     ) -> tuple[dict[str, Any] | None, bool]:
-        """Make the object as rendered. Returns the freshest copy known (None while a create is
-        not in the cache yet) and whether an apply was sent."""
+        """Make the object as rendered; `live` is the object under its name as the caller read
+        it from the cache (None: none there). Returns the freshest copy known (None while a
+        create is not in the cache yet) and whether an apply was sent."""
         gvk = GVK.of_object(desired)
         metadata = desired["metadata"]
         key = (gvk, metadata.get("namespace") or "", metadata["name"])
-        live = client.get(gvk, metadata["name"], metadata.get("namespace"), ctx=ctx)
         if live is not None:
             check_name_free(gvk, desired, live)
         target = stamped(desired)
@@ -115,6 +119,12 @@ class Applier:
         if live is None:
             log.info("created", object=f"{gvk.kind} {metadata['name']}")
         return result, True
+
+    @property
+    def settled(self) -> bool:
+        """Whether no apply of this Applier still waits to show in the cache."""
+        with self._lock:
+            return not self._written
 
     def forget(self, gvk: GVK, namespace: str, name: str) -> None:
         with self._lock:

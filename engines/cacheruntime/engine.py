@@ -52,18 +52,22 @@ from fluidpy.engines.cacheruntime.apply import Applier
 from fluidpy.engines.cacheruntime.dataload import loader_pod_spec
 from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
 from fluidpy.engines.cacheruntime.dependents import DEPENDENTS, Dependents
-from fluidpy.engines.cacheruntime.execution import Executions
+from fluidpy.engines.cacheruntime.execution import (
+    Executions,
+    mount_ufs_entry,
+    report_summary_entry,
+)
 from fluidpy.engines.cacheruntime.naming import (
     CLASS_GVK,
+    COMPONENTS,
     CONFIGMAP,
     DAEMONSET,
-    NAME_LABEL,
     POD,
     RUNTIME_TYPE,
     SERVICE,
     WORKLOAD_KINDS,
     Component,
-    selector_labels,
+    pod_selector,
     target_path,
     workload_name,
 )
@@ -91,6 +95,13 @@ from fluidpy.engines.cacheruntime.render.status import (
 )
 from fluidpy.engines.cacheruntime.render.topology import pod_configs, topology_complete
 from fluidpy.engines.cacheruntime.render.workloads import render_workload
+from fluidpy.engines.cacheruntime.steady import (
+    Findings,
+    PassReads,
+    Settled,
+    handed_versions,
+    reads,
+)
 from fluidpy.engines.cacheruntime.validation import (
     check_class,
     check_dataset,
@@ -117,6 +128,10 @@ class _Pass:
     """What one reconcile pass has learned so far."""
 
     ctx: ReconcileRequestContext
+    reads: PassReads
+    """The pass's reads of the class, the owned objects and the pods (steady.py)."""
+    versions: tuple[str, str]
+    """The runtime's and the Dataset's resourceVersions as the pass was handed them."""
     plan: Plan
     workloads: dict[Component, dict[str, Any] | None] = field(default_factory=dict)
     """Each enabled component's workload as last applied or read in this pass."""
@@ -129,7 +144,9 @@ class CacheRuntimeEngine(Engine):
     nothing to a cache system known only by YAML, where a pass is "resolve the plan, converge
     every object, report status". The plan is made once per pass (by validate, the pass's first
     step) and dropped when the pass ends (sync done, or setup not ready or failing), so nothing
-    of a pass outlives it: kept, it would cost tens of KiB per runtime between passes.
+    of a pass outlives it: kept, it would cost tens of KiB per runtime between passes. What
+    outlives it is the small record of the last pass that had nothing to do (steady.py), so
+    that the next one, when nothing it reads has changed, need not plan at all.
     """
 
     def __init__(
@@ -153,6 +170,10 @@ class CacheRuntimeEngine(Engine):
         self._cache_nodes = CacheNodes()
         self._volume_generation: int | None = None
         self._executions = Executions(transport)
+        self._settled: Settled | None = None
+        """The last settled pass (steady.py), while nothing it read has changed."""
+        self._quiet: ReconcileRequestContext | None = None
+        """The pass under way, when validate found its inputs those of the settled pass."""
 
     def id(self) -> str:
         return self._id
@@ -162,14 +183,16 @@ class CacheRuntimeEngine(Engine):
     def _state(self, ctx: ReconcileRequestContext) -> _Pass:
         state = self._pass
         if state is None or state.ctx is not ctx:
-            state = _Pass(ctx, self._plan(ctx))
+            reads = PassReads(ctx.client, ctx.ctx)
+            state = _Pass(ctx, reads, handed_versions(ctx), self._plan(ctx, reads))
             self._pass = state
         return state
 
     def _end_pass(self) -> None:
         self._pass = None
+        self._quiet = None
 
-    def _plan(self, ctx: ReconcileRequestContext) -> Plan:
+    def _plan(self, ctx: ReconcileRequestContext, reads: PassReads) -> Plan:
         runtime = parse(CacheRuntime, ctx.runtime, f"CacheRuntime {ctx.namespace}/{ctx.name}")
         if ctx.dataset is None:
             raise WaitingFor(
@@ -184,7 +207,7 @@ class CacheRuntimeEngine(Engine):
             class_name,
             (o.secret for o in secret_options(dataset) if o.secret),
         )
-        raw_class = ctx.client.get(CLASS_GVK, class_name, ctx=ctx.ctx)
+        raw_class = reads.get(CLASS_GVK, class_name, None)
         if raw_class is None:
             raise WaitingFor(
                 f"waiting for CacheRuntimeClass {class_name!r} (spec.runtimeClassName), which "
@@ -236,77 +259,80 @@ class CacheRuntimeEngine(Engine):
 
     # Converging objects ------------------------------------------------------------------
 
-    def _converge_config(self, state: _Pass) -> None:
+    def _converge_config(self, state: _Pass) -> bool:
+        """The class's extra ConfigMaps and the runtime config; True when they already were as
+        rendered (nothing written, nothing held)."""
         ctx, plan = state.ctx, state.plan
         foreign = []
+        settled = True
         for desired in render_extra_config_maps(plan):
-            live = ctx.client.get(
-                CONFIGMAP, desired["metadata"]["name"], plan.namespace, ctx=ctx.ctx
-            )
+            live = state.reads.get(CONFIGMAP, desired["metadata"]["name"], plan.namespace)
             if live is not None and not self._controlled(ctx, live):
                 foreign.append(desired["metadata"]["name"])
                 continue
-            self._applier.ensure(ctx.client, desired, ctx.ctx)
+            _, wrote = self._applier.ensure(ctx.client, desired, live, ctx.ctx)
+            settled &= not wrote
         _report_extra_config_maps(ctx, plan, foreign)
-        pods = ctx.client.list(
-            POD, plan.namespace, label_selector=f"{NAME_LABEL}={plan.name}", ctx=ctx.ctx
-        )
+        pods = state.reads.list(POD, plan.namespace, pod_selector(plan.name))
         topology = pod_configs(pods)
         desired = render_config_map(plan, config_text(runtime_config(plan, topology)))
-        live = ctx.client.get(CONFIGMAP, plan.config_map, plan.namespace, ctx=ctx.ctx)
+        live = state.reads.get(CONFIGMAP, plan.config_map, plan.namespace)
         if live is not None:
             check_name_free(CONFIGMAP, desired, live)
         wanted: dict[str, int | None] = {c.component: c.replicas for c in plan.enabled()}
         complete = topology_complete(topology, wanted)
         self.config_writer.submit(ctx.client, desired, live, ctx.ctx, complete=complete)
+        return settled and live is not None and live.get("data") == desired["data"]
 
     def _converge_component(self, state: _Pass, component: ComponentPlan) -> bool:
         """Apply the component's workload and Service, remove what it no longer has; True when
         anything was written."""
         ctx, plan = state.ctx, state.plan
+        ns = plan.namespace
         changed = False
         for kind, gvk in WORKLOAD_KINDS.items():
             if not component.enabled or kind != component.kind:
-                changed |= self._remove(ctx, gvk, component.workload)
+                changed |= self._remove(ctx, gvk, state.reads.get(gvk, component.workload, ns))
+        service = state.reads.get(SERVICE, component.workload, ns)
         if not component.headless:
-            changed |= self._remove(ctx, SERVICE, component.workload)
+            changed |= self._remove(ctx, SERVICE, service)
         if not component.enabled:
             state.workloads.pop(component.component, None)
             return changed
         if component.headless:
-            _, wrote = self._applier.ensure(
-                ctx.client, render_headless_service(plan, component), ctx.ctx
-            )
+            desired_service = render_headless_service(plan, component)
+            _, wrote = self._applier.ensure(ctx.client, desired_service, service, ctx.ctx)
             changed |= wrote
         desired = render_workload(plan, component)
-        changed |= self._replace_if_immutable_changed(ctx, desired)
-        workload, wrote = self._applier.ensure(ctx.client, desired, ctx.ctx)
+        gvk = WORKLOAD_KINDS[component.kind]
+        live = state.reads.get(gvk, component.workload, ns)
+        if self._replace_if_immutable_changed(ctx, desired, live):
+            changed = True
+            live = ctx.client.get(gvk, component.workload, ns, ctx=ctx.ctx)
+        workload, wrote = self._applier.ensure(ctx.client, desired, live, ctx.ctx)
         state.workloads[component.component] = workload
         return changed or wrote
 
     def _replace_if_immutable_changed(
-        self, ctx: ReconcileRequestContext, desired: dict[str, Any]
+        self, ctx: ReconcileRequestContext, desired: dict[str, Any], live: dict[str, Any] | None
     ) -> bool:
         """A StatefulSet's serviceName cannot change; a class that adds or drops the headless
         Service gets a new StatefulSet (its pods are recreated under the new name)."""
-        if desired["kind"] != "StatefulSet":
-            return False
-        gvk = GVK.of_object(desired)
-        name = desired["metadata"]["name"]
-        live = ctx.client.get(gvk, name, ctx.namespace, ctx=ctx.ctx)
-        if live is None or not self._controlled(ctx, live):
+        if desired["kind"] != "StatefulSet" or live is None or not self._controlled(ctx, live):
             return False
         if (live.get("spec") or {}).get("serviceName", "") == desired["spec"].get(
             "serviceName", ""
         ):
             return False
+        name = desired["metadata"]["name"]
         ctx.log.info("replacing", object=f"StatefulSet {name}", because="serviceName changed")
-        return self._remove(ctx, gvk, name)
+        return self._remove(ctx, GVK.of_object(desired), live)
 
-    def _remove(self, ctx: ReconcileRequestContext, gvk: GVK, name: str) -> bool:
-        live = ctx.client.get(gvk, name, ctx.namespace, ctx=ctx.ctx)
+    def _remove(self, ctx: ReconcileRequestContext, gvk: GVK, live: dict[str, Any] | None) -> bool:
+        """Delete `live` (as read in this pass) when it is the runtime's."""
         if live is None or not self._controlled(ctx, live):
             return False
+        name = live["metadata"]["name"]
         self._applier.forget(gvk, ctx.namespace, name)
         return ctx.client.delete(gvk, name, ctx.namespace, ctx=ctx.ctx)
 
@@ -334,8 +360,7 @@ class CacheRuntimeEngine(Engine):
             workload = state.workloads[component.component]
         else:
             gvk = WORKLOAD_KINDS[component.kind]
-            ctx = state.ctx
-            workload = ctx.client.get(gvk, component.workload, state.plan.namespace, ctx=ctx.ctx)
+            workload = state.reads.get(gvk, component.workload, state.plan.namespace)
             state.workloads[component.component] = workload
         if workload is not None and workload.get("kind") != component.kind:
             workload = None
@@ -347,12 +372,10 @@ class CacheRuntimeEngine(Engine):
         """Why pods are missing, when the scheduler says (read only while some are)."""
         if current.ready >= current.desired:
             return ""
-        ctx = state.ctx
-        selector = ",".join(
-            f"{k}={v}" for k, v in selector_labels(ctx.name, component.component).items()
+        plan = state.plan
+        return unschedulable(
+            state.reads.list(POD, plan.namespace, pod_selector(plan.name, component.component))
         )
-        pods = ctx.client.list(POD, state.plan.namespace, label_selector=selector, ctx=ctx.ctx)
-        return unschedulable(pods)
 
     def _update_status(self, state: _Pass) -> tuple[ComponentState | None, ComponentState | None]:
         """Write every component's status and the runtime's phase; returns (master, workers)."""
@@ -400,14 +423,14 @@ class CacheRuntimeEngine(Engine):
         if affinity:
             status["cacheAffinity"] = affinity
 
-    def _label_cache_nodes(self, state: _Pass) -> None:
+    def _label_cache_nodes(self, state: _Pass) -> bool:
         """Label the nodes the workers run on as the Dataset's cache nodes and unlabel the nodes
-        they left (Fluid's scheduler plugins and webhook read these labels)."""
-        ctx, plan = state.ctx, state.plan
-        selector = ",".join(f"{k}={v}" for k, v in selector_labels(plan.name, "worker").items())
-        pods = ctx.client.list(POD, plan.namespace, label_selector=selector, ctx=ctx.ctx)
+        they left (Fluid's scheduler plugins and webhook read these labels); False when they
+        already were (no node read or written)."""
+        plan = state.plan
+        pods = state.reads.list(POD, plan.namespace, pod_selector(plan.name, "worker"))
         desired = worker_nodes(plan.component("worker"), pods)
-        self._cache_nodes.converge(ctx, cache_node_info(plan), desired)
+        return self._cache_nodes.converge(state.ctx, cache_node_info(plan), desired)
 
     # Engine ----------------------------------------------------------------------------------
     #
@@ -417,8 +440,23 @@ class CacheRuntimeEngine(Engine):
     # "set up" again.
 
     def validate(self, ctx: ReconcileRequestContext) -> None:
-        """Resolve and check the runtime, its class, its Dataset and Secrets (see _plan)."""
-        self._state(ctx)
+        """Resolve and check the runtime, its class, its Dataset and Secrets (see _plan); not
+        when they and everything else the pass reads are as the last settled pass read them
+        (steady.py): they passed then, and the pass has nothing to converge."""
+        self._quiet = ctx if self._still_settled(ctx) else None
+        if self._quiet is None:
+            self._state(ctx)
+
+    def _still_settled(self, ctx: ReconcileRequestContext) -> bool:
+        settled = self._settled
+        if settled is None:
+            return False
+        if settled.holds(ctx) and all(
+            _exists(ctx.client, SECRET, secret, ctx.namespace, ctx) for secret in settled.secrets
+        ):
+            return True
+        self._settled = None
+        return False
 
     def setup(self, ctx: ReconcileRequestContext) -> bool:
         """The runtime config, then every enabled component at once, as upstream's CacheRuntime
@@ -434,9 +472,9 @@ class CacheRuntimeEngine(Engine):
             self._converge(state, ("master", "worker", "client"))
             master, workers = self._update_status(state)
             if master_ready(master) and workers_ready(workers):
-                self._executions.mount_before_binding(ctx, state.plan)
+                self._executions.mount_before_binding(ctx, mount_ufs_entry(state.plan))
                 self._bind(ctx)
-                self._executions.report_at_binding(ctx, state.plan)
+                self._executions.report_at_binding(ctx, report_summary_entry(state.plan))
                 ready = True
             return ready
         finally:
@@ -453,21 +491,48 @@ class CacheRuntimeEngine(Engine):
 
     def sync(self, ctx: ReconcileRequestContext) -> float | None:
         """Converge the config and every component; when nothing changed, check health and
-        record the Dataset's mounts as applied (the runtime config already carries them)."""
+        record the Dataset's mounts as applied (the runtime config already carries them). A
+        pass whose reads are those of the last settled pass converges nothing: it would write
+        nothing and change no status (steady.py), so it goes straight to what runs on every
+        pass, from what the settled pass found."""
         try:
-            state = self._state(ctx)
-            self._converge_config(state)
-            changed = self._converge(state, ("master", "worker", "client"))
-            master, workers = self._update_status(state)
-            self._record_cache_affinity(state)
-            self._label_cache_nodes(state)
-            if changed:
-                return None
-            self._check_health(ctx, master, workers)
-            self._executions.sync_mounts(ctx, state.plan)
-            return self._executions.refresh_figures(ctx, state.plan)
+            if self._quiet is ctx and self._settled is not None:
+                found = self._settled.found
+            else:
+                state = self._state(ctx)
+                quiet = self._converge_config(state)
+                changed = self._converge(state, COMPONENTS)
+                master, workers = self._update_status(state)
+                self._record_cache_affinity(state)
+                quiet &= not self._label_cache_nodes(state)
+                if changed:
+                    return None
+                plan = state.plan
+                found = Findings(master, workers, mount_ufs_entry(plan), report_summary_entry(plan))
+                self._settled = self._settle(state, found, quiet=quiet)
+            self._check_health(ctx, found.master, found.workers)
+            self._executions.sync_mounts(ctx, found.mount_ufs)
+            return self._executions.refresh_figures(ctx, found.report_summary)
         finally:
             self._end_pass()
+
+    def _settle(self, state: _Pass, found: Findings, *, quiet: bool) -> Settled | None:
+        """The record of this pass, which changed nothing, when it also wrote, held and left
+        waiting nothing (`quiet`, and no apply awaiting the cache), changed no status and its
+        reads stand for it (steady.PassReads.digest); else None."""
+        ctx, plan = state.ctx, state.plan
+        unchanged = ctx.runtime_status == (ctx.runtime.get("status") or {}) and (
+            ctx.dataset is None or ctx.dataset_status == (ctx.dataset.get("status") or {})
+        )
+        if not (quiet and unchanged and self._applier.settled):
+            return None
+        extra = tuple(item["name"] for item in plan.extra_config_maps)
+        every = reads(plan.namespace, plan.name, plan.class_name, extra)
+        digest = state.reads.digest(ctx.client, *state.versions, every)
+        if digest is None:
+            return None
+        mounts_secrets = any(component.mounts_secrets for component in plan.enabled())
+        return Settled(digest, extra, plan.secrets if mounts_secrets else (), found)
 
     @staticmethod
     def _check_health(

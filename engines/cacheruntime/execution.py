@@ -38,7 +38,7 @@ from fluidpy.engines.base import EngineError, ReconcileRequestContext, WaitingFo
 from fluidpy.engines.base.exec import ExecError, KubernetesExec, PodExec, UnexpectedOutput, excerpt
 from fluidpy.engines.base.mounts import mount_path
 from fluidpy.engines.base.status import bind_dataset, now, remove_condition, set_condition
-from fluidpy.engines.cacheruntime.naming import POD, RUNTIME_TYPE, Component, selector_labels
+from fluidpy.engines.cacheruntime.naming import POD, RUNTIME_TYPE, Component, pod_selector
 from fluidpy.engines.cacheruntime.plan import ComponentPlan, Plan
 
 MOUNT_UFS = "mountUFS"
@@ -334,22 +334,22 @@ class Executions:
 
     # Phases the engine calls -------------------------------------------------------------
 
-    def mount_before_binding(self, ctx: ReconcileRequestContext, plan: Plan) -> None:
-        """Run mountUFS, when the class has one; binding waits until it succeeds."""
-        entry = mount_ufs_entry(plan)
+    def mount_before_binding(self, ctx: ReconcileRequestContext, entry: Entry | None) -> None:
+        """Run mountUFS (`entry`, None when the class has none); binding waits until it
+        succeeds."""
         if entry is None:
             return
-        self._mount(ctx, plan, entry, "before binding")
+        self._mount(ctx, entry, "before binding")
         record_mounted(ctx)
 
-    def sync_mounts(self, ctx: ReconcileRequestContext, plan: Plan) -> None:
-        """Keep the cache's mounts those of the Dataset. Without mountUFS the cache system
-        follows its runtime config alone, so the Dataset's mounts are recorded as served."""
+    def sync_mounts(self, ctx: ReconcileRequestContext, entry: Entry | None) -> None:
+        """Keep the cache's mounts those of the Dataset, with mountUFS (`entry`). Without it
+        the cache system follows its runtime config alone, so the Dataset's mounts are recorded
+        as served."""
         status = ctx.dataset_status
         if status is None:
             return
         spec_mounts = ctx.dataset_spec.get("mounts") or []
-        entry = mount_ufs_entry(plan)
         if entry is None:
             if status.get("mounts") != spec_mounts:
                 status["mounts"] = copy.deepcopy(spec_mounts)
@@ -357,7 +357,7 @@ class Executions:
         why = remount_reason(
             spec_mounts,
             status.get("mounts"),
-            running_container(first_pod(self._pods(ctx, plan, entry), entry.workload)),
+            running_container(first_pod(self._pods(ctx, entry), entry.workload)),
             str(ctx.runtime_status.get("mountTime") or ""),
             self._mounted_in,
         )
@@ -376,23 +376,23 @@ class Executions:
             probe_field="lastUpdateTime",
         )
         ctx.log.info("mounting again", reason=DATASET_UPDATING, because=why)
-        self._mount(ctx, plan, entry, "while updating the Dataset's mounts")
+        self._mount(ctx, entry, "while updating the Dataset's mounts")
         bind_dataset(ctx, RUNTIME_TYPE)
         remove_condition(status, DatasetConditionType.UPDATING)
         record_mounted(ctx)
 
-    def report_at_binding(self, ctx: ReconcileRequestContext, plan: Plan) -> None:
-        """The figures as the Dataset is bound (a failure never stops the binding)."""
-        entry = report_summary_entry(plan)
+    def report_at_binding(self, ctx: ReconcileRequestContext, entry: Entry | None) -> None:
+        """The figures as the Dataset is bound, from reportSummary (`entry`, None when the
+        class has none); a failure never stops the binding."""
         if entry is None:
             no_cache_figures(ctx.dataset_status)
             return
-        self._report(ctx, plan, entry)
+        self._report(ctx, entry)
 
-    def refresh_figures(self, ctx: ReconcileRequestContext, plan: Plan) -> float | None:
-        """The figures again once the sync interval has passed since they were last asked for;
-        returns the seconds until they are due next (None without reportSummary)."""
-        entry = report_summary_entry(plan)
+    def refresh_figures(self, ctx: ReconcileRequestContext, entry: Entry | None) -> float | None:
+        """The figures again, from reportSummary (`entry`), once the sync interval has passed
+        since they were last asked for; returns the seconds until they are due next (None
+        without reportSummary)."""
         if entry is None:
             no_cache_figures(ctx.dataset_status)
             return None
@@ -400,16 +400,16 @@ class Executions:
         wait = seconds_until_report(self._reported_at, self._clock(), interval)
         if wait > 0:
             return wait
-        self._report(ctx, plan, entry)
+        self._report(ctx, entry)
         return interval
 
     # The commands --------------------------------------------------------------------------
 
-    def _mount(self, ctx: ReconcileRequestContext, plan: Plan, entry: Entry, when: str) -> None:
+    def _mount(self, ctx: ReconcileRequestContext, entry: Entry, when: str) -> None:
         expected = mount_paths(ctx.dataset_spec.get("mounts"))
         try:
-            pod = self._target(ctx, plan, entry)
-            mounted = parse_mounted(self._run(ctx, plan, entry, pod))
+            pod = self._target(ctx, entry)
+            mounted = parse_mounted(self._run(ctx, entry, pod))
         except (ExecError, UnexpectedOutput, NoRunningPod) as error:
             raise _mount_failed(entry, when, _problem(error)) from None
         mismatch = mount_mismatch(mounted, expected)
@@ -419,13 +419,13 @@ class Executions:
         container = running_container(pod)
         self._mounted_in = container.identity if container else None
 
-    def _report(self, ctx: ReconcileRequestContext, plan: Plan, entry: Entry) -> None:
+    def _report(self, ctx: ReconcileRequestContext, entry: Entry) -> None:
         self._reported_at = self._clock()
         status = ctx.dataset_status
         if status is None:
             return
         try:
-            figures = parse_summary(self._run(ctx, plan, entry, self._target(ctx, plan, entry)))
+            figures = parse_summary(self._run(ctx, entry, self._target(ctx, entry)))
         except (ExecError, UnexpectedOutput, NoRunningPod) as error:
             problem = f"{entry.name} ({entry.field}) failed: {_problem(error)}"
             # Told once per new failure; a repeat (every sync interval) is a debug line.
@@ -439,30 +439,25 @@ class Executions:
             return
         record_figures(status, entry, figures, ctx.options.sync_interval)
 
-    def _pods(self, ctx: ReconcileRequestContext, plan: Plan, entry: Entry) -> list[dict[str, Any]]:
-        selector = ",".join(
-            f"{k}={v}" for k, v in selector_labels(plan.name, entry.component).items()
-        )
+    def _pods(self, ctx: ReconcileRequestContext, entry: Entry) -> list[dict[str, Any]]:
         pods: list[dict[str, Any]] = ctx.client.list(
-            POD, plan.namespace, label_selector=selector, ctx=ctx.ctx
+            POD, ctx.namespace, label_selector=pod_selector(ctx.name, entry.component), ctx=ctx.ctx
         )
         return pods
 
-    def _target(self, ctx: ReconcileRequestContext, plan: Plan, entry: Entry) -> dict[str, Any]:
-        pod = first_pod(self._pods(ctx, plan, entry), entry.workload)
+    def _target(self, ctx: ReconcileRequestContext, entry: Entry) -> dict[str, Any]:
+        pod = first_pod(self._pods(ctx, entry), entry.workload)
         if pod is None:
-            raise NoRunningPod(f"no pod of {plan.namespace}/{entry.workload} is running")
+            raise NoRunningPod(f"no pod of {ctx.namespace}/{entry.workload} is running")
         return pod
 
-    def _run(
-        self, ctx: ReconcileRequestContext, plan: Plan, entry: Entry, pod: dict[str, Any]
-    ) -> str:
+    def _run(self, ctx: ReconcileRequestContext, entry: Entry, pod: dict[str, Any]) -> str:
         if self._transport is None:
             self._transport = KubernetesExec(ctx.client.api_client)
         container = pod["spec"]["containers"][0]["name"]
         return self._transport.run(
             ctx.ctx,
-            plan.namespace,
+            ctx.namespace,
             pod["metadata"]["name"],
             container,
             list(entry.command),

@@ -74,6 +74,12 @@ def selector_labels(name: str, component: str) -> dict[str, str]:
     return {NAME_LABEL: name, COMPONENT_LABEL: component}
 
 
+def pod_selector(name: str, component: str | None = None) -> str:
+    """The label selector of the runtime's pods (of one component, when given)."""
+    labels = selector_labels(name, component) if component else {NAME_LABEL: name}
+    return ",".join(f"{key}={value}" for key, value in labels.items())
+
+
 def secret_mount_path(secret: str) -> str:
     return f"{SECRETS_DIR}/{secret}"
 

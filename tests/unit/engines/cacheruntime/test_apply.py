@@ -23,6 +23,13 @@ def config_map(data: str = "a") -> dict[str, Any]:
     }
 
 
+def ensure(applier: Applier, client: Any, desired: dict[str, Any]) -> tuple[Any, bool]:
+    """What the engine does: read the object from the cache, then ensure it."""
+    live = client.get(GVK("", "v1", "ConfigMap"), "cm", "ns")
+    result: tuple[Any, bool] = applier.ensure(client, desired, live)
+    return result
+
+
 def test_the_stamp_is_the_hash_of_the_rendering_and_changes_with_it() -> None:
     first = stamped(config_map("a"))["metadata"]["annotations"][APPLIED_HASH]
 
@@ -65,8 +72,8 @@ def test_the_applier_writes_once_and_then_leaves_the_object_alone(fake_client: A
     client = fake_client()
     applier = Applier()
 
-    _, first = applier.ensure(client, config_map())
-    _, second = applier.ensure(client, config_map())
+    _, first = ensure(applier, client, config_map())
+    _, second = ensure(applier, client, config_map())
 
     assert (first, second) == (True, False)
     assert client.writes == [("apply", "ConfigMap", "cm")]
@@ -78,10 +85,10 @@ def test_the_applier_does_not_write_again_while_the_cache_still_shows_the_old_ob
     client = fake_client(config_map("old"))
     cached = client.get(GVK("", "v1", "ConfigMap"), "cm", "ns")
     applier = Applier()
-    applier.ensure(client, config_map("new"))
+    ensure(applier, client, config_map("new"))
     client.put(cached)  # the cache lags
 
-    _, wrote = applier.ensure(client, config_map("new"))
+    _, wrote = ensure(applier, client, config_map("new"))
 
     assert not wrote
     assert client.writes == [("apply", "ConfigMap", "cm")]
@@ -92,10 +99,10 @@ def test_the_applier_writes_again_over_a_newer_version_someone_else_made(
 ) -> None:
     client = fake_client(config_map("old"))
     applier = Applier()
-    applier.ensure(client, config_map("new"))
+    ensure(applier, client, config_map("new"))
     client.put(config_map("edited by hand"))
 
-    _, wrote = applier.ensure(client, config_map("new"))
+    _, wrote = ensure(applier, client, config_map("new"))
 
     assert wrote
     assert client.find("ConfigMap", "cm", "ns")["data"] == {"k": "new"}
@@ -104,11 +111,11 @@ def test_the_applier_writes_again_over_a_newer_version_someone_else_made(
 def test_an_object_deleted_after_the_cache_saw_it_is_applied_again(fake_client: Any) -> None:
     client = fake_client()
     applier = Applier()
-    applier.ensure(client, config_map())
-    applier.ensure(client, config_map())  # the cache shows our object
+    ensure(applier, client, config_map())
+    ensure(applier, client, config_map())  # the cache shows our object
     client.delete(GVK("", "v1", "ConfigMap"), "cm", "ns")
 
-    _, wrote = applier.ensure(client, config_map())
+    _, wrote = ensure(applier, client, config_map())
 
     assert wrote
     assert client.find("ConfigMap", "cm", "ns") is not None
@@ -117,9 +124,9 @@ def test_an_object_deleted_after_the_cache_saw_it_is_applied_again(fake_client: 
 def test_a_change_of_the_rendering_is_applied(fake_client: Any) -> None:
     client = fake_client()
     applier = Applier()
-    applier.ensure(client, config_map("a"))
+    ensure(applier, client, config_map("a"))
 
-    _, wrote = applier.ensure(client, config_map("b"))
+    _, wrote = ensure(applier, client, config_map("b"))
 
     assert wrote
     assert client.find("ConfigMap", "cm", "ns")["data"] == {"k": "b"}
@@ -134,7 +141,7 @@ def test_the_applier_never_writes_over_an_object_the_runtime_does_not_control(
     client.create(users)
 
     with pytest.raises(NameConflict) as refused:
-        Applier().ensure(client, config_map())
+        ensure(Applier(), client, config_map())
 
     assert "ConfigMap ns/cm already exists and is not this runtime's" in refused.value.message
     assert client.get(GVK("", "v1", "ConfigMap"), "cm", "ns")["data"] == {"k": "the user's own"}
