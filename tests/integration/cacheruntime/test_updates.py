@@ -123,6 +123,24 @@ def test_new_pod_ip_reaches_config(kube: Any, bound: Any) -> None:
     )
 
 
+def test_edits_by_someone_else_are_reverted(kube: Any, bound: Any) -> None:
+    """A bound runtime with nothing to do skips its work (engines/cacheruntime/steady.py); an
+    owned object edited by someone else is a changed input, reverted on the next pass."""
+    kube.eventually(lambda: config_lists(kube, "worker", 2), "both workers in the config")
+    config_name = f"fluid-runtime-config-{NAME}"
+    config = kube.must(CONFIGMAP, config_name)["data"]
+
+    kube.patch(STATEFULSET, f"{NAME}-worker", {"spec": {"replicas": 5}})
+    kube.eventually(
+        lambda: worker(kube)["spec"]["replicas"] == 2, "the worker StatefulSet back at 2 replicas"
+    )
+
+    kube.patch(CONFIGMAP, config_name, {"data": {"runtime.json": "{}"}})
+    kube.eventually(
+        lambda: kube.must(CONFIGMAP, config_name)["data"] == config, "the runtime config restored"
+    )
+
+
 def test_changes_reach_workloads(kube: Any, bound: Any) -> None:
     class_name = bound["CacheRuntimeClass"]["metadata"]["name"]
     kube.patch(
