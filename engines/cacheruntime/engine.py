@@ -581,10 +581,20 @@ class CacheRuntimeEngine(Engine):
 
     def _client_generation(self, ctx: ReconcileRequestContext) -> int | None:
         """The client DaemonSet's metadata.generation, for the PVC's label; None when the
-        runtime runs no client DaemonSet of its own."""
-        name = workload_name(ctx.name, "client")
-        daemonset = ctx.client.get(DAEMONSET, name, ctx.namespace, ctx=ctx.ctx)
-        if daemonset is None or not self._controlled(ctx, daemonset):
+        runtime runs no client DaemonSet of its own. The pass that binds has just applied it,
+        and the cache may not hold that yet: its answer would create the PVC without the label
+        and cost a patch in the next pass."""
+        state = self._pass
+        if state is not None and state.ctx is ctx and "client" in state.workloads:
+            daemonset = state.workloads["client"]
+        else:
+            name = workload_name(ctx.name, "client")
+            daemonset = ctx.client.get(DAEMONSET, name, ctx.namespace, ctx=ctx.ctx)
+        if (
+            daemonset is None
+            or daemonset.get("kind") != DAEMONSET.kind
+            or not self._controlled(ctx, daemonset)
+        ):
             return None
         generation = daemonset["metadata"].get("generation")
         return int(generation) if generation is not None else None
