@@ -7,7 +7,7 @@
 On a local control plane with fake nodes (kwok), or the cluster of --kubeconfig: a manager
 runs in this process (the CacheRuntime and Dataset controllers, as `fluidpy manager` sets them
 up, by default without the periodic resync, so the passes below are the only ones), and
-`--runtimes` Dataset and CacheRuntime pairs (Shared placement) are created and bound. Once all
+`--runtimes` Dataset and CacheRuntime pairs (bench_cacheruntime's) are created and bound. Once all
 are Bound and the manager has been quiet for a while, the benchmark calls the runtime
 reconciler itself, as a resync would, `--rounds` times over every runtime, and prints the CPU
 time of the calling thread per pass (median, mean, 90th percentile) and the API requests the
@@ -28,11 +28,9 @@ import cProfile
 import pstats
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-from bench_cacheruntime import make_namespace, pair, runtime_class, wait_until
+from bench_cacheruntime import create_pairs, make_namespace, runtime_class, wait_until
 
 from fluidpy.api.install import install_crds
 from fluidpy.client import Client
@@ -83,14 +81,6 @@ def requests_sent() -> float:
     )
 
 
-def shared_pair(namespace: str, index: int, topology: str) -> list[dict[str, Any]]:
-    """bench_cacheruntime's pair with a Shared Dataset: Exclusive (the default) places one
-    runtime's workers per node, and the runtimes here outnumber the nodes."""
-    dataset, runtime = pair(namespace, index, topology)
-    dataset["spec"]["placement"] = "Shared"
-    return [dataset, runtime]
-
-
 def runtime_reconciles() -> float:
     return sum(
         sample.value
@@ -127,12 +117,7 @@ def bench(cluster: LocalCluster, args: argparse.Namespace) -> None:
     names = [f"data-{i}" for i in range(args.runtimes)]
     manager, reconciler = build_manager(cluster, args.resync)
     with manager_running(manager):
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            for created in pool.map(
-                lambda i: [client.create(o) for o in shared_pair(namespace, i, args.topology)],
-                range(args.runtimes),
-            ):
-                assert len(created) == 2
+        create_pairs(client, namespace, args.runtimes, args.topology, writers=8)
 
         def all_bound() -> bool:
             datasets = client.list(DATASET_GVK, namespace)
