@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from fluidpy.client import GVK
+from fluidpy.client import GVK, SECRET
 from fluidpy.context import Context
 from fluidpy.controller import Request
 from fluidpy.controllers import RuntimeReconcilerOptions
@@ -26,15 +26,17 @@ from fluidpy.engines.cacheruntime import engine as engine_module
 from fluidpy.engines.cacheruntime.debounce import DebouncedWriter
 from fluidpy.engines.cacheruntime.dependents import Dependents
 from fluidpy.engines.cacheruntime.engine import CacheRuntimeEngine
+from fluidpy.engines.cacheruntime.naming import (
+    CLASS_GVK,
+    CONFIGMAP,
+    DATASET_GVK,
+    RUNTIME_GVK,
+    SERVICE,
+    STATEFULSET,
+)
 from fluidpy.engines.factory import EngineFactory
 from fluidpy.testing import FakeClient
 
-RUNTIME = GVK("data.fluid.io", "v1alpha1", "CacheRuntime")
-CLASS = GVK("data.fluid.io", "v1alpha1", "CacheRuntimeClass")
-DATASET = GVK("data.fluid.io", "v1alpha1", "Dataset")
-STATEFULSET = GVK("apps", "v1", "StatefulSet")
-SERVICE = GVK("", "v1", "Service")
-SECRET = GVK("", "v1", "Secret")
 NAMESPACE = "default"
 
 
@@ -136,7 +138,7 @@ class Cluster:
             self.reconcile()
             if len(self.client.writes) == written:
                 break
-        assert self.obj(DATASET, self.name)["status"]["phase"] == "Bound"
+        assert self.obj(DATASET_GVK, self.name)["status"]["phase"] == "Bound"
         assert self.quiet_pass() == 0, "the runtime never settled"
 
     def quiet_pass(self) -> int:
@@ -146,12 +148,12 @@ class Cluster:
         return len(self.client.writes) - written
 
     def obj(self, gvk: GVK, name: str) -> dict[str, Any]:
-        found = self.client.get(gvk, name, None if gvk == CLASS else NAMESPACE)
+        found = self.client.get(gvk, name, None if gvk == CLASS_GVK else NAMESPACE)
         assert found is not None, f"no {gvk.kind} {name}"
         return found
 
     def config(self) -> dict[str, Any]:
-        data = self.obj(GVK("", "v1", "ConfigMap"), f"fluid-runtime-config-{self.name}")["data"]
+        data = self.obj(CONFIGMAP, f"fluid-runtime-config-{self.name}")["data"]
         document: dict[str, Any] = json.loads(data["runtime.json"])
         return document
 
@@ -168,7 +170,7 @@ def test_a_pass_with_nothing_changed_plans_renders_and_writes_nothing(cluster: C
     assert cluster.quiet_pass() == 0
 
     assert (cluster.spies.plans, cluster.spies.renders) == (0, 0)
-    assert cluster.obj(DATASET, cluster.name)["status"]["phase"] == "Bound"
+    assert cluster.obj(DATASET_GVK, cluster.name)["status"]["phase"] == "Bound"
 
 
 def test_a_fresh_engine_does_its_work_until_a_pass_settles(
@@ -190,15 +192,17 @@ def test_a_fresh_engine_does_its_work_until_a_pass_settles(
 
 
 def _spec_replicas(cluster: Cluster) -> Callable[[], bool]:
-    cluster.client.patch(RUNTIME, cluster.name, NAMESPACE, {"spec": {"worker": {"replicas": 3}}})
+    cluster.client.patch(
+        RUNTIME_GVK, cluster.name, NAMESPACE, {"spec": {"worker": {"replicas": 3}}}
+    )
     return lambda: cluster.obj(STATEFULSET, f"{cluster.name}-worker")["spec"]["replicas"] == 3
 
 
 def _class_template(cluster: Cluster) -> Callable[[], bool]:
-    runtime_class = cluster.obj(CLASS, "demofs")
+    runtime_class = cluster.obj(CLASS_GVK, "demofs")
     topology = copy.deepcopy(runtime_class["topology"])
     topology["worker"]["podTemplateSpec"]["spec"]["containers"][0]["image"] = "demofs:2"
-    cluster.client.patch(CLASS, "demofs", None, {"topology": topology})
+    cluster.client.patch(CLASS_GVK, "demofs", None, {"topology": topology})
 
     def converged() -> bool:
         template = cluster.obj(STATEFULSET, f"{cluster.name}-worker")["spec"]["template"]
@@ -208,9 +212,9 @@ def _class_template(cluster: Cluster) -> Callable[[], bool]:
 
 
 def _dataset_mounts(cluster: Cluster) -> Callable[[], bool]:
-    dataset = cluster.obj(DATASET, cluster.name)
+    dataset = cluster.obj(DATASET_GVK, cluster.name)
     mounts = [*dataset["spec"]["mounts"], {"name": "more", "mountPoint": "s3://bucket/more"}]
-    cluster.client.patch(DATASET, cluster.name, NAMESPACE, {"spec": {"mounts": mounts}})
+    cluster.client.patch(DATASET_GVK, cluster.name, NAMESPACE, {"spec": {"mounts": mounts}})
     return lambda: any(m["name"] == "more" for m in cluster.config()["mounts"])
 
 
@@ -262,7 +266,7 @@ def test_a_missing_secret_stops_the_quiet_passes(cluster: Cluster) -> None:
 
     ready = next(
         c
-        for c in cluster.obj(RUNTIME, cluster.name)["status"]["conditions"]
+        for c in cluster.obj(RUNTIME_GVK, cluster.name)["status"]["conditions"]
         if c["type"] == "Ready"
     )
     assert (ready["status"], ready["reason"]) == ("False", "SecretNotFound")
@@ -274,4 +278,4 @@ def test_an_unhealthy_master_is_still_noticed(cluster: Cluster) -> None:
     with pytest.raises(EngineError, match="master 1/2 ready"):
         cluster.reconcile()
 
-    assert cluster.obj(DATASET, cluster.name)["status"]["phase"] == "Failed"
+    assert cluster.obj(DATASET_GVK, cluster.name)["status"]["phase"] == "Failed"
