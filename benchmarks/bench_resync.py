@@ -32,6 +32,7 @@ from pathlib import Path
 
 from bench_cacheruntime import create_pairs, make_namespace, runtime_class, wait_until
 
+from fluidpy import log
 from fluidpy.api.install import install_crds
 from fluidpy.client import Client
 from fluidpy.context import Context
@@ -176,6 +177,7 @@ def main() -> None:
     parser.add_argument("--kubeconfig", type=Path, help="use this cluster instead of a new one")
     parser.add_argument("--nodes", type=int, default=5, help="fake nodes (default 5)")
     args = parser.parse_args()
+    log.configure()  # the manager's default: info, so its debug lines cost what they do there
     if args.kubeconfig is not None:
         bench(LocalCluster.existing(args.kubeconfig), args)
         return
