@@ -11,11 +11,11 @@ reconcile does. That keeps a pass to a handful of API requests and makes every s
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fluidpy.client import deep_copy
 from fluidpy.context import Context
 
 if TYPE_CHECKING:
@@ -80,9 +80,9 @@ class ReconcileRequestContext:
 
     def __post_init__(self) -> None:
         if not self.runtime_status:
-            self.runtime_status = copy.deepcopy(self.runtime.get("status") or {})
+            self.runtime_status = deep_copy(self.runtime.get("status") or {})
         if self.dataset is not None and self.dataset_status is None:
-            self.dataset_status = copy.deepcopy(self.dataset.get("status") or {})
+            self.dataset_status = deep_copy(self.dataset.get("status") or {})
 
     @property
     def mount_root(self) -> str:
