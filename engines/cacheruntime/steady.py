@@ -1,4 +1,4 @@
-"""A bound runtime whose inputs have not changed since a pass that had nothing to do skips it.
+"""A bound runtime whose reads are unchanged since a pass that had nothing to do skips the work.
 
 A bound runtime is reconciled on every change it watches and once per resync period (90 s):
 at 1000 runtimes, 11 passes a second that find nothing to do, each of which would parse the
@@ -11,13 +11,16 @@ pass does is decided by:
    class's extra ConfigMaps) and the runtime's pods (the runtime config's topology, the
    scheduler's notes, the nodes labelled as cache nodes);
 2. what its engine remembers: applies not yet in the cache (Applier), a held config write
-   (DebouncedWriter), the nodes it labelled (CacheNodes);
+   (DebouncedWriter), the nodes it labelled and with which labels (CacheNodes, which reads
+   and writes nodes only when that memo is not already the answer: the nodes' labels are not
+   read by a pass with nothing to do, so they are no input of one);
 3. the engine options, fixed for the life of the process.
 
 A pass *settles* when it wrote nothing (no apply, no delete, no config write now or held, no
 node read or label), changed neither status, left no apply waiting for the cache, and every
-read it made of the same object saw the same version. Its engine memory is then the same
-after it as before it. The record of a settled pass (`Settled`) is a digest of every read:
+read it made of the same object saw the same version. It leaves its engine memory as a pass
+with the same reads leaves it: nothing awaiting the cache, nothing held, the cache nodes as
+its pods place them. The record of a settled pass (`Settled`) is a digest of every read:
 the runtime's and the Dataset's resourceVersions, and the resourceVersion of each object in
 `reads` (or its absence, and for a pod list the names and versions of its pods), as the pass
 saw them; reads a pass happened not to make (the scheduler's notes are read only while pods
@@ -30,10 +33,11 @@ reads, taken from the informer cache without copying anything (`peek`), and of t
 existence, and when they match it skips parsing, planning, rendering, applying, the status of
 the components and the cache nodes.
 
-What depends on time or on the Dataset's status still runs on every pass, from what the
-settled pass recorded: the health check (from the component states of that pass, which depend
-on the workloads, whose versions are in the digest), mountUFS when the Dataset's mounts or the
-master container changed, and the cache figures once per sync interval.
+The reconciler's own phases run on every pass as before (among them the volume, whose PV and
+PVC are checked in the cache), and so does what depends on time or on the Dataset's status,
+from what the settled pass found: the health check (from the component states of that pass,
+which depend on the workloads, whose versions are in the digest), mountUFS when the Dataset's
+mounts or the master container changed, and the cache figures once per sync interval.
 
 Reads go through the informer cache as the Client's do (the kinds read here are not among the
 Client's `uncached_kinds`, Secrets by default, whose existence is checked as the pass checks
