@@ -120,6 +120,8 @@ class _Pass:
     plan: Plan
     workloads: dict[Component, dict[str, Any] | None] = field(default_factory=dict)
     """Each enabled component's workload as last applied or read in this pass."""
+    binds: bool = False
+    """Whether this pass binds the Dataset (setup finished in it)."""
 
 
 class CacheRuntimeEngine(Engine):
@@ -407,7 +409,10 @@ class CacheRuntimeEngine(Engine):
         selector = ",".join(f"{k}={v}" for k, v in selector_labels(plan.name, "worker").items())
         pods = ctx.client.list(POD, plan.namespace, label_selector=selector, ctx=ctx.ctx)
         desired = worker_nodes(plan.component("worker"), pods)
-        self._cache_nodes.converge(ctx, cache_node_info(plan), desired)
+        info = cache_node_info(plan)
+        if state.binds:
+            self._cache_nodes.start_unlabelled(info)
+        self._cache_nodes.converge(ctx, info, desired)
 
     # Engine ----------------------------------------------------------------------------------
     #
@@ -436,6 +441,7 @@ class CacheRuntimeEngine(Engine):
             if master_ready(master) and workers_ready(workers):
                 self._executions.mount_before_binding(ctx, state.plan)
                 self._bind(ctx)
+                state.binds = True
                 self._executions.report_at_binding(ctx, state.plan)
                 ready = True
             return ready
