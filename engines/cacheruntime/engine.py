@@ -135,6 +135,8 @@ class _Pass:
     plan: Plan
     workloads: dict[Component, dict[str, Any] | None] = field(default_factory=dict)
     """Each enabled component's workload as last applied or read in this pass."""
+    binds: bool = False
+    """Whether this pass binds the Dataset (setup finished in it)."""
 
 
 class CacheRuntimeEngine(Engine):
@@ -430,7 +432,10 @@ class CacheRuntimeEngine(Engine):
         plan = state.plan
         pods = state.reads.list(POD, plan.namespace, pod_selector(plan.name, "worker"))
         desired = worker_nodes(plan.component("worker"), pods)
-        return self._cache_nodes.converge(state.ctx, cache_node_info(plan), desired)
+        info = cache_node_info(plan)
+        if state.binds:
+            self._cache_nodes.start_unlabelled(info)
+        return self._cache_nodes.converge(state.ctx, info, desired)
 
     # Engine ----------------------------------------------------------------------------------
     #
@@ -474,6 +479,7 @@ class CacheRuntimeEngine(Engine):
             if master_ready(master) and workers_ready(workers):
                 self._executions.mount_before_binding(ctx, mount_ufs_entry(state.plan))
                 self._bind(ctx)
+                state.binds = True
                 self._executions.report_at_binding(ctx, report_summary_entry(state.plan))
                 ready = True
             return ready
