@@ -17,7 +17,7 @@ from fluidpy.controllers import CACHE_VIEWS
 from fluidpy.controllers.kinds import DAEMONSET, DEPLOYMENT, POD, STATEFULSET
 from fluidpy.engines.base.nodes import scheduled_nodes
 from fluidpy.engines.base.status import workload_counts
-from fluidpy.engines.base.volume import PV
+from fluidpy.engines.base.volume import PV, PVC
 from fluidpy.engines.cacheruntime.execution import first_pod, running_container
 from fluidpy.engines.cacheruntime.render.placement import worker_cache_affinity
 from fluidpy.engines.cacheruntime.render.status import component_state, unschedulable
@@ -36,6 +36,18 @@ AFFINITY = {
             ]
         }
     }
+}
+
+
+POD_ANTI_AFFINITY = {
+    "requiredDuringSchedulingIgnoredDuringExecution": [
+        {
+            "labelSelector": {
+                "matchExpressions": [{"key": "fluid.io/dataset", "operator": "Exists"}]
+            },
+            "topologyKey": "kubernetes.io/hostname",
+        }
+    ]
 }
 
 
@@ -71,7 +83,7 @@ def pod_spec(**extra: Any) -> dict[str, Any]:
             {"name": "config", "configMap": {"name": "demo-config", "defaultMode": 420}},
             {"name": "cache", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}},
         ],
-        "affinity": AFFINITY,
+        "affinity": {**AFFINITY, "podAntiAffinity": POD_ANTI_AFFINITY},
         "nodeSelector": {"fluid.io/cache": "true"},
         "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
         "restartPolicy": "Always",
@@ -142,16 +154,32 @@ def pod(name: str, *, phase: str = "Running", node: str | None = "node-1") -> di
             "podIP": "10.0.0.7" if node else "",
             "hostIP": "192.168.0.1",
             "conditions": [
-                {"type": "PodScheduled", "status": "False", "message": "0/3 nodes are available"}
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": "0/3 nodes are available",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": "2026-12-05T10:00:00Z",
+                }
                 if node is None
-                else {"type": "Ready", "status": "True"}
+                else {
+                    "type": "Ready",
+                    "status": "True",
+                    "lastTransitionTime": "2026-12-05T10:00:00Z",
+                }
             ],
             "containerStatuses": [
                 {
                     "name": "worker",
                     "restartCount": 1,
                     "state": {"running": {"startedAt": "2026-12-05T10:00:00Z"}},
+                    "lastState": {},
+                    "ready": True,
+                    "started": True,
                     "image": "registry.example.com/democache/worker:1.0",
+                    "imageID": "registry.example.com/democache/worker@sha256:" + "0" * 64,
+                    "containerID": "containerd://" + "1" * 64,
                 }
             ],
         },
@@ -215,8 +243,16 @@ def test_most_of_a_pod_is_not_cached() -> None:
         "containers": [{"name": "worker"}, {"name": "sidecar"}],
         "nodeName": "node-1",
     }
+    assert view["status"]["containerStatuses"] == [
+        {
+            "name": "worker",
+            "restartCount": 1,
+            "state": {"running": {"startedAt": "2026-12-05T10:00:00Z"}},
+        }
+    ]
+    assert view["status"]["conditions"] == [{"type": "Ready", "status": "True"}]
     assert size(view) < size(whole) / 3
 
 
-def test_persistent_volumes_are_watched_as_their_metadata_only() -> None:
-    assert CACHE_VIEWS[PV] == KindOptions(metadata_only=True)
+def test_volumes_and_claims_are_watched_as_their_metadata_only() -> None:
+    assert CACHE_VIEWS[PV] == CACHE_VIEWS[PVC] == KindOptions(metadata_only=True)
