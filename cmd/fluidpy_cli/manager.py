@@ -24,6 +24,7 @@ from fluidpy.client.config import KubeconfigError, describe_credentials, load_ap
 from fluidpy.client.flowcontrol import RateLimit, client_rate_limit, serves_flowcontrol
 from fluidpy.controllers import (
     BUILTIN_KINDS,
+    CACHE_VIEWS,
     ControllerOptions,
     RuntimeKind,
     RuntimeReconcilerOptions,
@@ -344,6 +345,7 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
         metrics_bind_address=args.metrics_bind_address,
         graceful_shutdown_timeout=args.graceful_shutdown_timeout,
         namespaces=tuple(args.namespaces) or None,
+        cache_kinds=CACHE_VIEWS,
         qps=rate_limit.qps,
         burst=rate_limit.burst,
     )
