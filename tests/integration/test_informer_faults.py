@@ -116,7 +116,7 @@ def relay(cluster: LocalCluster) -> Iterator[Relay]:
 
 @pytest.fixture
 def relayed_client(cluster: LocalCluster, relay: Relay) -> Iterator[Client]:
-    api = cluster.api_client()
+    api = cluster.connection()
     api.configuration.host = f"https://127.0.0.1:{relay.port}"
     api.configuration.retries = False
     yield Client(api, qps=0)
@@ -124,8 +124,8 @@ def relayed_client(cluster: LocalCluster, relay: Relay) -> Iterator[Client]:
 
 
 @pytest.fixture
-def client(api_client: Any) -> Client:
-    return Client(api_client, qps=0)
+def client(connection: Any) -> Client:
+    return Client(connection, qps=0)
 
 
 @pytest.fixture

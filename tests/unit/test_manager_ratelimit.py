@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from kubernetes import client as k8s
 
+from fluidpy.client import ApiServerConnection
 from fluidpy.client.flowcontrol import FLOWCONTROL_GROUP
 from fluidpy.manager import Manager, ManagerOptions
 from fluidpy_cli.main import build_parser
@@ -48,7 +48,7 @@ class Discovery(BaseHTTPRequestHandler):
         pass
 
 
-def api_server(serves_flowcontrol: bool) -> Iterator[tuple[k8s.ApiClient, list[str]]]:
+def api_server(serves_flowcontrol: bool) -> Iterator[tuple[ApiServerConnection, list[str]]]:
     asked: list[str] = []
     handler = type(
         "Handler", (Discovery,), {"serves_flowcontrol": serves_flowcontrol, "asked": asked}
@@ -56,9 +56,7 @@ def api_server(serves_flowcontrol: bool) -> Iterator[tuple[k8s.ApiClient, list[s
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    configuration = k8s.Configuration()
-    configuration.host = f"http://127.0.0.1:{server.server_address[1]}"
-    api = k8s.ApiClient(configuration)
+    api = ApiServerConnection(f"http://127.0.0.1:{server.server_address[1]}")
     try:
         yield api, asked
     finally:
@@ -68,16 +66,16 @@ def api_server(serves_flowcontrol: bool) -> Iterator[tuple[k8s.ApiClient, list[s
 
 
 @pytest.fixture
-def with_apf() -> Iterator[tuple[k8s.ApiClient, list[str]]]:
+def with_apf() -> Iterator[tuple[ApiServerConnection, list[str]]]:
     yield from api_server(serves_flowcontrol=True)
 
 
 @pytest.fixture
-def without_apf() -> Iterator[tuple[k8s.ApiClient, list[str]]]:
+def without_apf() -> Iterator[tuple[ApiServerConnection, list[str]]]:
     yield from api_server(serves_flowcontrol=False)
 
 
-def manager_client_limit(flags: list[str], api: k8s.ApiClient) -> tuple[float, int] | None:
+def manager_client_limit(flags: list[str], api: ApiServerConnection) -> tuple[float, int] | None:
     """(qps, burst) of the manager's client as `fluidpy manager FLAGS` builds it, or None."""
     args = build_parser().parse_args(["manager", *flags])
     limit = api_rate_limit(args, api)
@@ -87,7 +85,7 @@ def manager_client_limit(flags: list[str], api: k8s.ApiClient) -> tuple[float, i
 
 
 def test_default_flags_have_no_limiter_when_the_server_advertises_apf(
-    with_apf: tuple[k8s.ApiClient, list[str]],
+    with_apf: tuple[ApiServerConnection, list[str]],
 ) -> None:
     api, asked = with_apf
 
@@ -104,7 +102,7 @@ def test_default_flags_have_no_limiter_when_the_server_advertises_apf(
     ],
 )
 def test_explicit_flags_have_a_limiter_even_with_apf(
-    flags: list[str], limit: tuple[float, int], with_apf: tuple[k8s.ApiClient, list[str]]
+    flags: list[str], limit: tuple[float, int], with_apf: tuple[ApiServerConnection, list[str]]
 ) -> None:
     api, asked = with_apf
 
@@ -112,14 +110,14 @@ def test_explicit_flags_have_a_limiter_even_with_apf(
     assert asked == []  # the flags decide; the server is not asked
 
 
-def test_zero_qps_flag_turns_the_limit_off(with_apf: tuple[k8s.ApiClient, list[str]]) -> None:
+def test_zero_qps_flag_turns_the_limit_off(with_apf: tuple[ApiServerConnection, list[str]]) -> None:
     api, _ = with_apf
 
     assert manager_client_limit(["--kube-api-qps=0"], api) is None
 
 
 def test_default_flags_keep_fluids_limit_against_a_server_without_apf(
-    without_apf: tuple[k8s.ApiClient, list[str]],
+    without_apf: tuple[ApiServerConnection, list[str]],
 ) -> None:
     api, asked = without_apf
 
@@ -128,10 +126,7 @@ def test_default_flags_keep_fluids_limit_against_a_server_without_apf(
 
 
 def test_an_unreachable_server_keeps_the_limit() -> None:
-    configuration = k8s.Configuration()
-    configuration.host = "http://127.0.0.1:9"  # discard port: nothing answers HTTP there
-    configuration.retries = False
-    api = k8s.ApiClient(configuration)
+    api = ApiServerConnection("http://127.0.0.1:9")  # discard port: nothing answers HTTP there
     try:
         assert manager_client_limit([], api) == (20.0, 30)
     finally:
