@@ -13,12 +13,9 @@ import json
 import ssl
 import sys
 import textwrap
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +39,7 @@ V1 = "client.authentication.k8s.io/v1"
 V1BETA1 = "client.authentication.k8s.io/v1beta1"
 
 
-# A loopback API server
+# A loopback API server (tests/unit/conftest.py)
 
 
 @dataclass
@@ -51,51 +48,41 @@ class Server:
     authorizations: list[str | None] = field(default_factory=list)
 
 
-@contextmanager
-def api_server(
-    *,
-    refuse: Callable[[str | None], bool] = lambda _: False,
-    pki: PKIFiles | None = None,
-    client_certificates: bool = False,
-) -> Iterator[Server]:
-    """Answers every GET with 200, or 401 when `refuse(Authorization header)`. With `pki`, over
-    TLS with the PKI's API server certificate (valid for 127.0.0.1 and kubernetes.default), and
-    with `client_certificates` only for clients presenting a certificate of the PKI's CA."""
-    server = Server("")
+StartServer = Callable[..., Server]
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            authorization = self.headers.get("Authorization")
+
+@pytest.fixture
+def api_server(loopback_server: Callable[..., str]) -> StartServer:
+    """`api_server(refuse=..., pki=..., client_certificates=...)`: a server answering every GET
+    with 200, or 401 when `refuse(Authorization header)`. With `pki`, over TLS with the PKI's
+    API server certificate (valid for 127.0.0.1 and kubernetes.default), and with
+    `client_certificates` only for clients presenting a certificate of the PKI's CA."""
+
+    def start(
+        *,
+        refuse: Callable[[str | None], bool] = lambda _: False,
+        pki: PKIFiles | None = None,
+        client_certificates: bool = False,
+    ) -> Server:
+        server = Server("")
+
+        def answer(path: str, headers: Mapping[str, str]) -> tuple[int, Any]:
+            authorization = headers.get("Authorization")
             server.authorizations.append(authorization)
             code = 401 if refuse(authorization) else 200
-            body = json.dumps({"kind": "Status", "code": code}).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            return code, {"kind": "Status", "code": code}
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
+        tls = None
+        if pki is not None:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(pki.apiserver_cert, pki.apiserver_key)
+            if client_certificates:
+                tls.verify_mode = ssl.CERT_REQUIRED
+                tls.load_verify_locations(pki.ca_cert)
+        server.url = loopback_server(answer, tls)
+        return server
 
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    scheme = "http"
-    if pki is not None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(pki.apiserver_cert, pki.apiserver_key)
-        if client_certificates:
-            context.verify_mode = ssl.CERT_REQUIRED
-            context.load_verify_locations(pki.ca_cert)
-        http.socket = context.wrap_socket(http.socket, server_side=True)
-        scheme = "https"
-    server.url = f"{scheme}://127.0.0.1:{http.server_address[1]}"
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        http.shutdown()
-        http.server_close()
+    return start
 
 
 def get(connection: ApiServerConnection) -> Any:
@@ -146,111 +133,117 @@ def other_pki(tmp_path_factory: pytest.TempPathFactory) -> PKIFiles:
     return write_pki(tmp_path_factory.mktemp("other-pki"), "127.0.0.1")
 
 
-def test_a_token_user_sends_its_bearer_token(tmp_path: Path) -> None:
-    with api_server() as server:
-        path = write_kubeconfig(tmp_path / "config", {"server": server.url}, {"token": "abc"})
-        connection = kubeconfig_connection(path)
+def test_a_token_user_sends_its_bearer_token(tmp_path: Path, api_server: StartServer) -> None:
+    server = api_server()
+    path = write_kubeconfig(tmp_path / "config", {"server": server.url}, {"token": "abc"})
+    connection = kubeconfig_connection(path)
 
-        get(connection)
+    get(connection)
 
     assert connection.host == server.url
     assert server.authorizations == ["Bearer abc"]
 
 
-def test_a_token_file_is_found_next_to_the_kubeconfig(tmp_path: Path) -> None:
+def test_a_token_file_is_found_next_to_the_kubeconfig(
+    tmp_path: Path, api_server: StartServer
+) -> None:
     (tmp_path / "token").write_text("from-file\n")
-    with api_server() as server:
-        path = write_kubeconfig(tmp_path / "config", {"server": server.url}, {"tokenFile": "token"})
-        get(kubeconfig_connection(path))
+    server = api_server()
+    path = write_kubeconfig(tmp_path / "config", {"server": server.url}, {"tokenFile": "token"})
+    get(kubeconfig_connection(path))
 
     assert server.authorizations == ["Bearer from-file"]
 
 
-def test_a_user_name_and_password_go_as_basic_auth(tmp_path: Path) -> None:
-    with api_server() as server:
-        user = {"username": "admin", "password": "secret"}
-        get(kubeconfig_connection(write_kubeconfig(tmp_path / "c", {"server": server.url}, user)))
+def test_a_user_name_and_password_go_as_basic_auth(tmp_path: Path, api_server: StartServer) -> None:
+    server = api_server()
+    user = {"username": "admin", "password": "secret"}
+    get(kubeconfig_connection(write_kubeconfig(tmp_path / "c", {"server": server.url}, user)))
 
     assert server.authorizations == ["Basic " + base64.b64encode(b"admin:secret").decode()]
 
 
 def test_inline_ca_and_client_certificate_data_set_up_tls_both_ways(
-    tmp_path: Path, pki: PKIFiles
+    tmp_path: Path, pki: PKIFiles, api_server: StartServer
 ) -> None:
-    with api_server(pki=pki, client_certificates=True) as server:
-        cluster = {"server": server.url, "certificate-authority-data": b64(pki.ca_cert)}
-        user = {
-            "client-certificate-data": b64(pki.admin_cert),
-            "client-key-data": b64(pki.admin_key),
-        }
-        connection = kubeconfig_connection(write_kubeconfig(tmp_path / "config", cluster, user))
+    server = api_server(pki=pki, client_certificates=True)
+    cluster = {"server": server.url, "certificate-authority-data": b64(pki.ca_cert)}
+    user = {
+        "client-certificate-data": b64(pki.admin_cert),
+        "client-key-data": b64(pki.admin_key),
+    }
+    connection = kubeconfig_connection(write_kubeconfig(tmp_path / "config", cluster, user))
 
-        assert get(connection) == {"kind": "Status", "code": 200}
+    assert get(connection) == {"kind": "Status", "code": 200}
 
     assert server.authorizations == [None]  # the certificate alone says who we are
 
 
-def test_certificate_files_are_found_next_to_the_kubeconfig(tmp_path: Path, pki: PKIFiles) -> None:
+def test_certificate_files_are_found_next_to_the_kubeconfig(
+    tmp_path: Path, pki: PKIFiles, api_server: StartServer
+) -> None:
     for name, source in (("ca.crt", pki.ca_cert), ("me.crt", pki.admin_cert)):
         (tmp_path / name).write_bytes(source.read_bytes())
     (tmp_path / "me.key").write_bytes(pki.admin_key.read_bytes())
-    with api_server(pki=pki, client_certificates=True) as server:
-        cluster = {"server": server.url, "certificate-authority": "ca.crt"}
-        user = {"client-certificate": "me.crt", "client-key": "me.key"}
+    server = api_server(pki=pki, client_certificates=True)
+    cluster = {"server": server.url, "certificate-authority": "ca.crt"}
+    user = {"client-certificate": "me.crt", "client-key": "me.key"}
 
-        assert get(kubeconfig_connection(write_kubeconfig(tmp_path / "c", cluster, user)))
+    assert get(kubeconfig_connection(write_kubeconfig(tmp_path / "c", cluster, user)))
 
 
 def test_a_server_certificate_from_another_ca_is_refused(
-    tmp_path: Path, pki: PKIFiles, other_pki: PKIFiles
+    tmp_path: Path, pki: PKIFiles, other_pki: PKIFiles, api_server: StartServer
 ) -> None:
-    with api_server(pki=pki) as server:
-        cluster = {"server": server.url, "certificate-authority-data": b64(other_pki.ca_cert)}
-        connection = kubeconfig_connection(write_kubeconfig(tmp_path / "c", cluster, {}))
+    server = api_server(pki=pki)
+    cluster = {"server": server.url, "certificate-authority-data": b64(other_pki.ca_cert)}
+    connection = kubeconfig_connection(write_kubeconfig(tmp_path / "c", cluster, {}))
 
-        with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
-            get(connection)
+    with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+        get(connection)
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_insecure_skip_tls_verify_accepts_any_server_certificate(
-    tmp_path: Path, pki: PKIFiles
+    tmp_path: Path, pki: PKIFiles, api_server: StartServer
 ) -> None:
-    with api_server(pki=pki) as server:
-        cluster = {"server": server.url, "insecure-skip-tls-verify": True}
-        connection = kubeconfig_connection(write_kubeconfig(tmp_path / "c", cluster, {}))
+    server = api_server(pki=pki)
+    cluster = {"server": server.url, "insecure-skip-tls-verify": True}
+    connection = kubeconfig_connection(write_kubeconfig(tmp_path / "c", cluster, {}))
 
-        assert get(connection)
+    assert get(connection)
 
 
 def test_tls_server_name_is_the_name_the_certificate_must_carry(
-    tmp_path: Path, pki: PKIFiles
+    tmp_path: Path, pki: PKIFiles, api_server: StartServer
 ) -> None:
-    with api_server(pki=pki) as server:
-        ca = b64(pki.ca_cert)
-        named = {"server": server.url, "certificate-authority-data": ca}
-        good = write_kubeconfig(
-            tmp_path / "good", {**named, "tls-server-name": "kubernetes.default"}, {}
-        )
-        bad = write_kubeconfig(
-            tmp_path / "bad", {**named, "tls-server-name": "somewhere-else.example"}, {}
-        )
+    server = api_server(pki=pki)
+    ca = b64(pki.ca_cert)
+    named = {"server": server.url, "certificate-authority-data": ca}
+    good = write_kubeconfig(
+        tmp_path / "good", {**named, "tls-server-name": "kubernetes.default"}, {}
+    )
+    bad = write_kubeconfig(
+        tmp_path / "bad", {**named, "tls-server-name": "somewhere-else.example"}, {}
+    )
 
-        assert get(kubeconfig_connection(good))
-        with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
-            get(kubeconfig_connection(bad))
+    assert get(kubeconfig_connection(good))
+    with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+        get(kubeconfig_connection(bad))
 
 
-def test_a_named_context_picks_its_own_cluster_and_user(tmp_path: Path) -> None:
-    with api_server() as server:
-        path = write_kubeconfig(
-            tmp_path / "config",
-            {"server": "http://127.0.0.1:9"},
-            {"token": "current"},
-            others={"staging": ({"server": server.url}, {"token": "staging"})},
-        )
-        connection = kubeconfig_connection(path, context="staging")
-        get(connection)
+def test_a_named_context_picks_its_own_cluster_and_user(
+    tmp_path: Path, api_server: StartServer
+) -> None:
+    server = api_server()
+    path = write_kubeconfig(
+        tmp_path / "config",
+        {"server": "http://127.0.0.1:9"},
+        {"token": "current"},
+        others={"staging": ({"server": server.url}, {"token": "staging"})},
+    )
+    connection = kubeconfig_connection(path, context="staging")
+    get(connection)
 
     assert server.authorizations == ["Bearer staging"]
 
@@ -381,15 +374,15 @@ def test_an_exec_token_is_used_until_it_expires_then_the_plugin_runs_again(
 
 
 def test_a_refused_exec_token_is_replaced_and_the_request_sent_again(
-    tmp_path: Path, plugin: Plugin
+    tmp_path: Path, plugin: Plugin, api_server: StartServer
 ) -> None:
-    with api_server(refuse=lambda auth: auth == "Bearer token-1") as server:
-        cluster = {"server": server.url}
-        user = {"exec": {**plugin.exec(V1BETA1), "provideClusterInfo": True}}
-        connection = kubeconfig_connection(write_kubeconfig(tmp_path / "config", cluster, user))
+    server = api_server(refuse=lambda auth: auth == "Bearer token-1")
+    cluster = {"server": server.url}
+    user = {"exec": {**plugin.exec(V1BETA1), "provideClusterInfo": True}}
+    connection = kubeconfig_connection(write_kubeconfig(tmp_path / "config", cluster, user))
 
-        assert get(connection) == {"kind": "Status", "code": 200}
-        get(connection)
+    assert get(connection) == {"kind": "Status", "code": 200}
+    get(connection)
 
     assert server.authorizations == ["Bearer token-1", "Bearer token-2", "Bearer token-2"]
     assert plugin.runs == 2
@@ -401,28 +394,28 @@ def test_a_refused_exec_token_is_replaced_and_the_request_sent_again(
 
 
 def test_a_refusal_that_a_fresh_token_does_not_cure_is_the_callers_error(
-    tmp_path: Path, plugin: Plugin
+    tmp_path: Path, plugin: Plugin, api_server: StartServer
 ) -> None:
-    with api_server(refuse=lambda _: True) as server:
-        user = {"exec": plugin.exec()}
-        path = write_kubeconfig(tmp_path / "config", {"server": server.url}, user)
+    server = api_server(refuse=lambda _: True)
+    user = {"exec": plugin.exec()}
+    path = write_kubeconfig(tmp_path / "config", {"server": server.url}, user)
 
-        with pytest.raises(ApiError) as raised:
-            get(kubeconfig_connection(path))
+    with pytest.raises(ApiError) as raised:
+        get(kubeconfig_connection(path))
 
     assert raised.value.status == 401
     assert server.authorizations == ["Bearer token-1", "Bearer token-2"]  # one retry, no loop
 
 
 def test_an_exec_plugin_may_answer_with_a_client_certificate(
-    tmp_path: Path, plugin: Plugin, pki: PKIFiles
+    tmp_path: Path, plugin: Plugin, pki: PKIFiles, api_server: StartServer
 ) -> None:
-    with api_server(pki=pki, client_certificates=True) as server:
-        cluster = {"server": server.url, "certificate-authority-data": b64(pki.ca_cert)}
-        user = {"exec": plugin.exec(PLUGIN_CERT=str(pki.admin_cert), PLUGIN_KEY=str(pki.admin_key))}
-        connection = kubeconfig_connection(write_kubeconfig(tmp_path / "config", cluster, user))
+    server = api_server(pki=pki, client_certificates=True)
+    cluster = {"server": server.url, "certificate-authority-data": b64(pki.ca_cert)}
+    user = {"exec": plugin.exec(PLUGIN_CERT=str(pki.admin_cert), PLUGIN_KEY=str(pki.admin_key))}
+    connection = kubeconfig_connection(write_kubeconfig(tmp_path / "config", cluster, user))
 
-        assert get(connection) == {"kind": "Status", "code": 200}
+    assert get(connection) == {"kind": "Status", "code": 200}
 
     assert server.authorizations == [None]
 
@@ -469,12 +462,12 @@ def service_account(tmp_path: Path, pki: PKIFiles) -> Path:
 
 
 def test_in_a_pod_the_service_account_token_and_ca_are_used(
-    service_account: Path, pki: PKIFiles
+    service_account: Path, pki: PKIFiles, api_server: StartServer
 ) -> None:
-    with api_server(pki=pki) as server:
-        port = server.url.rsplit(":", 1)[1]
-        connection = in_cluster_connection("127.0.0.1", port, service_account_dir=service_account)
-        get(connection)
+    server = api_server(pki=pki)
+    port = server.url.rsplit(":", 1)[1]
+    connection = in_cluster_connection("127.0.0.1", port, service_account_dir=service_account)
+    get(connection)
 
     assert connection.host == f"https://127.0.0.1:{port}"
     assert server.authorizations == ["Bearer first"]
@@ -498,13 +491,15 @@ def test_a_rotated_token_is_read_again_once_a_minute(tmp_path: Path) -> None:
     assert token.headers() == {"Authorization": "Bearer rotated"}
 
 
-def test_a_refused_token_is_read_again_at_once(service_account: Path, pki: PKIFiles) -> None:
-    with api_server(refuse=lambda auth: auth == "Bearer first", pki=pki) as server:
-        port = server.url.rsplit(":", 1)[1]
-        connection = in_cluster_connection("127.0.0.1", port, service_account_dir=service_account)
-        (service_account / "token").write_text("rotated")
+def test_a_refused_token_is_read_again_at_once(
+    service_account: Path, pki: PKIFiles, api_server: StartServer
+) -> None:
+    server = api_server(refuse=lambda auth: auth == "Bearer first", pki=pki)
+    port = server.url.rsplit(":", 1)[1]
+    connection = in_cluster_connection("127.0.0.1", port, service_account_dir=service_account)
+    (service_account / "token").write_text("rotated")
 
-        assert get(connection) == {"kind": "Status", "code": 200}
+    assert get(connection) == {"kind": "Status", "code": 200}
 
     assert server.authorizations == ["Bearer first", "Bearer rotated"]
 

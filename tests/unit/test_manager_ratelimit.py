@@ -7,10 +7,8 @@ does not: what is under test is the decision the manager takes from that one ans
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -28,51 +26,36 @@ FLOWCONTROL_DISCOVERY = {
 }
 
 
-class Discovery(BaseHTTPRequestHandler):
-    serves_flowcontrol = True
-    asked: list[str]
-
-    def do_GET(self) -> None:
-        self.asked.append(self.path)
-        if self.serves_flowcontrol and self.path == f"/apis/{FLOWCONTROL_GROUP}":
-            body, code = json.dumps(FLOWCONTROL_DISCOVERY).encode(), 200
-        else:
-            body, code = b'{"kind":"Status","code":404,"reason":"NotFound"}', 404
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def api_server(serves_flowcontrol: bool) -> Iterator[tuple[ApiServerConnection, list[str]]]:
+def api_server(
+    serve: Callable[..., str], serves_flowcontrol: bool
+) -> Iterator[tuple[ApiServerConnection, list[str]]]:
     asked: list[str] = []
-    handler = type(
-        "Handler", (Discovery,), {"serves_flowcontrol": serves_flowcontrol, "asked": asked}
-    )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    api = ApiServerConnection(f"http://127.0.0.1:{server.server_address[1]}")
+
+    def answer(path: str, headers: Mapping[str, str]) -> tuple[int, Any]:
+        asked.append(path)
+        if serves_flowcontrol and path == f"/apis/{FLOWCONTROL_GROUP}":
+            return 200, FLOWCONTROL_DISCOVERY
+        return 404, {"kind": "Status", "code": 404, "reason": "NotFound"}
+
+    api = ApiServerConnection(serve(answer))
     try:
         yield api, asked
     finally:
         api.close()
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
-def with_apf() -> Iterator[tuple[ApiServerConnection, list[str]]]:
-    yield from api_server(serves_flowcontrol=True)
+def with_apf(
+    loopback_server: Callable[..., str],
+) -> Iterator[tuple[ApiServerConnection, list[str]]]:
+    yield from api_server(loopback_server, serves_flowcontrol=True)
 
 
 @pytest.fixture
-def without_apf() -> Iterator[tuple[ApiServerConnection, list[str]]]:
-    yield from api_server(serves_flowcontrol=False)
+def without_apf(
+    loopback_server: Callable[..., str],
+) -> Iterator[tuple[ApiServerConnection, list[str]]]:
+    yield from api_server(loopback_server, serves_flowcontrol=False)
 
 
 def manager_client_limit(flags: list[str], api: ApiServerConnection) -> tuple[float, int] | None:

@@ -9,13 +9,11 @@ loopback server answering the one discovery request building it makes.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -38,7 +36,7 @@ print(sorted(name for name in sys.modules if name.partition(".")[0] == "kubernet
 
 
 @pytest.fixture
-def discovery_server() -> Iterator[str]:
+def discovery_server(loopback_server: Callable[..., str]) -> str:
     """Serves the discovery document of fluidpy's own kinds; 404 for anything else (no
     flowcontrol group, so the manager keeps a client-side limit)."""
     resources = [
@@ -50,28 +48,12 @@ def discovery_server() -> Iterator[str]:
         for crd in crdgen.crds()
     ]
 
-    class Discovery(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            found = self.path == FLUID_DISCOVERY
-            body = json.dumps(
-                {"resources": resources} if found else {"kind": "Status", "code": 404}
-            ).encode()
-            self.send_response(200 if found else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(path: str, headers: Mapping[str, str]) -> tuple[int, Any]:
+        if path == FLUID_DISCOVERY:
+            return 200, {"resources": resources}
+        return 404, {"kind": "Status", "code": 404}
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Discovery)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return loopback_server(answer)
 
 
 def test_building_the_manager_with_every_controller_leaves_kubernetes_unimported(
