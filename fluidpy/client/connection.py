@@ -21,7 +21,12 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from fluidpy.client.credentials import NO_CREDENTIALS, ClientCertificate, Credentials
+from fluidpy.client.credentials import (
+    NO_CREDENTIALS,
+    ClientCertificate,
+    Credentials,
+    CredentialsError,
+)
 
 CONNECTION_POOL_SIZE = 64
 """Connections kept open to the API server. A manager runs an informer watch per kind plus
@@ -127,7 +132,13 @@ class ApiServerConnection:
         with self._lock:
             if certificate == self._certificate or self._ssl_context is None:
                 return
-            load_client_certificate(self._ssl_context, certificate)
+            try:
+                load_client_certificate(self._ssl_context, certificate)
+            except ssl.SSLError as error:
+                raise CredentialsError(
+                    "the client certificate and key from the credentials' source are not valid "
+                    f"PEM ({error.reason or error})"
+                ) from None
             self._certificate = certificate
         # Connections made with the old certificate would keep presenting it.
         self.pool_manager.clear()

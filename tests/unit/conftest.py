@@ -25,7 +25,7 @@ def loopback_server() -> Iterator[Callable[..., str]]:
     def serve(answer: Answer, tls: ssl.SSLContext | None = None) -> str:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                code, document = answer(self.path, self.headers)
+                code, document = answer(self.path, dict(self.headers.items()))
                 body = json.dumps(document).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")

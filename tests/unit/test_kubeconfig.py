@@ -420,6 +420,22 @@ def test_an_exec_plugin_may_answer_with_a_client_certificate(
     assert server.authorizations == [None]
 
 
+def test_an_exec_plugin_certificate_that_does_not_parse_is_a_credentials_error(
+    tmp_path: Path, plugin: Plugin, pki: PKIFiles
+) -> None:
+    (tmp_path / "garbage.pem").write_text("not a certificate")
+    cluster = {"server": "https://127.0.0.1:9", "certificate-authority-data": b64(pki.ca_cert)}
+    user = {
+        "exec": plugin.exec(
+            PLUGIN_CERT=str(tmp_path / "garbage.pem"), PLUGIN_KEY=str(pki.admin_key)
+        )
+    }
+    connection = kubeconfig_connection(write_kubeconfig(tmp_path / "config", cluster, user))
+
+    with pytest.raises(CredentialsError, match=r"client certificate and key .* are not valid PEM"):
+        connection.auth_headers()
+
+
 def test_a_missing_exec_plugin_is_named_with_its_install_hint(tmp_path: Path) -> None:
     user = {
         "exec": {
