@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fluidpy.client import GVK, Client, Gone
+from fluidpy.client import GVK, ApiServerConnection, Client, Gone
 from fluidpy.context import Context
 from fluidpy.informer import SharedInformer, WatchSettings
 from fluidpy.testing import LocalCluster, wait_for
@@ -116,11 +116,14 @@ def relay(cluster: LocalCluster) -> Iterator[Relay]:
 
 @pytest.fixture
 def relayed_client(cluster: LocalCluster, relay: Relay) -> Iterator[Client]:
-    api = cluster.connection()
-    api.configuration.host = f"https://127.0.0.1:{relay.port}"
-    api.configuration.retries = False
+    admin = cluster.connection()
+    api = ApiServerConnection(
+        f"https://127.0.0.1:{relay.port}", tls=admin.tls, credentials=admin.credentials
+    )
+    api.pool_manager.connection_pool_kw["retries"] = False  # a cut shows at once, unretried
     yield Client(api, qps=0)
     api.close()
+    admin.close()
 
 
 @pytest.fixture
