@@ -9,13 +9,16 @@ process that never builds one of those models (docs/performance.md).
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import ssl
+import sys
 import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -62,8 +65,9 @@ class ApiServerConnection:
     process, safe to use from many threads.
 
     `host` is the server's URL; `pool_size` (default CONNECTION_POOL_SIZE) bounds the
-    connections kept open. A client certificate that `credentials` supply (an exec plugin's)
-    replaces the TLS settings' one once it is first used.
+    connections kept open; `user_agent` (default fluidpy/<version> (<os>/<arch>)) names the
+    client in the API server's logs and audit events. A client certificate that `credentials`
+    supply (an exec plugin's) replaces the TLS settings' one once it is first used.
     """
 
     def __init__(
@@ -73,8 +77,10 @@ class ApiServerConnection:
         tls: TLSSettings = TLSSettings(),
         credentials: Credentials = NO_CREDENTIALS,
         pool_size: int = CONNECTION_POOL_SIZE,
+        user_agent: str | None = None,
     ) -> None:
         self.host = host.rstrip("/")
+        self.user_agent = user_agent or default_user_agent()
         self.tls = tls
         self.credentials = credentials
         self._lock = threading.Lock()
@@ -142,6 +148,16 @@ class ApiServerConnection:
             self._certificate = certificate
         # Connections made with the old certificate would keep presenting it.
         self.pool_manager.clear()
+
+
+@functools.cache
+def default_user_agent() -> str:
+    """fluidpy/<version> (<os>/<arch>), the shape client-go gives its programs' names."""
+    try:
+        installed = version("fluidpy")
+    except PackageNotFoundError:
+        installed = "unknown"
+    return f"fluidpy/{installed} ({sys.platform}/{os.uname().machine})"
 
 
 def ssl_context(tls: TLSSettings) -> ssl.SSLContext:

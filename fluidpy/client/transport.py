@@ -224,7 +224,7 @@ class Transport:
     ) -> urllib3.BaseHTTPResponse:
         """Send with the current credentials; after a 401, once more if they could be
         refreshed (an exec plugin's token expired early, a service-account token rotated)."""
-        headers = {"Accept": accept}
+        headers = {"Accept": accept, "User-Agent": self.connection.user_agent}
         if content_type is not None:
             headers["Content-Type"] = content_type
         credentials = self.connection.auth_headers()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import ssl
 import sys
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,7 @@ V1BETA1 = "client.authentication.k8s.io/v1beta1"
 class Server:
     url: str
     authorizations: list[str | None] = field(default_factory=list)
+    user_agents: list[str | None] = field(default_factory=list)
 
 
 StartServer = Callable[..., Server]
@@ -69,6 +72,7 @@ def api_server(loopback_server: Callable[..., str]) -> StartServer:
         def answer(path: str, headers: Mapping[str, str]) -> tuple[int, Any]:
             authorization = headers.get("Authorization")
             server.authorizations.append(authorization)
+            server.user_agents.append(headers.get("User-Agent"))
             code = 401 if refuse(authorization) else 200
             return code, {"kind": "Status", "code": code}
 
@@ -142,6 +146,7 @@ def test_a_token_user_sends_its_bearer_token(tmp_path: Path, api_server: StartSe
 
     assert connection.host == server.url
     assert server.authorizations == ["Bearer abc"]
+    assert server.user_agents == [f"fluidpy/{version('fluidpy')} (linux/{os.uname().machine})"]
 
 
 def test_a_token_file_is_found_next_to_the_kubeconfig(
