@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -61,9 +62,10 @@ def versions_by_name(objects: list[dict[str, Any]]) -> dict[str, str]:
 
 
 @pytest.fixture
-def client(cluster: LocalCluster) -> Client:
+def client(cluster: LocalCluster) -> Iterator[Client]:
     connection = load_connection(cluster.kubeconfig, pool_size=WRITERS + 4)
-    return Client(connection, qps=0)  # the writers below should not wait on a client-side limit
+    yield Client(connection, qps=0)  # the writers below should not wait on a client-side limit
+    connection.close()
 
 
 @pytest.fixture
