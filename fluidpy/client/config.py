@@ -113,7 +113,7 @@ def in_cluster_connection(
         ) from None
     return _connect(
         f"https://{host}:{service_port}",
-        TLSSettings(ca=ca),
+        TLSSettings(ca=ca, ca_file=ca_path),
         credentials,
         pool_size,
         "the pod's service account",
@@ -161,6 +161,7 @@ def kubeconfig_connection(
         certificate = config.client_certificate(user)
     tls = TLSSettings(
         ca=ca,
+        ca_file=config.source(cluster, "certificate-authority"),
         insecure=insecure,
         server_name=cluster.get("tls-server-name") or None,
         client_certificate=certificate,
@@ -228,10 +229,15 @@ class _Kubeconfig:
                     f"kubeconfig {self.path}: {name}-data is not base64; encode the PEM with "
                     "`base64 -w0`"
                 ) from None
-        file = fields.get(name)
-        if not file:
+        file = self.source(fields, name)
+        return None if file is None else self._read(name, file).encode()
+
+    def source(self, fields: Mapping[str, Any], name: str) -> Path | None:
+        """The file `name` names (relative to the kubeconfig's folder), unless `name`-data is
+        given instead."""
+        if fields.get(f"{name}-data") or not fields.get(name):
             return None
-        return self._read(name, self.folder / str(file)).encode()
+        return self.folder / str(fields[name])
 
     def credentials(self, user: Mapping[str, Any], cluster: Mapping[str, Any]) -> Credentials:
         if user.get("auth-provider"):
@@ -261,7 +267,14 @@ class _Kubeconfig:
                 f"kubeconfig {self.path}: a client certificate needs both client-certificate "
                 "and client-key (or their -data forms); set the missing one"
             )
-        return None if certificate is None or key is None else ClientCertificate(certificate, key)
+        if certificate is None or key is None:
+            return None
+        return ClientCertificate(
+            certificate,
+            key,
+            certificate_file=self.source(user, "client-certificate"),
+            key_file=self.source(user, "client-key"),
+        )
 
     def exec_plugin(self, spec: Mapping[str, Any], cluster: Mapping[str, Any]) -> ExecPluginSpec:
         api_version = spec.get("apiVersion")

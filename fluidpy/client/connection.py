@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,6 +44,9 @@ class TLSSettings:
 
     ca: bytes | None = field(default=None, repr=False)
     """PEM certificates to trust for the server; None trusts the system's store."""
+    ca_file: Path | None = None
+    """The file `ca` was read from, if any: handed as it is to libraries that take paths only
+    (pod exec), so that nothing needs writing in a pod whose root filesystem is read-only."""
     insecure: bool = False
     """Skip verifying the server's certificate (a kubeconfig's insecure-skip-tls-verify)."""
     server_name: str | None = None
@@ -111,22 +114,26 @@ class ApiServerConnection:
         return self.credentials.refresh(headers)
 
     def tls_files(self) -> TLSFiles:
-        """The TLS material as private files (0600 in a 0700 folder), removed when the process
-        exits: for the websocket of pod exec, whose library takes paths only. Written on first
-        call and again when the client certificate changed."""
+        """The TLS material as file paths, for the websocket of pod exec, whose library takes
+        paths only: the files it was read from where there are some (a pod's service account
+        CA), else private copies (0600 in a 0700 folder, removed when the process exits),
+        written on first call and again when the client certificate changed."""
         with self._lock:
-            if self._tls_files is not None and self._tls_files[0] == self._certificate:
-                return self._tls_files[1]
-            folder = Path(tempfile.mkdtemp(prefix="fluidpy-tls-"))
-            atexit.register(shutil.rmtree, folder, ignore_errors=True)
             certificate = self._certificate
+            if self._tls_files is not None and self._tls_files[0] == certificate:
+                return self._tls_files[1]
+            folder = _PrivateFolder()
             files = TLSFiles(
-                ca=_private_file(folder / "ca.crt", self.tls.ca),
-                certificate=_private_file(
-                    folder / "client.crt", certificate.certificate if certificate else None
-                ),
-                key=_private_file(folder / "client.key", certificate.key if certificate else None),
+                ca=folder.file("ca.crt", self.tls.ca, self.tls.ca_file), certificate=None, key=None
             )
+            if certificate is not None:
+                files = replace(
+                    files,
+                    certificate=folder.file(
+                        "client.crt", certificate.certificate, certificate.certificate_file
+                    ),
+                    key=folder.file("client.key", certificate.key, certificate.key_file),
+                )
             self._tls_files = (certificate, files)
             return files
 
@@ -176,8 +183,11 @@ def ssl_context(tls: TLSSettings) -> ssl.SSLContext:
 
 
 def load_client_certificate(context: ssl.SSLContext, certificate: ClientCertificate) -> None:
-    """Load a certificate and key held in memory: the ssl module reads them from a file only,
-    so they pass through a private temporary file that is removed at once."""
+    """Load a certificate and key: from the files they came from, else (the ssl module reads
+    files only) through a private temporary file that is removed at once."""
+    if certificate.certificate_file is not None and certificate.key_file is not None:
+        context.load_cert_chain(certificate.certificate_file, certificate.key_file)
+        return
     descriptor, path = tempfile.mkstemp(prefix="fluidpy-client-", suffix=".pem")
     try:
         with os.fdopen(descriptor, "wb") as file:
@@ -187,10 +197,23 @@ def load_client_certificate(context: ssl.SSLContext, certificate: ClientCertific
         os.unlink(path)
 
 
-def _private_file(path: Path, content: bytes | None) -> str | None:
-    if content is None:
-        return None
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(content)
-    return str(path)
+class _PrivateFolder:
+    """A 0700 temporary folder, made on the first file written (a manager pod's root filesystem
+    is read-only: nothing is written there unless needed) and removed when the process exits."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+
+    def file(self, name: str, content: bytes | None, source: Path | None) -> str | None:
+        """`source` when the content came from a file, else a private copy of `content`."""
+        if source is not None:
+            return str(source)
+        if content is None:
+            return None
+        if self._path is None:
+            self._path = Path(tempfile.mkdtemp(prefix="fluidpy-tls-"))
+            atexit.register(shutil.rmtree, self._path, ignore_errors=True)
+        descriptor = os.open(self._path / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+        return str(self._path / name)

@@ -33,10 +33,13 @@ class CredentialsError(TransportError):
 
 @dataclass(frozen=True)
 class ClientCertificate:
-    """A client certificate and its private key, both PEM."""
+    """A client certificate and its private key, both PEM, and the files they were read from
+    when they were (see TLSSettings.ca_file for why that matters)."""
 
     certificate: bytes
     key: bytes = field(repr=False)
+    certificate_file: Path | None = field(default=None, compare=False)
+    key_file: Path | None = field(default=None, compare=False)
 
 
 class Credentials(Protocol):

@@ -31,7 +31,7 @@ from fluidpy.client.config import (
     kubeconfig_connection,
     load_connection,
 )
-from fluidpy.client.connection import ApiServerConnection
+from fluidpy.client.connection import ApiServerConnection, TLSFiles
 from fluidpy.client.credentials import CredentialsError, TokenFile
 from fluidpy.client.execcredential import ExecPlugin, ExecPluginSpec
 from fluidpy.client.transport import Transport
@@ -195,6 +195,34 @@ def test_certificate_files_are_found_next_to_the_kubeconfig(
     user = {"client-certificate": "me.crt", "client-key": "me.key"}
 
     assert get(kubeconfig_connection(write_kubeconfig(tmp_path / "c", cluster, user)))
+
+
+def test_pod_exec_gets_inline_tls_material_as_private_files(tmp_path: Path, pki: PKIFiles) -> None:
+    cluster = {"server": "https://127.0.0.1:9", "certificate-authority-data": b64(pki.ca_cert)}
+    user = {"client-certificate-data": b64(pki.admin_cert), "client-key-data": b64(pki.admin_key)}
+    connection = kubeconfig_connection(write_kubeconfig(tmp_path / "config", cluster, user))
+
+    files = connection.tls_files()
+
+    assert files.ca is not None and files.certificate is not None and files.key is not None
+    for written, source in (
+        (files.ca, pki.ca_cert),
+        (files.certificate, pki.admin_cert),
+        (files.key, pki.admin_key),
+    ):
+        assert Path(written).read_bytes() == source.read_bytes()
+        assert Path(written).stat().st_mode & 0o777 == 0o600
+    assert Path(files.key).parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_pod_exec_in_a_pod_writes_nothing(service_account: Path) -> None:
+    """A manager pod's root filesystem is read-only: the service account's CA file is used as
+    it is."""
+    connection = in_cluster_connection("127.0.0.1", "443", service_account_dir=service_account)
+
+    assert connection.tls_files() == TLSFiles(
+        ca=str(service_account / "ca.crt"), certificate=None, key=None
+    )
 
 
 def test_a_server_certificate_from_another_ca_is_refused(
