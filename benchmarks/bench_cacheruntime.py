@@ -99,7 +99,12 @@ def pair(namespace: str, index: int, topology: str) -> list[dict[str, Any]]:
             "apiVersion": "data.fluid.io/v1alpha1",
             "kind": "Dataset",
             "metadata": {"name": name, "namespace": namespace},
-            "spec": {"mounts": [{"name": "data", "mountPoint": "s3://bench/data"}]},
+            # Shared: an Exclusive Dataset (the default) takes a node per worker, and the
+            # benchmarks run hundreds of Datasets on a few fake nodes.
+            "spec": {
+                "mounts": [{"name": "data", "mountPoint": "s3://bench/data"}],
+                "placement": "Shared",
+            },
         },
         {
             "apiVersion": "data.fluid.io/v1alpha1",

@@ -12,7 +12,9 @@ label selectors the informers send, as the API server does; the watches stay qui
 
 Printed: every Pod informer the wiring created (its label selector and the Pods it holds), and
 the memory the cache took to sync (tracemalloc, so the stores, their indexes and the requests
-the initial list queued); then the same for one cluster-wide Pod informer over the same server,
+the initial list queued), first with the cache `fluidpy manager` builds (its per-kind views,
+fluidpy.controllers.CACHE_VIEWS: a Pod's readers' fields only), then with whole objects (the
+default transform); then the same for one cluster-wide Pod informer over the same server,
 which is what every runtime controller watched before issue 16.
 """
 
@@ -31,6 +33,7 @@ from fluidpy.client import GVK
 from fluidpy.context import Context
 from fluidpy.controllers import (
     BUILTIN_KINDS,
+    CACHE_VIEWS,
     setup_dataload_controller,
     setup_dataset_controller,
     setup_runtime_controller,
@@ -116,9 +119,10 @@ def cluster_pods(
     return Server(*pods)
 
 
-def wired_cache(server: Server) -> Cache:
-    """The cache of a manager with every controller of `fluidpy manager` set up."""
-    cache = Cache(server)  # type: ignore[arg-type]
+def wired_cache(server: Server, *, views: bool = True) -> Cache:
+    """The cache of a manager with every controller of `fluidpy manager` set up; `views`
+    (default True, as `fluidpy manager`) keeps only the fields readers read."""
+    cache = Cache(server, by_kind=CACHE_VIEWS if views else None)  # type: ignore[arg-type]
     manager = Manager(
         client=server,  # type: ignore[arg-type]
         cache=cache,
@@ -171,6 +175,11 @@ def main() -> None:
         f"{args.unrelated_pods} unrelated Pods"
     )
     measure("the manager's controllers", server, wired_cache)
+    measure(
+        "the same, objects cached whole",
+        server,
+        lambda server: wired_cache(server, views=False),
+    )
     measure("one cluster-wide Pod informer (before)", server, whole_kind_cache)
 
 

@@ -16,6 +16,7 @@ from fluidpy.controller import (
     Request,
     request_for_object,
 )
+from fluidpy.controllers.cache_views import CACHE_VIEWS
 from fluidpy.controllers.dataload import DATALOAD, JOB, Clock, DataLoadReconciler, utc_now
 from fluidpy.controllers.dataset import DatasetReconciler
 from fluidpy.controllers.kinds import (
@@ -196,6 +197,7 @@ __all__ = [
     "ALLUXIO_RUNTIME",
     "BUILTIN_KINDS",
     "CACHE_RUNTIME",
+    "CACHE_VIEWS",
     "JINDO_RUNTIME",
     "ControllerOptions",
     "DataLoadReconciler",

@@ -68,12 +68,24 @@ class KindOptions:
     """Replaces the cache's transform for this kind."""
     metadata_only: bool = False
     """List and watch the kind as PartialObjectMetadata: the cache knows the objects exist and
-    when they change, and their contents never reach the process."""
+    when they change, and their contents never reach the process. They are stored under their
+    own apiVersion and kind, not PartialObjectMetadata's, so readers see the kind they asked
+    for."""
 
 
 SECRET_OPTIONS = KindOptions(transform=without_secret_values, metadata_only=True)
 """Secrets are watched as metadata only unless `by_kind` says otherwise: their values are
 never listed, watched or cached; Client reads Secrets from the API by default."""
+
+
+def _named(gvk: GVK, transform: Transform | None) -> Transform:
+    """`transform` for objects watched as PartialObjectMetadata, naming them `gvk` first."""
+
+    def named(obj: dict[str, Any]) -> dict[str, Any]:
+        obj["apiVersion"], obj["kind"] = gvk.api_version, gvk.kind
+        return transform(obj) if transform is not None else obj
+
+    return named
 
 
 class Cache:
@@ -126,7 +138,9 @@ class Cache:
                 namespaces=namespaces,
                 label_selector=",".join(selectors) or None,
                 field_selector=options.field_selector,
-                transform=options.transform or self._transform,
+                transform=_named(gvk, options.transform or self._transform)
+                if options.metadata_only
+                else options.transform or self._transform,
                 resync_period=self._resync_period,
                 settings=self._settings,
             )

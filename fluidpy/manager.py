@@ -36,12 +36,12 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from fluidpy.cache import Cache
+from fluidpy.cache import Cache, KindOptions
 from fluidpy.client import GVK, ApiServerConnection, Client
 from fluidpy.context import Context
 from fluidpy.controller import Builder, Controller, Source
@@ -100,6 +100,10 @@ class ManagerOptions:
     terminationGracePeriodSeconds, after which the kubelet kills the pod anyway."""
     namespaces: tuple[str, ...] | None = None
     """Namespaces the cache watches; None (default) watches all of them."""
+    cache_kinds: Mapping[GVK, KindOptions] | None = None
+    """Per-kind cache options (fluidpy.cache.KindOptions: selectors, a transform that keeps only
+    the fields readers use, metadata only); None (default) caches every kind whole within
+    `namespaces`, since only the product knows what its readers read."""
     resync_period: float = 36000.0
     """Informer resync period: 10 h, a safety net for missed changes, not a polling loop."""
     qps: float = 20.0
@@ -141,6 +145,7 @@ class Manager:
                 client,
                 namespaces=list(opts.namespaces) if opts.namespaces is not None else None,
                 resync_period=opts.resync_period,
+                by_kind=opts.cache_kinds,
             )
         self.cache = cache
         self._lease_client = client

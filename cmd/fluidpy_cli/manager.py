@@ -23,6 +23,7 @@ from fluidpy.client.config import KubeconfigError, describe_credentials, load_co
 from fluidpy.client.flowcontrol import RateLimit, client_rate_limit, serves_flowcontrol
 from fluidpy.controllers import (
     BUILTIN_KINDS,
+    CACHE_VIEWS,
     ControllerOptions,
     RuntimeKind,
     RuntimeReconcilerOptions,
@@ -343,6 +344,7 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], ApiServerConne
         metrics_bind_address=args.metrics_bind_address,
         graceful_shutdown_timeout=args.graceful_shutdown_timeout,
         namespaces=tuple(args.namespaces) or None,
+        cache_kinds=CACHE_VIEWS,
         qps=rate_limit.qps,
         burst=rate_limit.burst,
     )

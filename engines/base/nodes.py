@@ -141,6 +141,14 @@ class CacheNodes:
     nodes: set[str] | None = None
     labels: dict[str, str] | None = None
 
+    def start_unlabelled(self, info: RuntimeInfo) -> None:
+        """Know, without reading the nodes, that none is labelled for this runtime yet: for a
+        runtime bound in this very pass. Cache-node labels are set only once a runtime is bound
+        and removed before a deleted one lets go of its finalizer, so a runtime binding now has
+        none of its name, and its first convergence spares a list of the cluster's nodes."""
+        if self.nodes is None:
+            self.nodes, self.labels = set(), cache_labels(info)
+
     def converge(self, ctx: ReconcileRequestContext, info: RuntimeInfo, desired: set[str]) -> None:
         """Make exactly the `desired` nodes this runtime's cache nodes."""
         wanted = cache_labels(info)

@@ -10,6 +10,13 @@ changes the hash, and server-side apply removes it, because this field manager o
 An object of the same name that is not the runtime's is never applied over (engines.base.
 ownership): the pass stops with NameConflict instead.
 
+The manager's cache may keep only part of a spec (a StatefulSet's without its pod template,
+controllers/cache_views.py), which cannot show that it covers the rendering. For such an object
+the spec counts as applied while its metadata.generation, which the API server raises on every
+spec change, is the one our own apply returned, or one a full read from the API server showed
+covering the same rendering (one read per object per process, after a restart); anything else
+is checked on a full read before it is applied again.
+
 Right after an apply the informer cache may not have the new object yet; the Applier remembers
 which cached version it wrote over, and does not write again while the cache still shows it
 (the write's own watch event wakes the runtime again anyway).
@@ -82,11 +89,25 @@ def _version(obj: dict[str, Any] | None) -> str | None:
     return None if obj is None else obj.get("metadata", {}).get("resourceVersion")
 
 
+def _generation(obj: dict[str, Any] | None) -> int | None:
+    generation = None if obj is None else obj.get("metadata", {}).get("generation")
+    return int(generation) if generation else None
+
+
+def _without_spec(obj: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in obj.items() if key != "spec"}
+
+
+Key = tuple[GVK, str, str]
+
+
 class Applier:
     """Applies rendered objects for one runtime; safe to call from several threads."""
 
     def __init__(self) -> None:
-        self._written: dict[tuple[GVK, str, str], tuple[str, str | None]] = {}
+        self._written: dict[Key, tuple[str, str | None]] = {}
+        self._applied_specs: dict[Key, tuple[str, int]] = {}
+        """(stamp, metadata.generation) of a spec known to cover that stamp's rendering."""
         self._lock = threading.Lock()
 
     def ensure(
@@ -101,21 +122,56 @@ class Applier:
         if live is not None:
             check_name_free(gvk, desired, live)
         target = stamped(desired)
-        if up_to_date(live, target):
+        digest = target["metadata"]["annotations"][APPLIED_HASH]
+        if self._current(client, key, live, target, ctx):
             with self._lock:
                 self._written.pop(key, None)  # the cache has caught up with our write
             return live, False
-        digest = target["metadata"]["annotations"][APPLIED_HASH]
         with self._lock:
             if self._written.get(key) == (digest, _version(live)):
                 return live, False
         result = apply_owned(client, target, live, ctx)
         with self._lock:
             self._written[key] = (digest, _version(live))
+            generation = _generation(result)
+            if generation is not None:
+                self._applied_specs[key] = (digest, generation)
         if live is None:
             log.info("created", object=f"{gvk.kind} {metadata['name']}")
         return result, True
 
+    def _current(
+        self,
+        client: Client,
+        key: Key,
+        live: dict[str, Any] | None,
+        target: dict[str, Any],
+        ctx: Context | None,
+    ) -> bool:
+        """Whether `live` (cached) is as `target` (stamped) renders it: up_to_date, except that
+        a spec the cached copy does not cover is taken as applied at a known generation, else
+        checked on the object as the API server has it (see the module docstring)."""
+        if live is None or not up_to_date(_without_spec(live), _without_spec(target)):
+            return False
+        if covers(live.get("spec"), target.get("spec")):
+            return True
+        generation = _generation(live)
+        digest = target["metadata"]["annotations"][APPLIED_HASH]
+        if generation is None:
+            return False
+        with self._lock:
+            if self._applied_specs.get(key) == (digest, generation):
+                return True
+        gvk, namespace, name = key
+        full = client.live.get(gvk, name, namespace or None, ctx=ctx)
+        full_generation = _generation(full)
+        if full_generation is None or not up_to_date(full, target):
+            return False
+        with self._lock:
+            self._applied_specs[key] = (digest, full_generation)
+        return True
+
     def forget(self, gvk: GVK, namespace: str, name: str) -> None:
         with self._lock:
             self._written.pop((gvk, namespace, name), None)
+            self._applied_specs.pop((gvk, namespace, name), None)

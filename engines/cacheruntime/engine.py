@@ -120,6 +120,8 @@ class _Pass:
     plan: Plan
     workloads: dict[Component, dict[str, Any] | None] = field(default_factory=dict)
     """Each enabled component's workload as last applied or read in this pass."""
+    binds: bool = False
+    """Whether this pass binds the Dataset (setup finished in it)."""
 
 
 class CacheRuntimeEngine(Engine):
@@ -407,7 +409,10 @@ class CacheRuntimeEngine(Engine):
         selector = ",".join(f"{k}={v}" for k, v in selector_labels(plan.name, "worker").items())
         pods = ctx.client.list(POD, plan.namespace, label_selector=selector, ctx=ctx.ctx)
         desired = worker_nodes(plan.component("worker"), pods)
-        self._cache_nodes.converge(ctx, cache_node_info(plan), desired)
+        info = cache_node_info(plan)
+        if state.binds:
+            self._cache_nodes.start_unlabelled(info)
+        self._cache_nodes.converge(ctx, info, desired)
 
     # Engine ----------------------------------------------------------------------------------
     #
@@ -436,6 +441,7 @@ class CacheRuntimeEngine(Engine):
             if master_ready(master) and workers_ready(workers):
                 self._executions.mount_before_binding(ctx, state.plan)
                 self._bind(ctx)
+                state.binds = True
                 self._executions.report_at_binding(ctx, state.plan)
                 ready = True
             return ready
@@ -516,10 +522,20 @@ class CacheRuntimeEngine(Engine):
 
     def _client_generation(self, ctx: ReconcileRequestContext) -> int | None:
         """The client DaemonSet's metadata.generation, for the PVC's label; None when the
-        runtime runs no client DaemonSet of its own."""
-        name = workload_name(ctx.name, "client")
-        daemonset = ctx.client.get(DAEMONSET, name, ctx.namespace, ctx=ctx.ctx)
-        if daemonset is None or not self._controlled(ctx, daemonset):
+        runtime runs no client DaemonSet of its own. The pass that binds has just applied it,
+        and the cache may not hold that yet: its answer would create the PVC without the label
+        and cost a patch in the next pass."""
+        state = self._pass
+        if state is not None and state.ctx is ctx and "client" in state.workloads:
+            daemonset = state.workloads["client"]
+        else:
+            name = workload_name(ctx.name, "client")
+            daemonset = ctx.client.get(DAEMONSET, name, ctx.namespace, ctx=ctx.ctx)
+        if (
+            daemonset is None
+            or daemonset.get("kind") != DAEMONSET.kind
+            or not self._controlled(ctx, daemonset)
+        ):
             return None
         generation = daemonset["metadata"].get("generation")
         return int(generation) if generation is not None else None

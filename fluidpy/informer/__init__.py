@@ -32,6 +32,7 @@ from fluidpy.informer.store import (
 from fluidpy.informer.transform import (
     Transform,
     default_transform,
+    keeping,
     share_strings,
     strip_managed_fields,
     without_secret_values,
@@ -55,6 +56,7 @@ __all__ = [
     "WatchSettings",
     "default_transform",
     "diff",
+    "keeping",
     "key_for",
     "label_index",
     "label_key",

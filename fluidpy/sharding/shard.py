@@ -60,12 +60,15 @@ class Shard:
             burst=options.burst,
             field_manager=options.field_manager,
         )
-        own = KindOptions(label_selector=f"{shard_label(ring.name)}={self.id}")
+        own = f"{shard_label(ring.name)}={self.id}"
+        kinds = dict(options.cache_kinds or {})
+        for gvk in (*ring.main_kinds, *ring.controlled_kinds):
+            kinds[gvk] = replace(kinds.get(gvk, KindOptions()), label_selector=own)
         cache = Cache(
             client,
             namespaces=options.namespaces,
             resync_period=options.resync_period,
-            by_kind={gvk: own for gvk in (*ring.main_kinds, *ring.controlled_kinds)},
+            by_kind=kinds,
         )
         self.manager = Manager(
             options=replace(

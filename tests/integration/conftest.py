@@ -10,6 +10,7 @@ import pytest
 
 from fluidpy.controllers import (
     BUILTIN_KINDS,
+    CACHE_VIEWS,
     ControllerOptions,
     RuntimeKind,
     RuntimeReconcilerOptions,
@@ -52,6 +53,7 @@ def build_fluid_manager(
             handle_signals=False,
             graceful_shutdown_timeout=10.0,
             namespaces=namespaces,
+            cache_kinds=CACHE_VIEWS,
             qps=200.0,
             burst=400,
             **options,

@@ -178,3 +178,31 @@ def test_a_cache_of_the_whole_kind_holds_every_object_and_a_narrowed_one_does_no
     assert whole.holds_every(POD, "ns")
     assert not selected.holds_every(POD, "ns")
     assert not sharded.holds_every(POD, "ns")
+
+
+class MetadataServer(Server):
+    """Answers as the API server answers a metadata-only client: PartialObjectMetadata."""
+
+    def list_with_version(
+        self, gvk: GVK, namespace: str | None = None, **options: Any
+    ) -> tuple[list[dict[str, Any]], str]:
+        found, version = super().list_with_version(gvk, namespace, **options)
+        partial = {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata"}
+        return [{**partial, "metadata": obj["metadata"]} for obj in found], version
+
+
+def test_objects_watched_as_metadata_only_are_stored_under_their_own_kind(ctx: Context) -> None:
+    volume = GVK("", "v1", "PersistentVolume")
+    metadata = {"name": "ns-demo", "resourceVersion": "1", "labels": {"a": "b"}}
+    server = MetadataServer({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": metadata})
+    by_kind = {volume: KindOptions(metadata_only=True)}
+    cache = Cache(server, by_kind=by_kind)  # type: ignore[arg-type]
+    cache.informer_for(volume)
+    cache.start(ctx)
+    assert cache.wait_for_cache_sync(ctx)
+
+    assert cache.get(volume, "ns-demo") == {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": metadata,
+    }

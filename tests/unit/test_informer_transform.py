@@ -6,6 +6,7 @@ from typing import Any
 
 from fluidpy.informer import (
     default_transform,
+    keeping,
     share_strings,
     strip_managed_fields,
     without_secret_values,
@@ -79,3 +80,35 @@ def test_secrets_are_cached_without_their_values() -> None:
         "metadata": {"name": "creds", "namespace": "ns"},
         "type": "Opaque",
     }
+
+
+def test_keeping_keeps_the_named_paths_and_metadata_and_drops_the_rest() -> None:
+    pod = copy.deepcopy(POD)
+    pod["spec"]["nodeName"] = "node-1"
+    pod["spec"]["containers"].append({"name": "sidecar", "image": "busybox"})
+
+    kept = keeping("spec.containers.name", "spec.nodeName", "status")(pod)
+
+    assert kept == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web-0", "namespace": "prod", "labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "c"}, {"name": "sidecar"}], "nodeName": "node-1"},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+def test_keeping_leaves_out_what_the_object_lacks_and_keeps_a_whole_value_over_a_part() -> None:
+    transform = keeping("spec.template.spec.affinity", "status.phase", "status")
+
+    kept = transform({"kind": "StatefulSet", "spec": {"replicas": 2}, "status": {"x": 1}})
+
+    assert kept == {"kind": "StatefulSet", "spec": {}, "status": {"x": 1}}
+
+
+def test_keeping_shares_strings_as_the_default_transform_does() -> None:
+    transform = keeping("spec.containers.name")
+    first = transform(json.loads(json.dumps(POD)))
+    second = transform(json.loads(json.dumps(POD)))
+
+    assert first["spec"]["containers"][0]["name"] is second["spec"]["containers"][0]["name"]

@@ -14,7 +14,8 @@ Invariants, checked after every step:
 - while a running shard holds a group's main object, the group's controlled objects are not
   labelled for another running shard (so the shard's filtered cache holds all of them).
 At the end, once the sharder sees every running shard, everything converges: every object is
-labelled, undrained, for the shard the ring names.
+labelled, undrained, for the shard the ring names (with no shard running, the labels stay as
+they are: there is no shard to move them to).
 """
 
 from __future__ import annotations
@@ -216,7 +217,12 @@ class ShardingModel(RuleBasedStateMachine):
             self.no_group_split_across_live_shards()
         ring = HashRing(self.running)
         for (group, _), stored in self.store.items():
-            assert stored.history[-1] == State(ring.owner(group)), (group, stored.history)
+            owner = ring.owner(group)
+            if owner is None:
+                # No shard runs: there is nowhere to move the group, so it keeps its labels
+                # until a shard joins (the invariants above already hold for it).
+                continue
+            assert stored.history[-1] == State(owner), (group, stored.history)
 
 
 ShardingModel.TestCase.settings = settings(max_examples=150, stateful_step_count=50, deadline=None)

@@ -5,7 +5,8 @@ The master is ready when all its replicas are; the workers when at least one is 
 fewer workers still serves); the client never gates readiness, because a DaemonSet client runs
 only where applications mount the Dataset, often nowhere yet. A workload whose controller has not
 caught up with its newest spec (status.observedGeneration behind metadata.generation, or fewer
-updated replicas than desired) is updating: its readiness is that of the pods ready now.
+updated replicas than desired) is updating: its readiness is that of the pods ready now. A
+workload at its first spec is being created, not updated.
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ def _observed(workload: dict[str, Any]) -> bool:
 
 def _updated(workload: dict[str, Any], desired: int) -> int | None:
     """How many replicas run the newest spec while a rollout or scaling is under way; None once
-    the workload's controller has caught up with it."""
+    the workload's controller has caught up with it, and for a workload still at its first spec
+    (generation 1): its pods are being created, not replaced, which its phase already says, and
+    reporting it as a rollout would cost a status write when its controller first looks at it."""
+    if workload.get("metadata", {}).get("generation") == 1:
+        return None
     status = workload.get("status") or {}
     key = "updatedNumberScheduled" if workload.get("kind") == DAEMONSET.kind else "updatedReplicas"
     updated = int(status.get(key) or 0)

@@ -7,8 +7,12 @@ from typing import Any
 import pytest
 
 from fluidpy.client import GVK
+from fluidpy.controllers import CACHE_VIEWS
 from fluidpy.engines.base.ownership import NameConflict
 from fluidpy.engines.cacheruntime.apply import APPLIED_HASH, Applier, covers, stamped, up_to_date
+from fluidpy.testing.fake_client import FakeClient
+
+STATEFULSET = GVK("apps", "v1", "StatefulSet")
 
 OWNER = {"kind": "CacheRuntime", "name": "demofs", "uid": "uid-runtime", "controller": True}
 """Every rendering names its runtime as its controller."""
@@ -139,3 +143,84 @@ def test_the_applier_never_writes_over_an_object_the_runtime_does_not_control(
     assert "ConfigMap ns/cm already exists and is not this runtime's" in refused.value.message
     assert client.get(GVK("", "v1", "ConfigMap"), "cm", "ns")["data"] == {"k": "the user's own"}
     assert [w for w in client.writes if w[0] != "create"] == []
+
+
+def stateful_set(image: str = "cache:1") -> dict[str, Any]:
+    container = {"name": "worker", "image": image}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "sts", "namespace": "ns", "ownerReferences": [OWNER]},
+        "spec": {"replicas": 1, "template": {"spec": {"containers": [container]}}},
+    }
+
+
+class WholeReads:
+    """The API server behind a trimming cache: whole objects, each read counted."""
+
+    def __init__(self, server: FakeClient) -> None:
+        self.server = server
+        self.reads = 0
+
+    def get(self, gvk: GVK, name: str, namespace: str | None = None, **_: Any) -> Any:
+        self.reads += 1
+        return FakeClient.get(self.server, gvk, name, namespace)
+
+
+class TrimmingCache(FakeClient):
+    """Reads through the manager's cache view of StatefulSets (no pod template)."""
+
+    def __init__(self, *objects: dict[str, Any]) -> None:
+        super().__init__(*objects)
+        self.whole = WholeReads(self)
+
+    @property
+    def live(self) -> Any:
+        return self.whole
+
+    def get(self, gvk: GVK, name: str, namespace: str | None = None, **_: Any) -> Any:
+        obj = super().get(gvk, name, namespace)
+        transform = CACHE_VIEWS[STATEFULSET].transform
+        return transform(obj) if obj is not None and transform is not None else obj
+
+
+def test_an_object_cached_without_its_template_is_not_applied_again_nor_read() -> None:
+    client = TrimmingCache()
+    applier = Applier()
+    applier.ensure(client, stateful_set())  # type: ignore[arg-type]
+    client.set_status("StatefulSet", "sts", "ns", readyReplicas=1)
+
+    _, wrote = applier.ensure(client, stateful_set())  # type: ignore[arg-type]
+
+    assert not wrote
+    assert client.writes == [("apply", "StatefulSet", "sts")]
+    assert client.whole.reads == 1  # before the create, the name looked up once
+
+
+def test_after_a_restart_a_trimmed_object_is_read_whole_once_and_left_alone() -> None:
+    client = TrimmingCache()
+    Applier().ensure(client, stateful_set())  # type: ignore[arg-type]
+    restarted = Applier()
+    reads = client.whole.reads
+
+    first = restarted.ensure(client, stateful_set())[1]  # type: ignore[arg-type]
+    second = restarted.ensure(client, stateful_set())[1]  # type: ignore[arg-type]
+
+    assert (first, second) == (False, False)
+    assert client.whole.reads == reads + 1
+    assert client.writes == [("apply", "StatefulSet", "sts")]
+
+
+def test_a_template_someone_else_changed_is_applied_again_though_the_cache_cannot_show_it() -> None:
+    client = TrimmingCache()
+    applier = Applier()
+    applier.ensure(client, stateful_set())  # type: ignore[arg-type]
+    edited = FakeClient.get(client, STATEFULSET, "sts", "ns")
+    edited["spec"]["template"]["spec"]["containers"][0]["image"] = "someone-elses:2"
+    client.update(edited)
+
+    _, wrote = applier.ensure(client, stateful_set())  # type: ignore[arg-type]
+
+    assert wrote
+    live = FakeClient.get(client, STATEFULSET, "sts", "ns")
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "cache:1"

@@ -67,6 +67,16 @@ def test_a_workload_its_controller_has_not_seen_since_the_change_is_updating_not
     assert state.as_status()["message"] == "updated 0/2"
 
 
+def test_a_new_workload_is_being_created_not_updated() -> None:
+    """At its first spec nothing is replaced; its phase says how far it is, and no reason comes
+    and goes (each would cost a status write) when its controller first looks at it."""
+    new = statefulset(2, 0, observed=False)
+    new["metadata"]["generation"] = 1
+    del new["status"]
+
+    assert component_state(new, 2) == ComponentState("NotReady", 2, 0)
+
+
 def test_a_rolling_workload_keeps_the_readiness_of_the_pods_ready_now() -> None:
     state = component_state(statefulset(2, 1, updated=1), 2)
 
