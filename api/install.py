@@ -6,54 +6,59 @@ start, in every test session, after every model change; it converges on the gene
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from kubernetes.client import ApiextensionsV1Api
-
 from fluidpy.api import crdgen
+from fluidpy.client.connection import ApiServerConnection
+from fluidpy.client.errors import ApiError
+from fluidpy.client.transport import Transport
+from fluidpy.client.watch import WatchStream
 
 FIELD_MANAGER = "fluidpy-crds"
 """The field manager owning the CRDs; force-applying under it takes over from earlier installers."""
 
 APPLY_PATCH = "application/apply-patch+yaml"
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+REQUEST_TIMEOUT = 30.0
+"""Per request; a CRD apply is answered in well under a second by a healthy API server."""
 
 
 def install_crds(
-    api_client: Any, *, timeout: float = 60.0, field_manager: str = FIELD_MANAGER
+    connection: ApiServerConnection, *, timeout: float = 60.0, field_manager: str = FIELD_MANAGER
 ) -> list[str]:
     """Apply every CRD and wait (up to `timeout` seconds) until all are Established.
 
     Returns the CRD names. Raises TimeoutError naming the CRDs that never became Established.
     """
-    api = ApiextensionsV1Api(api_client)
+    transport = Transport(connection, qps=0, burst=0, request_timeout=REQUEST_TIMEOUT)
     names = []
     for crd in crdgen.crds():
         name = crd["metadata"]["name"]
-        _json(
-            api.patch_custom_resource_definition(
-                name,
-                crd,
-                field_manager=field_manager,
-                force=True,
-                _content_type=APPLY_PATCH,
-                _preload_content=False,
-            )
+        transport.request(
+            "PATCH",
+            f"{CRDS}/{name}",
+            query=[("fieldManager", field_manager), ("force", "true")],
+            body=json.dumps(crd).encode(),
+            content_type=APPLY_PATCH,
         )
         names.append(name)
-    wait_established(api_client, names, timeout=timeout)
+    wait_established(connection, names, timeout=timeout)
     return names
 
 
-def wait_established(api_client: Any, names: Iterable[str], *, timeout: float = 60.0) -> None:
+def wait_established(
+    connection: ApiServerConnection, names: Iterable[str], *, timeout: float = 60.0
+) -> None:
     """Block until every named CRD has condition Established=True, following a watch."""
-    api = ApiextensionsV1Api(api_client)
+    transport = Transport(connection, qps=0, burst=0, request_timeout=REQUEST_TIMEOUT)
     wanted = set(names)
     deadline = time.monotonic() + timeout
     while True:
-        listing = _json(api.list_custom_resource_definition(_preload_content=False))
+        listing = transport.request("GET", CRDS)
         pending = wanted - {
             item["metadata"]["name"] for item in listing["items"] if _established(item)
         }
@@ -62,36 +67,24 @@ def wait_established(api_client: Any, names: Iterable[str], *, timeout: float = 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError(f"CRDs not Established after {timeout:g}s: {sorted(pending)}")
-        stream = api.list_custom_resource_definition(
-            watch=True,
-            resource_version=listing["metadata"]["resourceVersion"],
-            timeout_seconds=max(1, int(remaining)),
-            _preload_content=False,
+        seconds = max(1, int(remaining))
+        budget = seconds + REQUEST_TIMEOUT
+        response = transport.open_stream(
+            CRDS,
+            query=[
+                ("watch", "true"),
+                ("resourceVersion", listing["metadata"]["resourceVersion"]),
+                ("timeoutSeconds", str(seconds)),
+            ],
+            read_timeout=budget,
         )
-        try:
-            for line in stream:
-                if not line.strip():
-                    continue
-                event = json.loads(line)
-                if event["type"] == "ERROR":
-                    break
-                obj = event["object"]
+        # An ERROR event (an expired resourceVersion) or a broken watch: list again.
+        with WatchStream(response, budget) as stream, contextlib.suppress(ApiError):
+            for _, obj in stream:
                 if _established(obj):
                     pending.discard(obj["metadata"]["name"])
                     if not pending:
                         return
-        finally:
-            # The stream may still hold unread events: close it so its connection is not reused.
-            stream.close()
-            stream.release_conn()
-
-
-def _json(response: Any) -> Any:
-    """The body of a response fetched unpreloaded, read fully so its connection can be reused."""
-    try:
-        return json.loads(response.data)
-    finally:
-        response.release_conn()
 
 
 def _established(crd: dict[str, Any]) -> bool:

@@ -322,8 +322,8 @@ def report(topology: str, count: int, result: dict[str, Any]) -> None:
 
 
 def bench(kubeconfig: Path, args: argparse.Namespace) -> None:
-    client = Client(LocalCluster.existing(kubeconfig).api_client(), qps=0)
-    install_crds(client.api_client)
+    client = Client(LocalCluster.existing(kubeconfig).connection(), qps=0)
+    install_crds(client.connection)
     topologies = [t.strip() for t in args.topologies.split(",") if t.strip()]
     for topology in topologies:
         client.apply(runtime_class(topology))

@@ -428,13 +428,11 @@ def bench_memory(pods: int) -> None:
 
 
 def bench_end_to_end(kubeconfig: Path, count: int) -> None:
-    from kubernetes import config as kube_config
-
     from fluidpy.client import Client
+    from fluidpy.client.config import load_connection
 
-    api = kube_config.new_client_from_config(config_file=str(kubeconfig))
-    api.configuration.connection_pool_maxsize = 16
-    client = Client(api, qps=0)  # measure the informer, not the client-side rate limit
+    connection = load_connection(kubeconfig, pool_size=16)
+    client = Client(connection, qps=0)  # measure the informer, not the client-side rate limit
     namespace = f"bench-informer-{int(time.time())}"
     client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     try:
@@ -483,7 +481,7 @@ def bench_end_to_end(kubeconfig: Path, count: int) -> None:
         )
     finally:
         client.delete(GVK("", "v1", "Namespace"), namespace)
-        api.close()
+        connection.close()
 
 
 def main() -> None:

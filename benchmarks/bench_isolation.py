@@ -198,8 +198,8 @@ def timed_run(
 
 
 def bench(kubeconfig: Path, args: argparse.Namespace) -> None:
-    client = Client(LocalCluster.existing(kubeconfig).api_client(), qps=0)
-    install_crds(client.api_client)
+    client = Client(LocalCluster.existing(kubeconfig).connection(), qps=0)
+    install_crds(client.connection)
     client.apply(runtime_class(TOPOLOGY))
     client.apply(unprivileged_class())
     good, bad = args.good, 2 * args.good

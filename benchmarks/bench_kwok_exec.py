@@ -22,7 +22,7 @@ POD = GVK("", "v1", "Pod")
 def main() -> None:
     execs = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     with LocalCluster(name="bench-exec", nodes=1, exec_path=[EXEC_SCRIPTS]) as cluster:
-        client = Client(cluster.api_client(), qps=0)
+        client = Client(cluster.connection(), qps=0)
         client.create(
             {
                 "apiVersion": "v1",
@@ -38,7 +38,7 @@ def main() -> None:
             ),
             "the pod running on a fake node",
         )
-        transport = KubernetesExec(cluster.api_client())
+        transport = KubernetesExec(cluster.connection())
         command = ["report-summary", "1.00GiB", "50.0%", "2.00GiB", "0.9"]
         seconds = []
         for _ in range(execs):

@@ -113,11 +113,10 @@ Cell = tuple[str, str]
 
 def apiserver_requests(client: Client) -> Counter[Cell]:
     """apiserver_request_total summed over codes, by verb and resource, for the manager's cells."""
-    api = client.api_client
-    headers: dict[str, str] = {}
-    api.update_params_for_auth(headers, [], ["BearerToken"], "/metrics", "GET", None)
-    host = str(api.configuration.host).rstrip("/")
-    response = api.rest_client.pool_manager.request("GET", f"{host}/metrics", headers=headers)
+    connection = client.connection
+    response = connection.pool_manager.request(
+        "GET", f"{connection.host}/metrics", headers=dict(connection.auth_headers())
+    )
     totals: Counter[Cell] = Counter()
     for line in response.data.decode().splitlines():
         match = SAMPLE.match(line)
@@ -549,8 +548,8 @@ def report(
 
 
 def bench(kubeconfig: Path, args: argparse.Namespace) -> None:
-    client = Client(LocalCluster.existing(kubeconfig).api_client(), qps=0)
-    install_crds(client.api_client)
+    client = Client(LocalCluster.existing(kubeconfig).connection(), qps=0)
+    install_crds(client.connection)
     client.apply(runtime_class(args.topology))
     sizes = [int(n) for n in args.sizes.split(",")] + ([1000] if args.large else [])
     print(

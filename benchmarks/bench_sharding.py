@@ -164,8 +164,8 @@ def ring_size(log: Path) -> int:
 
 
 def bench(kubeconfig: Path, args: argparse.Namespace) -> None:
-    client = Client(LocalCluster.existing(kubeconfig).api_client(), qps=0)
-    install_crds(client.api_client)
+    client = Client(LocalCluster.existing(kubeconfig).connection(), qps=0)
+    install_crds(client.connection)
     client.apply(runtime_class(args.topology))
     for count in (int(n) for n in args.pairs.split(",")):
         for replicas in (int(n) for n in args.replicas.split(",")):

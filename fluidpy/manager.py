@@ -40,10 +40,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from fluidpy.cache import Cache, KindOptions
-from fluidpy.client import GVK, Client
+from fluidpy.client import GVK, ApiServerConnection, Client
 from fluidpy.context import Context
 from fluidpy.controller import Builder, Controller, Source
 from fluidpy.events import ClientEventSink, EventBroadcaster, EventRecorder
@@ -125,20 +124,21 @@ class Manager:
 
     def __init__(
         self,
-        api_client: Any = None,
+        connection: ApiServerConnection | None = None,
         options: ManagerOptions | None = None,
         *,
         client: Client | None = None,
         cache: Cache | None = None,
     ) -> None:
-        """Build from a `kubernetes.client.ApiClient`, or from a ready `client` (and `cache`)."""
+        """Build from a connection (fluidpy.client.config), or from a ready `client` (and
+        `cache`)."""
         self.options = options or ManagerOptions()
         opts = self.options
         if client is None:
-            if api_client is None:
-                raise ValueError("Manager needs an api_client or a client")
+            if connection is None:
+                raise ValueError("Manager needs a connection or a client")
             client = Client(
-                api_client, qps=opts.qps, burst=opts.burst, field_manager=opts.field_manager
+                connection, qps=opts.qps, burst=opts.burst, field_manager=opts.field_manager
             )
         if cache is None:
             cache = Cache(

@@ -21,12 +21,12 @@ import textwrap
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from fluidpy.api.install import install_crds
-from fluidpy.client import Client
+from fluidpy.client import ApiServerConnection, Client
+from fluidpy.client.config import load_connection
 from fluidpy.controllers.dataload import DATALOAD
 from fluidpy.log import configure as configure_logging
 from fluidpy_cli import cluster, status
@@ -72,7 +72,7 @@ def start_cluster(name: str) -> tuple[Path, bool]:
     return kubeconfig, False
 
 
-def apply_crds(api_client: Any, created: bool) -> None:
+def apply_crds(connection: ApiServerConnection, created: bool) -> None:
     """A new cluster got the CRDs before its controller manager started; a reused one may hold
     older ones, so they are applied again (server-side apply converges)."""
     if created:
@@ -81,7 +81,7 @@ def apply_crds(api_client: Any, created: bool) -> None:
         )
         return
     step("CustomResourceDefinitions", "applying to the running cluster")
-    print(f"  established: {', '.join(install_crds(api_client))}", flush=True)
+    print(f"  established: {', '.join(install_crds(connection))}", flush=True)
 
 
 def start_manager(
@@ -232,17 +232,15 @@ def run(args: argparse.Namespace) -> int:
     except cluster.ClusterCommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    from kubernetes import config
-
-    api_client: Any = config.new_client_from_config(config_file=str(kubeconfig))
-    apply_crds(api_client, created)
+    connection = load_connection(kubeconfig)
+    apply_crds(connection, created)
     log_path = cluster.cluster_dir(args.cluster) / "manager.log"
     manager = start_manager(args, kubeconfig, log_path)
     try:
         wait_ready(manager, args, log_path)
-        namespace, name = apply_sample(Client(api_client, qps=0))
+        namespace, name = apply_sample(Client(connection, qps=0))
         return follow(
-            Client(api_client, qps=0),
+            Client(connection, qps=0),
             namespace,
             name,
             kubeconfig=kubeconfig,

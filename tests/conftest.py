@@ -1,7 +1,7 @@
 """The session's local cluster starts with fluidpy's CRDs installed.
 
-fluidpy's own tests call the plugin's fixtures by short names: `cluster`, `api_client` and
-`namespace` are this project's aliases of `fluidpy_cluster`, `fluidpy_api_client` and
+fluidpy's own tests call the plugin's fixtures by short names: `cluster`, `connection` and
+`namespace` are this project's aliases of `fluidpy_cluster`, `fluidpy_connection` and
 `fluidpy_namespace`.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from fluidpy.api import crdgen
+from fluidpy.client import ApiServerConnection
 from fluidpy.testing.localcluster import LocalCluster
 from fluidpy.testing.realnode import host_limitations
 
@@ -69,8 +70,8 @@ def cluster(fluidpy_cluster: LocalCluster) -> LocalCluster:
 
 
 @pytest.fixture(scope="session")
-def api_client(fluidpy_api_client: Any) -> Any:
-    return fluidpy_api_client
+def connection(fluidpy_connection: ApiServerConnection) -> ApiServerConnection:
+    return fluidpy_connection
 
 
 @pytest.fixture

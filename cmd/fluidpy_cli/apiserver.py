@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import structlog
 
+from fluidpy.client.connection import ApiServerConnection
 from fluidpy.client.transport import Transport
 from fluidpy.healthz import CheckError, HealthProbes, ping
 from fluidpy.httpserver import HTTPServer, parse_bind_address
@@ -46,14 +46,14 @@ def _in_words(error: BaseException) -> str:
 
 
 def wait_for_api_server(
-    api_client: Any,
+    connection: ApiServerConnection,
     credentials: str,
     probe_address: str,
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Return once the API server answers GET /version; see the module docstring."""
-    transport = Transport(api_client, qps=0, burst=0, request_timeout=PROBE_TIMEOUT)
+    transport = Transport(connection, qps=0, burst=0, request_timeout=PROBE_TIMEOUT)
     probes = HealthProbes()
     probes.healthz.add("ping", ping)
     probes.readyz.add("api-server", _not_ready)

@@ -13,14 +13,13 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import prometheus_client
 import structlog
 
 from fluidpy import log as fluid_log
-from fluidpy.client import parse_label_selector
-from fluidpy.client.config import KubeconfigError, describe_credentials, load_api_client
+from fluidpy.client import ApiServerConnection, parse_label_selector
+from fluidpy.client.config import KubeconfigError, describe_credentials, load_connection
 from fluidpy.client.flowcontrol import RateLimit, client_rate_limit, serves_flowcontrol
 from fluidpy.controllers import (
     BUILTIN_KINDS,
@@ -312,10 +311,10 @@ def selected_controllers(args: argparse.Namespace) -> list[str]:
     return controllers
 
 
-def api_rate_limit(args: argparse.Namespace, api_client: Any) -> RateLimit:
+def api_rate_limit(args: argparse.Namespace, connection: ApiServerConnection) -> RateLimit:
     """The flags' limit, else none against a server with APF (asked once, here), else 20/30."""
     limit = client_rate_limit(
-        args.kube_api_qps, args.kube_api_burst, lambda: serves_flowcontrol(api_client)
+        args.kube_api_qps, args.kube_api_burst, lambda: serves_flowcontrol(connection)
     )
     structlog.get_logger("fluidpy.manager").info(
         "client-side API rate limit",
@@ -325,9 +324,9 @@ def api_rate_limit(args: argparse.Namespace, api_client: Any) -> RateLimit:
     return limit
 
 
-def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manager:
+def build_manager(args: argparse.Namespace, connect: Callable[[], ApiServerConnection]) -> Manager:
     """The manager the flags describe; every flag and variable is checked before `connect`
-    gives the API client, so a bad one is reported without touching the cluster."""
+    gives the connection, so a bad one is reported without touching the cluster."""
     controllers = selected_controllers(args)
     kinds = selected_kinds(controllers, args.engine)
     runtime_options = RuntimeReconcilerOptions(
@@ -335,8 +334,8 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
         engine=engine_options(args),
         max_component_replicas=args.max_component_replicas,
     )
-    api_client = connect()
-    rate_limit = api_rate_limit(args, api_client)
+    connection = connect()
+    rate_limit = api_rate_limit(args, connection)
     manager_options = ManagerOptions(
         leader_election=args.leader_elect,
         leader_election_id=args.leader_election_id,
@@ -352,10 +351,10 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
     shard: Shard | None = None
     if args.shards:
         ring = fluid_ring(args.ring, kinds)
-        shard = Shard(api_client, manager_options, ring, shard_id=args.shard_id)
+        shard = Shard(connection, manager_options, ring, shard_id=args.shard_id)
         manager = shard.manager
     else:
-        manager = Manager(api_client, manager_options)
+        manager = Manager(connection, manager_options)
     options = ControllerOptions(
         workers=args.runtime_workers,
         rate_limiter=lambda: MaxOfRateLimiter(
@@ -379,13 +378,13 @@ def build_manager(args: argparse.Namespace, connect: Callable[[], Any]) -> Manag
     return manager
 
 
-def connect(args: argparse.Namespace) -> Any:
-    """The API client, once the API server answers (see fluidpy_cli.apiserver)."""
-    api_client = load_api_client(args.kubeconfig)
+def connect(args: argparse.Namespace) -> ApiServerConnection:
+    """The connection, once the API server answers (see fluidpy_cli.apiserver)."""
+    connection = load_connection(args.kubeconfig)
     wait_for_api_server(
-        api_client, describe_credentials(args.kubeconfig), args.health_probe_bind_address
+        connection, describe_credentials(args.kubeconfig), args.health_probe_bind_address
     )
-    return api_client
+    return connection
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fluidpy.client import GVK, Client
-from fluidpy.client.config import KubeconfigError, load_api_client
+from fluidpy.client.config import KubeconfigError, load_connection
 from fluidpy.controllers.kinds import BUILTIN_KINDS, DATASET
 from fluidpy.controllers.progress import ComponentView, components, condition, waiting_for
 
@@ -179,7 +179,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        client = Client(load_api_client(args.kubeconfig), qps=0)
+        client = Client(load_connection(args.kubeconfig), qps=0)
     except KubeconfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

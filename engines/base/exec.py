@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from fluidpy.client.connection import ApiServerConnection
 from fluidpy.context import Context
 from fluidpy.engines.base.errors import EngineError
 
@@ -162,14 +163,16 @@ class PodTarget:
 class KubernetesExec:
     """The API server's exec subresource, over the official client's WebSocket support.
 
-    Each command gets its own `ApiClient` built from the shared configuration, because
-    `kubernetes.stream.stream` swaps the request function of the client it is given while it
-    runs: on a client shared between threads, that would send other threads' requests over the
-    WebSocket transport.
+    The `kubernetes` package is imported only when a command runs: importing it loads every
+    generated model (7-19 MiB, most of a second), which a manager whose engines never exec
+    should not pay. Each command gets its own `ApiClient`, configured from the connection at
+    that moment (fresh credentials), because `kubernetes.stream.stream` swaps the request
+    function of the client it is given while it runs: on a client shared between threads, that
+    would send other threads' requests over the WebSocket transport.
     """
 
-    def __init__(self, api_client: Any) -> None:
-        self._configuration = api_client.configuration
+    def __init__(self, connection: ApiServerConnection) -> None:
+        self._connection = connection
 
     def run(
         self,
@@ -189,7 +192,7 @@ class KubernetesExec:
         deadline = time.monotonic() + timeout
         if ctx.deadline is not None:
             deadline = min(deadline, ctx.deadline)
-        with ApiClient(self._configuration) as api_client:
+        with ApiClient(official_configuration(self._connection)) as api_client:
             try:
                 session = stream(
                     CoreV1Api(api_client).connect_get_namespaced_pod_exec,
@@ -216,6 +219,24 @@ class KubernetesExec:
                 namespace, pod, command, f"did not finish within {timeout:g} s", output=stderr
             )
         return _checked(namespace, pod, command, (stdout, stderr), status)
+
+
+def official_configuration(connection: ApiServerConnection) -> Any:
+    """A `kubernetes.client.Configuration` with the connection's address, TLS and current
+    credentials (its WebSocket library reads certificates from files only: see tls_files)."""
+    from kubernetes.client import Configuration
+
+    configuration = Configuration(host=connection.host)
+    authorization = connection.auth_headers().get("Authorization")
+    if authorization is not None:
+        configuration.api_key = {"authorization": authorization}
+    files = connection.tls_files()
+    configuration.ssl_ca_cert = files.ca
+    configuration.cert_file = files.certificate
+    configuration.key_file = files.key
+    configuration.verify_ssl = not connection.tls.insecure
+    configuration.tls_server_name = connection.tls.server_name
+    return configuration
 
 
 def _collect(session: Any, ctx: Context, deadline: float) -> tuple[str, str, dict[str, Any] | None]:

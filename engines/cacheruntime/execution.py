@@ -453,7 +453,7 @@ class Executions:
 
     def _run(self, ctx: ReconcileRequestContext, entry: Entry, pod: dict[str, Any]) -> str:
         if self._transport is None:
-            self._transport = KubernetesExec(ctx.client.api_client)
+            self._transport = KubernetesExec(ctx.client.connection)
         container = pod["spec"]["containers"][0]["name"]
         return self._transport.run(
             ctx.ctx,

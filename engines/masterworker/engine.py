@@ -698,7 +698,7 @@ def build_engine(
     """The TemplateEngine driving `engine` for runtime ctx.namespace/ctx.name, its slow steps
     and probes paced by the manager's sync interval; `transport` None means the Kubernetes exec
     API on the manager's own connection."""
-    memory = engine.remember(ctx, transport or KubernetesExec(ctx.client.api_client))
+    memory = engine.remember(ctx, transport or KubernetesExec(ctx.client.connection))
     return TemplateEngine(
         lambda pass_ctx: engine(pass_ctx, memory),
         engine_id,

@@ -20,7 +20,7 @@ def new(gvk: GVK, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:
 def test_the_dataset_binds_to_its_configmap_and_all_goes_with_the_runtime(
     fluidpy_cluster: LocalCluster, fluidpy_namespace: str
 ) -> None:
-    client, ns = Client(fluidpy_cluster.api_client()).live, fluidpy_namespace
+    client, ns = Client(fluidpy_cluster.connection()).live, fluidpy_namespace
     with manager_process(fluidpy_cluster.kubeconfig, *FLAGS, "--namespace", ns):
         client.create(new(DATASET, ns, {"mounts": [{"name": "d", "mountPoint": "https://x/d/"}]}))
         client.create(new(RUNTIME, ns, {}))

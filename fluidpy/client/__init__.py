@@ -12,6 +12,7 @@ from fluidpy.client.client import (
     PatchType,
     deep_copy,
 )
+from fluidpy.client.connection import ApiServerConnection
 from fluidpy.client.errors import (
     AlreadyExists,
     ApiError,
@@ -57,6 +58,7 @@ __all__ = [
     "SECRET",
     "AlreadyExists",
     "ApiError",
+    "ApiServerConnection",
     "Client",
     "Conflict",
     "FieldSelector",

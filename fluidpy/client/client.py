@@ -25,6 +25,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from fluidpy.client.connection import ApiServerConnection
 from fluidpy.client.errors import Gone, NotFound
 from fluidpy.client.gvk import GVK
 from fluidpy.client.mapping import RESTMapper, RESTMapping, resource_path
@@ -64,7 +65,7 @@ DEFAULT_PAGE_SIZE = 500
 
 
 class Client:
-    """Talks to one API server through an official `kubernetes.client.ApiClient`.
+    """Talks to one API server through an ApiServerConnection (see fluidpy.client.config).
 
     `qps` (default 20.0) and `burst` (default 30) are Fluid's client-side limits; qps <= 0
     disables limiting. `field_manager` (default "fluidpy") names this client in managedFields
@@ -78,7 +79,7 @@ class Client:
 
     def __init__(
         self,
-        api_client: Any,
+        connection: ApiServerConnection,
         *,
         qps: float = 20.0,
         burst: int = 30,
@@ -87,7 +88,7 @@ class Client:
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         uncached_kinds: Iterable[GVK] = (SECRET,),
     ) -> None:
-        transport = Transport(api_client, qps=qps, burst=burst, request_timeout=request_timeout)
+        transport = Transport(connection, qps=qps, burst=burst, request_timeout=request_timeout)
         self._transport = transport
         self._mapper = RESTMapper(lambda path, ctx: transport.request("GET", path, ctx=ctx))
         self._field_manager = field_manager
@@ -95,8 +96,8 @@ class Client:
         self._uncached = frozenset(uncached_kinds)
 
     @property
-    def api_client(self) -> Any:
-        return self._transport.api_client
+    def connection(self) -> ApiServerConnection:
+        return self._transport.connection
 
     @property
     def rate_limiter(self) -> TokenBucket | None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from fluidpy.client.connection import ApiServerConnection
 from fluidpy.client.errors import ApiError
 from fluidpy.client.transport import Transport
 
@@ -47,13 +47,13 @@ class RateLimit:
 UNLIMITED = RateLimit(0.0, 0)
 
 
-def serves_flowcontrol(api_client: Any) -> bool:
+def serves_flowcontrol(connection: ApiServerConnection) -> bool:
     """Whether the server advertises the flowcontrol API group (one discovery GET, unlimited).
 
     Any failure (the group is absent, the server is unreachable, discovery is forbidden) answers
     False: a limit that turns out unnecessary costs speed, a missing one can hurt the server.
     """
-    transport = Transport(api_client, qps=0, burst=0, request_timeout=DISCOVERY_TIMEOUT)
+    transport = Transport(connection, qps=0, burst=0, request_timeout=DISCOVERY_TIMEOUT)
     try:
         group = transport.request("GET", f"/apis/{FLOWCONTROL_GROUP}")
     except ApiError:

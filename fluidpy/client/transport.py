@@ -1,9 +1,9 @@
 """One HTTP request to the API server: context check, rate limit, auth, timeout, metrics, errors.
 
-Everything rides on the official client's ApiClient: its Configuration (host, credentials,
-refreshed exec-plugin tokens) and its urllib3 pool (TLS, client certificates, proxies, connection
-reuse). The generated models and their serializers are bypassed: bodies go out as JSON bytes and
-come back as plain dicts, which is about a hundred times cheaper than building a V1Pod.
+Everything rides on an ApiServerConnection (connection.py): its address, its credentials
+(refreshed as they expire, and once more after a 401) and its urllib3 pool (TLS, client
+certificates, connection reuse). Bodies go out as JSON bytes and come back as plain dicts, about
+a hundred times cheaper than building the official client's models (a V1Pod).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
+from fluidpy.client.connection import ApiServerConnection
 from fluidpy.client.errors import TransportError, error_from_response
 from fluidpy.client.ratelimit import TokenBucket
 from fluidpy.context import Context, ContextError, DeadlineExceeded
@@ -60,9 +61,11 @@ class Transport:
     the server's API Priority and Fairness); `request_timeout` bounds every non-watch request.
     """
 
-    def __init__(self, api_client: Any, *, qps: float, burst: int, request_timeout: float) -> None:
-        self.api_client = api_client
-        self._base = str(api_client.configuration.host).rstrip("/")
+    def __init__(
+        self, connection: ApiServerConnection, *, qps: float, burst: int, request_timeout: float
+    ) -> None:
+        self.connection = connection
+        self._base = connection.host
         self.host = urlsplit(self._base).netloc
         self._bucket = TokenBucket(qps, burst) if qps > 0 else None
         self.request_timeout = request_timeout
@@ -184,21 +187,17 @@ class Transport:
             log.debug("api write fenced", method=method, path=path)
             raise WriteFenced()
         sent = time.time()
-        params = list(query)
-        headers: dict[str, str] = {"Accept": accept}
-        headers.update(self.api_client.default_headers)
-        if content_type is not None:
-            headers["Content-Type"] = content_type
-        self.api_client.update_params_for_auth(headers, params, ["BearerToken"], path, method, body)
-        url = f"{self._base}{path}?{urlencode(params)}" if params else self._base + path
-        pool: urllib3.PoolManager = self.api_client.rest_client.pool_manager
-        try:
-            response = pool.request(
-                method, url, body=body, headers=headers, timeout=timeout, preload_content=False
-            )
-        except urllib3.exceptions.HTTPError as error:
-            REST_CLIENT_REQUESTS.labels(NO_RESPONSE, method, self.host).inc()
-            raise self._failure(method, path, error, ctx) from error
+        url = f"{self._base}{path}?{urlencode(list(query))}" if query else self._base + path
+        response = self._send_once(
+            method,
+            path,
+            url,
+            body=body,
+            content_type=content_type,
+            ctx=ctx,
+            timeout=timeout,
+            accept=accept,
+        )
         REST_CLIENT_REQUESTS.labels(str(response.status), method, self.host).inc()
         if writing:
             log.debug(
@@ -210,6 +209,62 @@ class Transport:
                 answered=time.time(),
             )
         return response
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        url: str,
+        *,
+        body: bytes | None,
+        content_type: str | None,
+        ctx: Context | None,
+        timeout: urllib3.Timeout,
+        accept: str,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send with the current credentials; after a 401, once more if they could be
+        refreshed (an exec plugin's token expired early, a service-account token rotated)."""
+        headers = {"Accept": accept, "User-Agent": self.connection.user_agent}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        credentials = self.connection.auth_headers()
+        response = self._request(
+            method,
+            path,
+            url,
+            body=body,
+            headers={**headers, **credentials},
+            ctx=ctx,
+            timeout=timeout,
+        )
+        if response.status == 401 and self.connection.rejected(credentials):
+            REST_CLIENT_REQUESTS.labels(str(response.status), method, self.host).inc()
+            response.drain_conn()
+            response.release_conn()
+            headers.update(self.connection.auth_headers())
+            response = self._request(
+                method, path, url, body=body, headers=headers, ctx=ctx, timeout=timeout
+            )
+        return response
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        url: str,
+        *,
+        body: bytes | None,
+        headers: dict[str, str],
+        ctx: Context | None,
+        timeout: urllib3.Timeout,
+    ) -> urllib3.BaseHTTPResponse:
+        try:
+            return self.connection.pool_manager.request(
+                method, url, body=body, headers=headers, timeout=timeout, preload_content=False
+            )
+        except urllib3.exceptions.HTTPError as error:
+            REST_CLIENT_REQUESTS.labels(NO_RESPONSE, method, self.host).inc()
+            raise self._failure(method, path, error, ctx) from error
 
     @staticmethod
     def _failure(

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fluidpy.client import GVK, Client, Conflict, Invalid, NotFound
+from fluidpy.client import GVK, ApiServerConnection, Client, Conflict, Invalid, NotFound
 from fluidpy.context import Context
 from fluidpy.log import get_logger
 from fluidpy.sharding.config import RingConfig
@@ -45,7 +45,7 @@ class ShardClient(Client):
 
     def __init__(
         self,
-        api_client: Any,
+        connection: ApiServerConnection,
         *,
         ring: RingConfig,
         shard: str,
@@ -53,7 +53,7 @@ class ShardClient(Client):
         **options: Any,
     ) -> None:
         super().__init__(
-            api_client, field_manager=shard_field_manager(field_manager, shard), **options
+            connection, field_manager=shard_field_manager(field_manager, shard), **options
         )
         self._ring = ring
         self._stamp = {shard_label(ring.name): shard}

@@ -18,10 +18,9 @@ Reconcilers of the main kinds are wrapped with `gate()`, the shard's side of the
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from fluidpy.cache import Cache, KindOptions
-from fluidpy.client import GVK
+from fluidpy.client import GVK, ApiServerConnection
 from fluidpy.controller import Reconciler
 from fluidpy.log import get_logger
 from fluidpy.manager import Manager, ManagerOptions, own_namespace
@@ -38,7 +37,7 @@ class Shard:
 
     def __init__(
         self,
-        api_client: Any,
+        connection: ApiServerConnection,
         options: ManagerOptions,
         ring: RingConfig,
         *,
@@ -54,7 +53,7 @@ class Shard:
                 "shard Leases; choose another"
             )
         client = ShardClient(
-            api_client,
+            connection,
             ring=ring,
             shard=self.id,
             qps=options.qps,

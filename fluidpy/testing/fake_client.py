@@ -98,7 +98,7 @@ class FakeClient:
         return None
 
     @property
-    def api_client(self) -> None:
+    def connection(self) -> None:
         return None
 
     @property

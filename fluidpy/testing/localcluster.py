@@ -29,7 +29,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from tenacity import (
@@ -55,6 +55,9 @@ from fluidpy.testing.realnode import (
     RealNode,
     find_realnode_binaries,
 )
+
+if TYPE_CHECKING:
+    from fluidpy.client.connection import ApiServerConnection
 
 SERVICE_CIDR = "10.0.0.0/24"
 POD_CIDR = "10.244.0.0/16"
@@ -330,7 +333,7 @@ class LocalCluster:
     def stop(self) -> None:
         """Stop every component (newest first) and remove the cluster's directory if we made it."""
         if self._admin is not None:
-            self._admin.api_client.close()
+            self._admin.connection.close()
             self._admin = None
         if self._existing:
             return
@@ -402,12 +405,12 @@ class LocalCluster:
     def log_path(self, component: str) -> Path:
         return self._components[component].log_path
 
-    def api_client(self, *, token: str | None = None) -> Any:
-        """A new `kubernetes.client.ApiClient`: the admin user's, or with `token` a bearer
-        token's (a ServiceAccount's, to test what its RBAC allows)."""
-        from fluidpy.client.config import load_api_client
+    def connection(self, *, token: str | None = None) -> ApiServerConnection:
+        """A new connection: the admin user's, or with `token` a bearer token's (a
+        ServiceAccount's, to test what its RBAC allows)."""
+        from fluidpy.client.config import load_connection
 
-        return load_api_client(self.kubeconfig, token=token)
+        return load_connection(self.kubeconfig, token=token)
 
     def service_account_token(self, namespace: str, name: str, seconds: int = 3600) -> str:
         """A token for a ServiceAccount, from the TokenRequest API (as a pod would get one)."""
@@ -436,7 +439,7 @@ class LocalCluster:
         from fluidpy.client.transport import Transport
 
         if self._admin is None:
-            self._admin = Transport(self.api_client(), qps=0, burst=0, request_timeout=30.0)
+            self._admin = Transport(self.connection(), qps=0, burst=0, request_timeout=30.0)
         bare_path, _, query = path.partition("?")
         try:
             return self._admin.request(

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from fluidpy import log
+from fluidpy.client.connection import ApiServerConnection
 from fluidpy.testing.localcluster import LocalCluster
 from fluidpy.testing.waiting import wait_for
 
@@ -76,12 +77,12 @@ def fluidpy_cluster(
 
 
 @pytest.fixture(scope="session")
-def fluidpy_api_client(fluidpy_cluster: LocalCluster) -> Iterator[Any]:
-    client = fluidpy_cluster.api_client()
+def fluidpy_connection(fluidpy_cluster: LocalCluster) -> Iterator[ApiServerConnection]:
+    connection = fluidpy_cluster.connection()
     try:
-        yield client
+        yield connection
     finally:
-        client.close()
+        connection.close()
 
 
 def _namespace_name(test_name: str) -> str:

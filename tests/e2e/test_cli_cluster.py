@@ -12,6 +12,7 @@ from typing import Any
 
 from kubernetes import client, config
 
+from fluidpy.client.config import load_connection
 from fluidpy.context import Context
 from fluidpy.engines.base.exec import KubernetesExec
 from fluidpy.testing import wait_for
@@ -36,7 +37,7 @@ def process_alive(pid: int) -> bool:
     )
 
 
-def exec_in_a_fake_pod(api: client.ApiClient, command: list[str]) -> str:
+def exec_in_a_fake_pod(api: client.ApiClient, kubeconfig: str, command: list[str]) -> str:
     core = client.CoreV1Api(api)
     core.create_namespaced_pod(
         "default",
@@ -46,7 +47,7 @@ def exec_in_a_fake_pod(api: client.ApiClient, command: list[str]) -> str:
         lambda: core.read_namespaced_pod("cli", "default").status.phase == "Running",
         "the pod running on a fake node",
     )
-    return KubernetesExec(api).run(
+    return KubernetesExec(load_connection(Path(kubeconfig))).run(
         Context.background(), "default", "cli", "main", command, timeout=60
     )
 
@@ -93,9 +94,8 @@ def test_create_use_and_delete_a_cluster(fluidpy_cli: Any) -> None:
         assert missing.returncode == 1
         assert "running clusters: " in missing.stderr
         assert name in missing.stderr.split("running clusters: ")[1].split(" (")[0].split(", ")
-        assert exec_in_a_fake_pod(api, ["echo-args", "from", "the", "exec", "path"]) == (
-            "from the exec path\n"
-        )
+        echoed = exec_in_a_fake_pod(api, kubeconfig, ["echo-args", "from", "the", "exec", "path"])
+        assert echoed == "from the exec path\n"
         ready = json.loads((cluster_dir(name) / "ready").read_text())
         assert set(ready["processes"]) == {
             "etcd",

@@ -40,13 +40,13 @@ def build_fluid_manager(
     factory: EngineFactory = default_factory,
     dataset_controller: bool = True,
     namespaces: tuple[str, ...] | None = None,
-    api_client: Any = None,
+    connection: Any = None,
     clock: Clock = utc_now,
     **options: Any,
 ) -> Manager:
     """A manager like `fluidpy manager` builds, on free ports, without signal handlers."""
     manager = Manager(
-        api_client or cluster.api_client(),
+        connection or cluster.connection(),
         ManagerOptions(
             health_probe_bind_address="127.0.0.1:0",
             metrics_bind_address="127.0.0.1:0",

@@ -4,7 +4,7 @@ apply, status writes, discovery, and reads through the cache."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from fluidpy.client import (
     GVK,
     SECRET,
     AlreadyExists,
+    ApiServerConnection,
     Client,
     Conflict,
     Forbidden,
@@ -22,6 +23,7 @@ from fluidpy.client import (
     NotFound,
     retry_on_conflict,
 )
+from fluidpy.client.credentials import ClientCertificate
 from fluidpy.context import Context
 from fluidpy.metrics import REGISTRY
 from fluidpy.testing import LocalCluster, wait_for
@@ -42,8 +44,8 @@ def configmap(name: str, namespace: str, **data: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def client(api_client: Any) -> Client:
-    return Client(api_client)
+def client(connection: Any) -> Client:
+    return Client(connection)
 
 
 def test_objects_round_trip_as_plain_dicts(client: Client, namespace: str) -> None:
@@ -101,14 +103,28 @@ def test_invalid_object_raises_invalid_with_the_server_message(
     assert "Not_A_Valid_Name" in raised.value.message
 
 
+class ActingAsNobody:
+    """The admin's client certificate, asking to act as a user without any permission."""
+
+    def headers(self) -> Mapping[str, str]:
+        return {"Impersonate-User": "nobody-in-particular"}
+
+    def client_certificate(self) -> ClientCertificate | None:
+        return None
+
+    def refresh(self, rejected: Mapping[str, str]) -> bool:
+        return False
+
+
 def test_denied_request_raises_forbidden(cluster: LocalCluster, namespace: str) -> None:
-    api = cluster.api_client()
-    api.set_default_header("Impersonate-User", "nobody-in-particular")
+    admin = cluster.connection()
+    api = ApiServerConnection(admin.host, tls=admin.tls, credentials=ActingAsNobody())
     try:
         with pytest.raises(Forbidden) as raised:
             Client(api).get(CONFIGMAP, "a", namespace)
     finally:
         api.close()
+        admin.close()
     assert raised.value.status == 403
 
 
@@ -144,10 +160,10 @@ def test_server_side_apply_creates_updates_and_records_the_field_manager(
 
 
 def test_apply_without_force_conflicts_over_fields_another_manager_owns(
-    api_client: Any, namespace: str
+    connection: Any, namespace: str
 ) -> None:
-    ours = Client(api_client, field_manager="ours")
-    theirs = Client(api_client, field_manager="theirs")
+    ours = Client(connection, field_manager="ours")
+    theirs = Client(connection, field_manager="theirs")
     theirs.apply(configmap("shared", namespace, owner="theirs"))
     with pytest.raises(Conflict):
         ours.apply(configmap("shared", namespace, owner="ours"), force=False)
@@ -182,7 +198,7 @@ def test_list_gathers_every_page_and_filters_by_label(client: Client, namespace:
 
 
 def test_requests_are_counted_by_code_method_and_host(client: Client, namespace: str) -> None:
-    host = client.api_client.configuration.host.split("://", 1)[1]
+    host = client.connection.host.split("://", 1)[1]
 
     def count(code: str, method: str) -> float:
         labels = {"code": code, "method": method, "host": host}
@@ -227,12 +243,12 @@ def widget_crd(plural: str, kind: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def widget_kind(api_client: Any) -> Iterator[GVK]:
+def widget_kind(connection: Any) -> Iterator[GVK]:
     """A CRD installed for one test (a fresh kind, unknown to every client so far)."""
     suffix = secrets.token_hex(3)
     kind = f"Widget{suffix}"
     plural = f"widget{suffix}s"
-    admin = Client(api_client)
+    admin = Client(connection)
     gvk = GVK(WIDGET_GROUP, "v1", kind)
     with pytest.raises(NoKindMatch):
         admin.mapping(gvk)
@@ -244,9 +260,9 @@ def widget_kind(api_client: Any) -> Iterator[GVK]:
 
 
 def test_freshly_installed_custom_kind_is_discovered_by_an_existing_client(
-    api_client: Any, namespace: str
+    connection: Any, namespace: str
 ) -> None:
-    client = Client(api_client)
+    client = Client(connection)
     suffix = secrets.token_hex(3)
     gvk = GVK(WIDGET_GROUP, "v1", f"Gadget{suffix}")
     with pytest.raises(NoKindMatch):
@@ -300,8 +316,8 @@ def _create_when_served(client: Client, obj: dict[str, Any]) -> dict[str, Any] |
         return None
 
 
-def test_reads_come_from_the_cache_for_watched_kinds_only(api_client: Any, namespace: str) -> None:
-    live = Client(api_client)
+def test_reads_come_from_the_cache_for_watched_kinds_only(connection: Any, namespace: str) -> None:
+    live = Client(connection)
     cache = Cache(live, namespaces=[namespace])
     client = live.with_cache(cache)
     live.create(configmap("a", namespace, k="1"))

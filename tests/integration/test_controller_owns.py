@@ -72,10 +72,10 @@ def child_value(cluster: LocalCluster, namespace: str, name: str) -> str | None:
 
 
 def test_changes_to_owned_objects_reconcile_their_owner(
-    cluster: LocalCluster, api_client: Any, namespace: str
+    cluster: LocalCluster, connection: Any, namespace: str
 ) -> None:
     manager = Manager(
-        api_client,
+        connection,
         ManagerOptions(
             namespaces=(namespace,),
             health_probe_bind_address="0",

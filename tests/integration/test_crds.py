@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from kubernetes.client import ApiextensionsV1Api, CustomObjectsApi
+from kubernetes.client import ApiClient, ApiextensionsV1Api, CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
+from kubernetes.config import new_client_from_config
 
 from fluidpy.api.install import install_crds
 from fluidpy.api.v1alpha1 import (
@@ -34,6 +35,8 @@ from fluidpy.api.v1alpha1 import (
     Resource,
     RuntimePhase,
 )
+from fluidpy.client import ApiServerConnection
+from fluidpy.testing.localcluster import LocalCluster
 
 pytestmark = pytest.mark.integration
 
@@ -73,13 +76,20 @@ def upstream_samples() -> list[tuple[str, dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def crds(api_client: Any) -> list[str]:
-    return install_crds(api_client)
+def crds(connection: ApiServerConnection) -> list[str]:
+    return install_crds(connection)
+
+
+@pytest.fixture(scope="module")
+def official_client(cluster: LocalCluster) -> Iterator[ApiClient]:
+    """The official Python client, as an independent check of what fluidpy installed."""
+    with new_client_from_config(config_file=str(cluster.kubeconfig)) as client:
+        yield client
 
 
 @pytest.fixture
-def custom(api_client: Any, crds: list[str]) -> CustomObjectsApi:
-    return CustomObjectsApi(api_client)
+def custom(official_client: ApiClient, crds: list[str]) -> CustomObjectsApi:
+    return CustomObjectsApi(official_client)
 
 
 @pytest.fixture
@@ -130,9 +140,9 @@ def without_namespace(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_every_crd_is_established_and_installing_again_changes_nothing(
-    api_client: Any, crds: list[str]
+    connection: ApiServerConnection, official_client: ApiClient, crds: list[str]
 ) -> None:
-    api = ApiextensionsV1Api(api_client)
+    api = ApiextensionsV1Api(official_client)
 
     def versions() -> dict[str, str]:
         found = {}
@@ -144,7 +154,7 @@ def test_every_crd_is_established_and_installing_again_changes_nothing(
         return found
 
     before = versions()
-    assert install_crds(api_client) == crds
+    assert install_crds(connection) == crds
     assert versions() == before
     assert sorted(crds) == sorted(kind.crd_name() for kind in KINDS)
 

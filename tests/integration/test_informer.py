@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,9 +13,10 @@ import pytest
 
 from fluidpy.cache import Cache
 from fluidpy.client import GVK, Client
+from fluidpy.client.config import load_connection
 from fluidpy.context import Context
 from fluidpy.informer import HandlerFuncs, SharedInformer, WatchSettings, owner_key
-from fluidpy.testing import wait_for
+from fluidpy.testing import LocalCluster, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -60,9 +62,10 @@ def versions_by_name(objects: list[dict[str, Any]]) -> dict[str, str]:
 
 
 @pytest.fixture
-def client(api_client: Any) -> Client:
-    api_client.configuration.connection_pool_maxsize = WRITERS + 4
-    return Client(api_client, qps=0)  # the writers below should not wait on a client-side limit
+def client(cluster: LocalCluster) -> Iterator[Client]:
+    connection = load_connection(cluster.kubeconfig, pool_size=WRITERS + 4)
+    yield Client(connection, qps=0)  # the writers below should not wait on a client-side limit
+    connection.close()
 
 
 @pytest.fixture

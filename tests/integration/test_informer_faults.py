@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fluidpy.client import GVK, Client, Gone
+from fluidpy.client import GVK, ApiServerConnection, Client, Gone
 from fluidpy.context import Context
 from fluidpy.informer import SharedInformer, WatchSettings
 from fluidpy.testing import LocalCluster, wait_for
@@ -116,16 +116,19 @@ def relay(cluster: LocalCluster) -> Iterator[Relay]:
 
 @pytest.fixture
 def relayed_client(cluster: LocalCluster, relay: Relay) -> Iterator[Client]:
-    api = cluster.api_client()
-    api.configuration.host = f"https://127.0.0.1:{relay.port}"
-    api.configuration.retries = False
+    admin = cluster.connection()
+    api = ApiServerConnection(
+        f"https://127.0.0.1:{relay.port}", tls=admin.tls, credentials=admin.credentials
+    )
+    api.pool_manager.connection_pool_kw["retries"] = False  # a cut shows at once, unretried
     yield Client(api, qps=0)
     api.close()
+    admin.close()
 
 
 @pytest.fixture
-def client(api_client: Any) -> Client:
-    return Client(api_client, qps=0)
+def client(connection: Any) -> Client:
+    return Client(connection, qps=0)
 
 
 @pytest.fixture

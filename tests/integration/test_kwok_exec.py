@@ -26,12 +26,12 @@ CONTAINER = "cache"
 
 @pytest.fixture
 def client(cluster: LocalCluster) -> Client:
-    return Client(cluster.api_client(), qps=0)
+    return Client(cluster.connection(), qps=0)
 
 
 @pytest.fixture
 def transport(cluster: LocalCluster) -> KubernetesExec:
-    return KubernetesExec(cluster.api_client())
+    return KubernetesExec(cluster.connection())
 
 
 def pod_spec(name: str, namespace: str, **spec: Any) -> dict[str, Any]:
@@ -142,7 +142,7 @@ def test_a_pod_on_a_node_no_kubelet_serves_is_an_exec_error(
 def test_without_an_exec_path_no_exec_into_a_fake_pod_runs_anything(tmp_path: Path) -> None:
     witness = tmp_path / "ran"
     with LocalCluster(name="no-exec", nodes=1) as bare:
-        client = Client(bare.api_client(), qps=0)
+        client = Client(bare.connection(), qps=0)
         client.create(pod_spec("master-0", "default"))
         wait_for(
             lambda: (
@@ -153,7 +153,7 @@ def test_without_an_exec_path_no_exec_into_a_fake_pod_runs_anything(tmp_path: Pa
         )
 
         with pytest.raises(ExecError) as raised:
-            KubernetesExec(bare.api_client()).run(
+            KubernetesExec(bare.connection()).run(
                 Context.background(),
                 "default",
                 "master-0",

@@ -34,11 +34,11 @@ WAIT = 60.0
 
 MANAGER_PROGRAM = """
 import sys
-
-from kubernetes import config
+from pathlib import Path
 
 from fluidpy import log
 from fluidpy.client import GVK
+from fluidpy.client.config import load_connection
 from fluidpy.controller import LabelSelectorPredicate
 from fluidpy.manager import Manager, ManagerOptions
 
@@ -46,7 +46,7 @@ kubeconfig, namespace, identity, lease, reconciled = sys.argv[1:6]
 duration, deadline, retry = (float(v) for v in sys.argv[6:9])
 log.configure("json", "info")
 manager = Manager(
-    config.new_client_from_config(config_file=kubeconfig),
+    load_connection(Path(kubeconfig)),
     ManagerOptions(
         namespaces=(namespace,),
         leader_election=True,

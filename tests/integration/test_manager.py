@@ -27,9 +27,9 @@ def status(port: int, path: str) -> int:
         return error.code
 
 
-def manager_for(api_client: Any, namespace: str) -> Manager:
+def manager_for(connection: Any, namespace: str) -> Manager:
     return Manager(
-        api_client,
+        connection,
         ManagerOptions(
             namespaces=(namespace,),
             health_probe_bind_address="127.0.0.1:0",
@@ -40,9 +40,9 @@ def manager_for(api_client: Any, namespace: str) -> Manager:
 
 
 def test_readyz_turns_ok_once_the_informers_have_synced(
-    cluster: LocalCluster, api_client: Any, namespace: str
+    cluster: LocalCluster, connection: Any, namespace: str
 ) -> None:
-    manager = manager_for(api_client, namespace)
+    manager = manager_for(connection, namespace)
     manager.controller("probe-test").for_(CONFIGMAP).complete(lambda ctx, req: None)
     with manager_running(manager, wait_ready=False):
         port = wait_for(lambda: manager.health_probe_port, "the probe server", timeout=WAIT)
@@ -61,14 +61,14 @@ def events_about(cluster: LocalCluster, namespace: str, name: str) -> list[dict[
 
 
 def test_repeated_events_are_one_event_with_a_count(
-    cluster: LocalCluster, api_client: Any, namespace: str
+    cluster: LocalCluster, connection: Any, namespace: str
 ) -> None:
     target = cluster.request(
         "POST",
         f"/api/v1/namespaces/{namespace}/configmaps",
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "target"}},
     )
-    manager = manager_for(api_client, namespace)
+    manager = manager_for(connection, namespace)
     recorder = manager.event_recorder("events-test")
     with manager_running(manager, wait_ready=False):
         for _ in range(3):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 def manager_for(cluster: LocalCluster, *flags: str) -> Manager:
     args = build_parser().parse_args(["manager", "--leader-election-namespace=ns", *flags])
-    return build_manager(args, cluster.api_client)
+    return build_manager(args, cluster.connection)
 
 
 def test_a_shard_elects_itself_on_its_own_lease_and_caches_only_its_objects(

@@ -86,7 +86,7 @@ def forward(port: int, target: tuple[str, int]) -> Iterator[None]:
 def test_an_unreachable_api_server_is_one_clear_line_then_the_manager_starts_by_itself(
     cluster: LocalCluster, crds: list[str], namespace: str, tmp_path: Path
 ) -> None:
-    api = urlsplit(cluster.api_client().configuration.host)
+    api = urlsplit(cluster.connection().host)
     gateway = free_port()
     kubeconfig = yaml.safe_load(cluster.kubeconfig.read_text())
     for entry in kubeconfig["clusters"]:

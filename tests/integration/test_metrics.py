@@ -62,11 +62,11 @@ def value(
 
 
 def test_metrics_endpoint_carries_every_controller_runtime_metric(
-    cluster: LocalCluster, api_client: Any, namespace: str
+    cluster: LocalCluster, connection: Any, namespace: str
 ) -> None:
     lease = f"metrics-{namespace}"
     manager = Manager(
-        api_client,
+        connection,
         ManagerOptions(
             namespaces=(namespace,),
             metrics_bind_address="127.0.0.1:0",

@@ -26,9 +26,9 @@ def secret(name: str, namespace: str) -> dict[str, Any]:
 
 
 def test_the_cache_holds_secrets_as_metadata_received_without_their_values(
-    cluster: LocalCluster, api_client: Any, namespace: str
+    cluster: LocalCluster, connection: Any, namespace: str
 ) -> None:
-    client = Client(api_client, qps=0)
+    client = Client(connection, qps=0)
     client.create(secret("listed", namespace))
     cache = Cache(client, namespaces=[namespace])
     ctx, cancel = Context.background().with_cancel()

@@ -168,7 +168,7 @@ class World:
     """The test namespace's objects, read live."""
 
     def __init__(self, cluster: LocalCluster) -> None:
-        self.client = Client(cluster.api_client(), qps=0)
+        self.client = Client(cluster.connection(), qps=0)
 
     def create_pairs(self, count: int) -> None:
         for index in range(count):
@@ -534,13 +534,13 @@ def holder(world: World, lease: str) -> str:
 
 
 def test_a_shard_takes_over_the_fields_the_shard_before_applied(
-    api_client: Any, namespace: str
+    connection: Any, namespace: str
 ) -> None:
     """After a move the new shard's rendering may drop a field the shard before applied: it
     goes at the new shard's first apply."""
     ring = RingConfig("it", main_kinds=(RUNTIME_GVK,), controlled_kinds=(CONFIGMAP_GVK,))
-    before = ShardClient(api_client, ring=ring, shard="before")
-    after = ShardClient(api_client, ring=ring, shard="after")
+    before = ShardClient(connection, ring=ring, shard="before")
+    after = ShardClient(connection, ring=ring, shard="after")
 
     def config(**data: str) -> dict[str, Any]:
         return {
@@ -552,14 +552,14 @@ def test_a_shard_takes_over_the_fields_the_shard_before_applied(
 
     before.apply(config(kept="1", dropped="1"))
     assert after.apply(config(kept="1"))["data"] == {"kept": "1"}
-    live = Client(api_client).get(CONFIGMAP_GVK, "rendered", namespace)
+    live = Client(connection).get(CONFIGMAP_GVK, "rendered", namespace)
     assert live is not None
     managers = {(m["manager"], m["operation"]) for m in live["metadata"]["managedFields"]}
     assert ("fluidpy-after", "Apply") in managers
     assert ("fluidpy-before", "Apply") not in managers
     before.apply(config(kept="1"))
     after.apply(config(kept="1"))  # gains no field: no second apply
-    live = Client(api_client).get(CONFIGMAP_GVK, "rendered", namespace)
+    live = Client(connection).get(CONFIGMAP_GVK, "rendered", namespace)
     assert live is not None
     assert [(m["manager"], "time" in m) for m in live["metadata"]["managedFields"]] == [
         ("fluidpy-after", True)

@@ -5,9 +5,8 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from kubernetes import client as k8s
 
-from fluidpy.client import GVK, Client, TransportError, deep_copy
+from fluidpy.client import GVK, ApiServerConnection, Client, TransportError, deep_copy
 from fluidpy.context import Cancelled, Context, DeadlineExceeded
 from fluidpy.metrics import REGISTRY
 
@@ -24,14 +23,11 @@ def closed_port() -> Iterator[int]:
 
 @pytest.fixture
 def client(closed_port: int) -> Iterator[Client]:
-    configuration = k8s.Configuration()
-    configuration.host = f"http://127.0.0.1:{closed_port}"
-    configuration.retries = False
-    api = k8s.ApiClient(configuration)
+    connection = ApiServerConnection(f"http://127.0.0.1:{closed_port}")
     try:
-        yield Client(api)
+        yield Client(connection)
     finally:
-        api.close()
+        connection.close()
 
 
 def requests_counted(host: str, code: str, method: str) -> float:
@@ -86,7 +82,7 @@ def test_unknown_patch_type_is_refused(client: Client) -> None:
 def test_live_and_with_cache_derive_clients_that_share_the_transport(client: Client) -> None:
     assert client.live is client  # no cache: already live
     assert client.with_cache(None) is client
-    assert client.live.api_client is client.api_client
+    assert client.live.connection is client.connection
 
 
 def test_deep_copy_shares_no_container_with_the_original() -> None:

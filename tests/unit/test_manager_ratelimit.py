@@ -7,14 +7,12 @@ does not: what is under test is the decision the manager takes from that one ans
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import pytest
-from kubernetes import client as k8s
 
+from fluidpy.client import ApiServerConnection
 from fluidpy.client.flowcontrol import FLOWCONTROL_GROUP
 from fluidpy.manager import Manager, ManagerOptions
 from fluidpy_cli.main import build_parser
@@ -28,56 +26,39 @@ FLOWCONTROL_DISCOVERY = {
 }
 
 
-class Discovery(BaseHTTPRequestHandler):
-    serves_flowcontrol = True
-    asked: list[str]
-
-    def do_GET(self) -> None:
-        self.asked.append(self.path)
-        if self.serves_flowcontrol and self.path == f"/apis/{FLOWCONTROL_GROUP}":
-            body, code = json.dumps(FLOWCONTROL_DISCOVERY).encode(), 200
-        else:
-            body, code = b'{"kind":"Status","code":404,"reason":"NotFound"}', 404
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def api_server(serves_flowcontrol: bool) -> Iterator[tuple[k8s.ApiClient, list[str]]]:
+def api_server(
+    serve: Callable[..., str], serves_flowcontrol: bool
+) -> Iterator[tuple[ApiServerConnection, list[str]]]:
     asked: list[str] = []
-    handler = type(
-        "Handler", (Discovery,), {"serves_flowcontrol": serves_flowcontrol, "asked": asked}
-    )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    configuration = k8s.Configuration()
-    configuration.host = f"http://127.0.0.1:{server.server_address[1]}"
-    api = k8s.ApiClient(configuration)
+
+    def answer(path: str, headers: Mapping[str, str]) -> tuple[int, Any]:
+        asked.append(path)
+        if serves_flowcontrol and path == f"/apis/{FLOWCONTROL_GROUP}":
+            return 200, FLOWCONTROL_DISCOVERY
+        return 404, {"kind": "Status", "code": 404, "reason": "NotFound"}
+
+    api = ApiServerConnection(serve(answer))
     try:
         yield api, asked
     finally:
         api.close()
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
-def with_apf() -> Iterator[tuple[k8s.ApiClient, list[str]]]:
-    yield from api_server(serves_flowcontrol=True)
+def with_apf(
+    loopback_server: Callable[..., str],
+) -> Iterator[tuple[ApiServerConnection, list[str]]]:
+    yield from api_server(loopback_server, serves_flowcontrol=True)
 
 
 @pytest.fixture
-def without_apf() -> Iterator[tuple[k8s.ApiClient, list[str]]]:
-    yield from api_server(serves_flowcontrol=False)
+def without_apf(
+    loopback_server: Callable[..., str],
+) -> Iterator[tuple[ApiServerConnection, list[str]]]:
+    yield from api_server(loopback_server, serves_flowcontrol=False)
 
 
-def manager_client_limit(flags: list[str], api: k8s.ApiClient) -> tuple[float, int] | None:
+def manager_client_limit(flags: list[str], api: ApiServerConnection) -> tuple[float, int] | None:
     """(qps, burst) of the manager's client as `fluidpy manager FLAGS` builds it, or None."""
     args = build_parser().parse_args(["manager", *flags])
     limit = api_rate_limit(args, api)
@@ -87,7 +68,7 @@ def manager_client_limit(flags: list[str], api: k8s.ApiClient) -> tuple[float, i
 
 
 def test_default_flags_have_no_limiter_when_the_server_advertises_apf(
-    with_apf: tuple[k8s.ApiClient, list[str]],
+    with_apf: tuple[ApiServerConnection, list[str]],
 ) -> None:
     api, asked = with_apf
 
@@ -104,7 +85,7 @@ def test_default_flags_have_no_limiter_when_the_server_advertises_apf(
     ],
 )
 def test_explicit_flags_have_a_limiter_even_with_apf(
-    flags: list[str], limit: tuple[float, int], with_apf: tuple[k8s.ApiClient, list[str]]
+    flags: list[str], limit: tuple[float, int], with_apf: tuple[ApiServerConnection, list[str]]
 ) -> None:
     api, asked = with_apf
 
@@ -112,14 +93,14 @@ def test_explicit_flags_have_a_limiter_even_with_apf(
     assert asked == []  # the flags decide; the server is not asked
 
 
-def test_zero_qps_flag_turns_the_limit_off(with_apf: tuple[k8s.ApiClient, list[str]]) -> None:
+def test_zero_qps_flag_turns_the_limit_off(with_apf: tuple[ApiServerConnection, list[str]]) -> None:
     api, _ = with_apf
 
     assert manager_client_limit(["--kube-api-qps=0"], api) is None
 
 
 def test_default_flags_keep_fluids_limit_against_a_server_without_apf(
-    without_apf: tuple[k8s.ApiClient, list[str]],
+    without_apf: tuple[ApiServerConnection, list[str]],
 ) -> None:
     api, asked = without_apf
 
@@ -128,10 +109,7 @@ def test_default_flags_keep_fluids_limit_against_a_server_without_apf(
 
 
 def test_an_unreachable_server_keeps_the_limit() -> None:
-    configuration = k8s.Configuration()
-    configuration.host = "http://127.0.0.1:9"  # discard port: nothing answers HTTP there
-    configuration.retries = False
-    api = k8s.ApiClient(configuration)
+    api = ApiServerConnection("http://127.0.0.1:9")  # discard port: nothing answers HTTP there
     try:
         assert manager_client_limit([], api) == (20.0, 30)
     finally:

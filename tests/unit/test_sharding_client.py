@@ -6,9 +6,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
-from kubernetes import client as k8s
 
-from fluidpy.client import GVK, Client
+from fluidpy.client import GVK, ApiServerConnection, Client
 from fluidpy.sharding import RingConfig
 from fluidpy.sharding.client import ShardClient, field_takeover
 
@@ -50,7 +49,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Mapping[str, Any]]]:
 
 
 def shard_client() -> ShardClient:
-    return ShardClient(k8s.ApiClient(k8s.Configuration()), ring=RING, shard="a")
+    return ShardClient(ApiServerConnection("http://127.0.0.1:9"), ring=RING, shard="a")
 
 
 def test_objects_controlled_by_a_main_kind_get_the_shard_label(

@@ -102,7 +102,7 @@ def transport() -> Iterator[GatedExec]:
 
 @pytest.fixture(scope="module")
 def labelled_nodes(cluster: LocalCluster) -> Iterator[None]:
-    client = Client(cluster.api_client(), qps=0)
+    client = Client(cluster.connection(), qps=0)
     names = [n["metadata"]["name"] for n in client.list(NODE) if "kwok" in str(n)]
     for name in names:
         client.patch(NODE, name, None, {"metadata": {"labels": NODE_LABELS}})

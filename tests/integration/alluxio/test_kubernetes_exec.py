@@ -24,7 +24,7 @@ POD = GVK("", "v1", "Pod")
 
 @pytest.fixture
 def client(cluster: LocalCluster) -> Client:
-    return Client(cluster.api_client(), qps=0)
+    return Client(cluster.connection(), qps=0)
 
 
 def running_pod(client: Client, namespace: str) -> str:
@@ -49,7 +49,7 @@ def test_a_cli_the_pod_does_not_have_is_an_exec_error_naming_pod_and_command(
     cluster: LocalCluster, client: Client, namespace: str
 ) -> None:
     pod = running_pod(client, namespace)
-    transport = KubernetesExec(cluster.api_client())
+    transport = KubernetesExec(cluster.connection())
 
     with pytest.raises(ExecError) as raised:
         transport.run(
@@ -67,7 +67,7 @@ def test_a_cli_the_pod_does_not_have_is_an_exec_error_naming_pod_and_command(
 def test_an_exec_in_a_pod_that_does_not_exist_is_an_exec_error(
     cluster: LocalCluster, namespace: str
 ) -> None:
-    transport = KubernetesExec(cluster.api_client())
+    transport = KubernetesExec(cluster.connection())
 
     with pytest.raises(ExecError, match=f"in pod {namespace}/nowhere-0 could not start"):
         transport.run(Context.background(), namespace, "nowhere-0", "main", ["true"], timeout=30)

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from fluidpy.client import GVK, Client
+from fluidpy.client.transport import Transport
 from fluidpy.engines.base.volume import PV
 from fluidpy.engines.cacheruntime.naming import (
     CLASS_GVK,
@@ -55,7 +56,7 @@ class Kube:
     def __init__(self, cluster: LocalCluster, namespace: str) -> None:
         self.cluster = cluster
         self.namespace = namespace
-        self.client = Client(cluster.api_client(), qps=0)
+        self.client = Client(cluster.connection(), qps=0)
         self.classes: set[str] = set()
         self.labelled_nodes: set[tuple[str, str]] = set()
 
@@ -104,15 +105,12 @@ class Kube:
         """`kubectl get <plural>` in this namespace (or cluster-wide), as a Table."""
         where = "" if cluster_scoped else f"namespaces/{self.namespace}/"
         path = f"/apis/data.fluid.io/v1alpha1/{where}{plural}"
-        api_client = self.cluster.api_client()
+        connection = self.cluster.connection()
         try:
-            headers = {"Accept": TABLE}
-            api_client.update_params_for_auth(headers, [], ["BearerToken"], path, "GET", None)
-            response = api_client.call_api("GET", api_client.configuration.host + path, headers)
-            response.read()
-            return Table(json.loads(response.data))
+            transport = Transport(connection, qps=0, burst=0, request_timeout=30.0)
+            return Table(transport.accepting(TABLE, TABLE).request("GET", path))
         finally:
-            api_client.close()
+            connection.close()
 
     def pods(self, runtime: str, component: str) -> list[dict[str, Any]]:
         selector = (

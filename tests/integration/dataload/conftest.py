@@ -120,7 +120,7 @@ class Kube:
     def __init__(self, cluster: LocalCluster, namespace: str) -> None:
         self.cluster = cluster
         self.namespace = namespace
-        self.client = Client(cluster.api_client(), qps=0)
+        self.client = Client(cluster.connection(), qps=0)
         self.classes: list[str] = []
         self.node_labels: list[tuple[str, str]] = []
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from kubernetes.client import CustomObjectsApi
+from kubernetes.config import new_client_from_config
 
 from fluidpy.controllers.kinds import DATASET
 
@@ -162,14 +163,16 @@ def test_kubectl_get_dataload_shows_dataset_phase_age_and_duration(kube: Kube) -
     kube.create(kube.dataload("shown-load", "shown"))
     load = kube.wait_phase("shown-load", "Complete")
 
-    reply = CustomObjectsApi(kube.cluster.api_client()).list_namespaced_custom_object(
-        "data.fluid.io",
-        "v1alpha1",
-        kube.namespace,
-        "dataloads",
-        _headers={"Accept": TABLE},
-        _preload_content=False,
-    )
+    # The official Python client, as kubectl's stand-in.
+    with new_client_from_config(config_file=str(kube.cluster.kubeconfig)) as official:
+        reply = CustomObjectsApi(official).list_namespaced_custom_object(
+            "data.fluid.io",
+            "v1alpha1",
+            kube.namespace,
+            "dataloads",
+            _headers={"Accept": TABLE},
+            _preload_content=False,
+        )
 
     table = json.loads(reply.data)
     columns = [c["name"] for c in table["columnDefinitions"]]

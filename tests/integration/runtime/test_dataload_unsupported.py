@@ -30,7 +30,7 @@ def running(
 def test_an_engine_without_data_operations_fails_the_dataload_saying_so(
     running: Manager, cluster: LocalCluster, namespace: str
 ) -> None:
-    client = Client(cluster.api_client(), qps=0)
+    client = Client(cluster.connection(), qps=0)
     mounts = [{"mountPoint": "https://mirrors.example/data/", "name": "data"}]
     for obj in (
         {"kind": "Dataset", "metadata": {"name": "demo"}, "spec": {"mounts": mounts}},

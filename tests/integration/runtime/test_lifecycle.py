@@ -40,7 +40,7 @@ def running(
 
 @pytest.fixture
 def client(cluster: LocalCluster) -> Client:
-    return Client(cluster.api_client(), qps=0)
+    return Client(cluster.connection(), qps=0)
 
 
 def dataset(namespace: str, name: str) -> dict[str, Any]:

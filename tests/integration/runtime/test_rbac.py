@@ -34,7 +34,7 @@ EVENT = GVK("", "v1", "Event")
 
 @pytest.fixture(scope="module")
 def rbac_installed(cluster: LocalCluster) -> None:
-    admin = Client(cluster.api_client(), qps=0)
+    admin = Client(cluster.connection(), qps=0)
     documents = [yaml.safe_load((CONFIG / "manager" / "namespace.yaml").read_text())]
     for path in sorted((CONFIG / "rbac").glob("*.yaml")):
         if path.name != "kustomization.yaml":
@@ -45,9 +45,9 @@ def rbac_installed(cluster: LocalCluster) -> None:
 
 @pytest.fixture
 def service_account_client(cluster: LocalCluster, rbac_installed: None) -> Iterator[Any]:
-    api_client = cluster.api_client(token=cluster.service_account_token(NAMESPACE, SERVICE_ACCOUNT))
-    yield api_client
-    api_client.close()
+    connection = cluster.connection(token=cluster.service_account_token(NAMESPACE, SERVICE_ACCOUNT))
+    yield connection
+    connection.close()
 
 
 def test_the_lifecycle_passes_with_only_the_managers_own_rbac(
@@ -58,12 +58,12 @@ def test_the_lifecycle_passes_with_only_the_managers_own_rbac(
     service_account_client: Any,
     namespace: str,
 ) -> None:
-    admin = Client(cluster.api_client(), qps=0)
+    admin = Client(cluster.connection(), qps=0)
 
     with start_manager(
         kinds=[test_kind],
         factory=engine_factory,
-        api_client=service_account_client,
+        connection=service_account_client,
         leader_election=True,
         leader_election_namespace=NAMESPACE,
         leader_election_id="fluidpy-rbac-test",
@@ -112,7 +112,7 @@ def test_the_lifecycle_passes_with_only_the_managers_own_rbac(
 def test_a_dataload_runs_its_loader_job_with_only_the_managers_own_rbac(
     cluster: LocalCluster, start_manager: Any, service_account_client: Any, namespace: str
 ) -> None:
-    admin = Client(cluster.api_client(), qps=0)
+    admin = Client(cluster.connection(), qps=0)
     sample = (CONFIG / "samples" / "cacheruntime" / "masterslave.yaml").read_text()
     objects = {d["kind"]: d for d in yaml.safe_load_all(sample)}
     runtime_class = objects["CacheRuntimeClass"]
@@ -123,7 +123,7 @@ def test_a_dataload_runs_its_loader_job_with_only_the_managers_own_rbac(
     objects["CacheRuntime"]["spec"]["runtimeClassName"] = runtime_class["metadata"]["name"]
     admin.create(runtime_class)
     try:
-        with start_manager(kinds=[CACHE_RUNTIME], api_client=service_account_client):
+        with start_manager(kinds=[CACHE_RUNTIME], connection=service_account_client):
             for kind in ("Dataset", "CacheRuntime"):
                 obj = objects[kind]
                 obj["metadata"] |= {"name": "rbac", "namespace": namespace}

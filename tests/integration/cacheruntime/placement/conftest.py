@@ -158,7 +158,7 @@ def nodes_restored(cluster: LocalCluster) -> Iterator[Client]:
     """A client for the nodes, with no cache label during the test (earlier tests may leave
     theirs: their managers stop before their runtimes are deleted), put back as they were
     after it."""
-    client = Client(cluster.api_client(), qps=0)
+    client = Client(cluster.connection(), qps=0)
     before = {name: client.get(NODE, name) or {} for name in cluster.node_names()}
     for name, node in before.items():
         stale = {k: None for k in node["metadata"].get("labels") or {} if _cache_label(k)}
