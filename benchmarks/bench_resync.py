@@ -59,7 +59,7 @@ cause (status settling, the client DaemonSet's status) are not the benchmark's."
 
 def build_manager(cluster: LocalCluster, resync: float) -> tuple[Manager, RuntimeReconciler]:
     manager = Manager(
-        cluster.api_client(),
+        cluster.connection(),
         ManagerOptions(
             health_probe_bind_address="127.0.0.1:0",
             metrics_bind_address="127.0.0.1:0",
@@ -110,8 +110,8 @@ def passes(reconciler: RuntimeReconciler, namespace: str, names: list[str]) -> l
 
 
 def bench(cluster: LocalCluster, args: argparse.Namespace) -> None:
-    client = Client(cluster.api_client(), qps=0)
-    install_crds(client.api_client)
+    client = Client(cluster.connection(), qps=0)
+    install_crds(client.connection)
     client.apply(runtime_class(args.topology))
     namespace = f"bench-resync-{int(time.time())}"
     make_namespace(client, namespace)
