@@ -495,7 +495,8 @@ def assert_no_group_had_two_owners(world: World, shards: dict[str, ShardProcess]
     written_by_several = [g for g, w in writes.items() if len({shard for shard, *_ in w}) > 1]
     print(
         f"managedFields: {sum(map(len, writes.values()))} shard entries checked, "
-        f"{len(written_by_several)} groups written by more than one shard (one after another)"
+        f"{len(written_by_several)} groups written by more than one shard (one after another), "
+        f"by shard: {dict(Counter(shard for w in writes.values() for shard, *_ in w))}"
     )
     # Not vacuous: every group moved (above), and the entries checked against the stretches
     # are several shards' (how many groups still carry two shards' entries depends on which
