@@ -495,9 +495,13 @@ def assert_no_group_had_two_owners(world: World, shards: dict[str, ShardProcess]
     written_by_several = [g for g, w in writes.items() if len({shard for shard, *_ in w}) > 1]
     print(
         f"managedFields: {sum(map(len, writes.values()))} shard entries checked, "
-        f"{len(written_by_several)} groups written by more than one shard (one after another)"
+        f"{len(written_by_several)} groups written by more than one shard (one after another), "
+        f"by shard: {dict(Counter(shard for w in writes.values() for shard, *_ in w))}"
     )
-    assert written_by_several, "the check has shards to tell apart"
+    # Not vacuous: every group moved (above), and the entries checked against the stretches
+    # are several shards' (how many groups still carry two shards' entries depends on which
+    # fields the last owner happened to rewrite, so that count is printed, not required).
+    assert len({shard for w in writes.values() for shard, *_ in w}) > 1, "one shard's writes"
 
 
 def writes_outside_ownership(
