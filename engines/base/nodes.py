@@ -143,9 +143,11 @@ class CacheNodes:
 
     def start_unlabelled(self, info: RuntimeInfo) -> None:
         """Know, without reading the nodes, that none is labelled for this runtime yet: for a
-        runtime bound in this very pass. Cache-node labels are set only once a runtime is bound
-        and removed before a deleted one lets go of its finalizer, so a runtime binding now has
-        none of its name, and its first convergence spares a list of the cluster's nodes."""
+        runtime that has no status, that is before the end of its first pass. Its nodes are
+        labelled only once its workers are placed, after the pass that creates them, and
+        unlabelled before a deleted runtime lets go of its finalizer, so a runtime without a
+        status has none of its name, and its first convergence spares a list of the cluster's
+        nodes."""
         if self.nodes is None:
             self.nodes, self.labels = set(), cache_labels(info)
 

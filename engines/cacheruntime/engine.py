@@ -135,8 +135,6 @@ class _Pass:
     plan: Plan
     workloads: dict[Component, dict[str, Any] | None] = field(default_factory=dict)
     """Each enabled component's workload as last applied or read in this pass."""
-    binds: bool = False
-    """Whether this pass binds the Dataset (setup finished in it)."""
 
 
 class CacheRuntimeEngine(Engine):
@@ -433,7 +431,7 @@ class CacheRuntimeEngine(Engine):
         pods = state.reads.list(POD, plan.namespace, pod_selector(plan.name, "worker"))
         desired = worker_nodes(plan.component("worker"), pods)
         info = cache_node_info(plan)
-        if state.binds:
+        if not state.ctx.runtime.get("status"):
             self._cache_nodes.start_unlabelled(info)
         return self._cache_nodes.converge(state.ctx, info, desired)
 
@@ -467,7 +465,10 @@ class CacheRuntimeEngine(Engine):
         """The runtime config, then every enabled component at once, as upstream's CacheRuntime
         engine does (the cache system's own scripts wait for their peers, so the workers need
         not wait a master start-up time); bind once the master and the workers are ready and the
-        class's mountUFS, if it has one, succeeded."""
+        class's mountUFS, if it has one, succeeded. The workers' nodes are labelled as cache
+        nodes as soon as the workers are placed (upstream labels them after binding): the pass
+        that binds, which every runtime waits on, then writes nothing to nodes, and a Dataset
+        is never Bound before its cache nodes say where it is."""
         if _bound(ctx):
             return True
         ready = False
@@ -476,10 +477,10 @@ class CacheRuntimeEngine(Engine):
             self._converge_config(state)
             self._converge(state, ("master", "worker", "client"))
             master, workers = self._update_status(state)
+            self._label_cache_nodes(state)
             if master_ready(master) and workers_ready(workers):
                 self._executions.mount_before_binding(ctx, mount_ufs_entry(state.plan))
                 self._bind(ctx)
-                state.binds = True
                 self._executions.report_at_binding(ctx, report_summary_entry(state.plan))
                 ready = True
             return ready

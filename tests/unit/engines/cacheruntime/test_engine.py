@@ -472,12 +472,22 @@ def test_an_unhealthy_master_fails_the_dataset_until_it_recovers(harness: Harnes
     assert harness.obj("Dataset", "demofs")["status"]["phase"] == "Bound"
 
 
-def test_the_pass_that_binds_labels_the_workers_node_without_listing_the_nodes(
+def test_a_new_runtime_labels_its_workers_node_once_placed_without_listing_the_nodes(
     harness: Harness,
 ) -> None:
-    """Cache-node labels are set only once a runtime is bound (and removed before a deleted
-    one goes), so the binding pass has none of its own to look for among the nodes."""
+    """A runtime's nodes are labelled only once its workers are placed, after its first pass,
+    and unlabelled before a deleted one goes: a runtime with no status yet has none to look
+    for among the nodes. The labels come before binding, so the binding pass writes no node."""
     harness.client.put({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-0"}})
+    listed: list[str] = []
+    real_list = harness.client.list
+
+    def recording_list(gvk: Any, *args: Any, **kwargs: Any) -> Any:
+        listed.append(gvk.kind)
+        return real_list(gvk, *args, **kwargs)
+
+    harness.client.list = recording_list  # type: ignore[method-assign]
+    assert not harness.reconcile()
     harness.client.put(
         {
             "apiVersion": "v1",
@@ -494,23 +504,20 @@ def test_the_pass_that_binds_labels_the_workers_node_without_listing_the_nodes(
                 ],
             },
             "spec": {"nodeName": "node-0"},
-            "status": {"phase": "Running"},
+            "status": {"phase": "Pending"},
         }
     )
-    listed: list[str] = []
-    real_list = harness.client.list
 
-    def recording_list(gvk: Any, *args: Any, **kwargs: Any) -> Any:
-        listed.append(gvk.kind)
-        return real_list(gvk, *args, **kwargs)
-
-    harness.client.list = recording_list  # type: ignore[method-assign]
-
-    harness.bring_up()
+    assert not harness.reconcile()  # placed, not ready yet
 
     assert "Node" not in listed
     labels = harness.client.find("Node", "node-0")["metadata"]["labels"]
     assert labels["fluid.io/s-default-demofs"] == "true"
+    node_writes = len([w for w in harness.client.writes if w[1] == "Node"])
+    harness.ready("master", 2)
+    harness.ready("worker", 2)
+    assert harness.reconcile()
+    assert len([w for w in harness.client.writes if w[1] == "Node"]) == node_writes
 
 
 def test_shutdown_removes_the_fuse_label_and_forgets_the_runtime(harness: Harness) -> None:
