@@ -88,22 +88,27 @@ class Harness:
                 updatedReplicas=workload["spec"]["replicas"],
             )
 
-    def pod(self, component: str, name: str, ip: str = "") -> None:
-        self.client.put(
-            {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {
-                    "name": name,
-                    "namespace": self.namespace,
-                    "labels": {
-                        "cacheruntime.fluid.io/name": self.name,
-                        "cacheruntime.fluid.io/component-name": component,
-                    },
+    def pod(self, component: str, name: str, ip: str = "", *, node: str = "") -> None:
+        """A pod of the component; `node`: placed there by the component's StatefulSet."""
+        pod: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": self.namespace,
+                "labels": {
+                    "cacheruntime.fluid.io/name": self.name,
+                    "cacheruntime.fluid.io/component-name": component,
                 },
-                "status": {"phase": "Running", **({"podIP": ip} if ip else {})},
-            }
-        )
+            },
+            "status": {"phase": "Running", **({"podIP": ip} if ip else {})},
+        }
+        if node:
+            pod["spec"] = {"nodeName": node}
+            pod["metadata"]["ownerReferences"] = [
+                {"kind": "StatefulSet", "name": f"{self.name}-{component}", "controller": True}
+            ]
+        self.client.put(pod)
 
     def config(self) -> dict[str, Any]:
         text = self.obj("ConfigMap", f"fluid-runtime-config-{self.name}")["data"]["runtime.json"]
@@ -488,25 +493,7 @@ def test_a_new_runtime_labels_its_workers_node_once_placed_without_listing_the_n
 
     harness.client.list = recording_list  # type: ignore[method-assign]
     assert not harness.reconcile()
-    harness.client.put(
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": "demofs-worker-0",
-                "namespace": "default",
-                "labels": {
-                    "cacheruntime.fluid.io/name": "demofs",
-                    "cacheruntime.fluid.io/component-name": "worker",
-                },
-                "ownerReferences": [
-                    {"kind": "StatefulSet", "name": "demofs-worker", "controller": True}
-                ],
-            },
-            "spec": {"nodeName": "node-0"},
-            "status": {"phase": "Pending"},
-        }
-    )
+    harness.pod("worker", "demofs-worker-0", node="node-0")
 
     assert not harness.reconcile()  # placed, not ready yet
 
