@@ -44,16 +44,16 @@ def pod_configs(pods: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]
 def topology_complete(
     configs: Mapping[str, list[dict[str, str]]], wanted: Mapping[str, int | None]
 ) -> bool:
-    """Whether every pod listed has its IP and every component lists as many pods as it wants
-    (`wanted`: replicas by component, None for a DaemonSet's, whose nodes decide).
+    """Whether every pod listed has its IP, and every component that has pods at all lists as
+    many as it wants (`wanted`: replicas by component, None for a DaemonSet's).
 
-    Every component is created in the first pass, so a component without any pod yet is one
-    still coming: waiting for it too lets the config carry the whole topology in one write
-    instead of one write per component as each gets its IPs."""
+    A component without any pod yet is not waited for: in Fluid's order the workers are created
+    only once the master is ready, and they must find the master's pods in the config they
+    read when they start."""
     for component, entries in configs.items():
         if any(not entry["podIP"] for entry in entries):
             return False
         count = wanted.get(component)
-        if count is not None and len(entries) < count:
+        if entries and count is not None and len(entries) < count:
             return False
     return True
