@@ -336,7 +336,13 @@ def run_client() -> None:
         def files(self) -> dict[str, int]:
             if time.monotonic() - self.listed > 2:
                 masters = pods(config(), "master")
-                self.listing = request_json(masters[0], "/files")
+                if not masters:
+                    raise fusepy.FuseOSError(errno.EIO)
+                try:
+                    self.listing = request_json(masters[0], "/files")
+                except (ServerError, OSError) as error:
+                    log(f"listing from the master failed: {error}")
+                    raise fusepy.FuseOSError(errno.EIO) from error
                 self.listed = time.monotonic()
             return self.listing
 
@@ -366,21 +372,38 @@ def run_client() -> None:
             }
             return [".", "..", *sorted(names)]
 
+        def block(self, workers: list[tuple[str, int]], path: str, index: int) -> bytes:
+            """The block from the worker its path and index hash to, else from the next
+            worker that answers: a worker may still be starting, or may not know the master
+            yet. Every failure is an EIO: fusepy turns other exceptions into nonsense."""
+            pick = int(hashlib.sha256(f"{path}:{index}".encode()).hexdigest(), 16)
+            query = urllib.parse.urlencode({"path": path, "index": index})
+            for turn in range(len(workers)):
+                host, port = workers[(pick + turn) % len(workers)]
+                try:
+                    with urllib.request.urlopen(
+                        f"http://{host}:{port}/block?{query}", timeout=30
+                    ) as reply:
+                        data: bytes = reply.read()
+                        return data
+                except OSError as error:
+                    log(f"block {index} of {path} from {host}:{port} failed: {error}")
+            raise fusepy.FuseOSError(errno.EIO)
+
         def read(self, path: str, size: int, offset: int, fh: Any) -> bytes:
             workers = pods(config(), "worker")
             if not workers:
                 raise fusepy.FuseOSError(errno.EIO)
             end = min(offset + size, self.files().get(path, 0))
-            data = b""
-            for index in range(offset // BLOCK_SIZE, (end - 1) // BLOCK_SIZE + 1 if end else 0):
-                pick = int(hashlib.sha256(f"{path}:{index}".encode()).hexdigest(), 16)
-                worker = workers[pick % len(workers)]
-                query = urllib.parse.urlencode({"path": path, "index": index})
-                url = f"http://{worker[0]}:{worker[1]}/block?{query}"
-                with urllib.request.urlopen(url, timeout=30) as reply:
-                    data += reply.read()
-            start = offset - (offset // BLOCK_SIZE) * BLOCK_SIZE
-            return data[start : start + (end - offset)] if end > offset else b""
+            if end <= offset:
+                return b""
+            first = offset // BLOCK_SIZE
+            data = b"".join(
+                self.block(workers, path, index)
+                for index in range(first, (end - 1) // BLOCK_SIZE + 1)
+            )
+            start = offset - first * BLOCK_SIZE
+            return data[start : start + (end - offset)]
 
     # A client that died without unmounting leaves a dead mount ("transport endpoint is not
     # connected"); clear it before mounting again. Only ours: below it is the Bidirectional
@@ -421,13 +444,23 @@ def report_summary() -> None:
 
 
 def probe() -> None:
-    """Readiness: this pod's server answers (the client: its mount is a democache mount)."""
-    if os.environ["FLUID_RUNTIME_COMPONENT_TYPE"] == "client":
+    """Readiness: this pod's server answers (the client: its mount is a democache mount). A
+    worker is ready only once it knows a master that answers: it resolves every read through
+    the master's mount table, and its runtime.json may predate the master's IP (the kubelet
+    refreshes the file some seconds after the engine writes it), so a worker that reported
+    ready any earlier would let the Dataset bind while its reads still fail."""
+    component = os.environ["FLUID_RUNTIME_COMPONENT_TYPE"]
+    if component == "client":
         target = os.environ["FLUID_RUNTIME_MOUNT_PATH"]
         if not mounted_here(target):
             raise SystemExit(f"{target} is not mounted")
         return
     request_json(this_pod(), "/healthz")
+    if component == "worker":
+        masters = pods(config(), "master")
+        if not masters:
+            raise SystemExit("runtime.json lists no master with an IP yet")
+        request_json(masters[0], "/healthz")
 
 
 def main() -> int:

@@ -61,10 +61,14 @@ def dataset_phase(cluster: LocalCluster, namespace: str) -> str | None:
     return (dataset(cluster, namespace).get("status") or {}).get("phase")
 
 
+def runtime_status(cluster: LocalCluster, namespace: str) -> dict[str, Any]:
+    runtime = cluster.request("GET", f"{DATA}/{namespace}/cacheruntimes/demo") or {}
+    return runtime.get("status") or {}
+
+
 def mount_time(cluster: LocalCluster, namespace: str) -> str | None:
     """When the engine last ran mountUFS successfully (the CacheRuntime's status.mountTime)."""
-    runtime = cluster.request("GET", f"{DATA}/{namespace}/cacheruntimes/demo") or {}
-    return (runtime.get("status") or {}).get("mountTime")
+    return runtime_status(cluster, namespace).get("mountTime")
 
 
 def watch_phases(cluster: LocalCluster, namespace: str) -> tuple[subprocess.Popen[str], list[str]]:
@@ -242,6 +246,15 @@ def test_an_application_reads_a_file_through_the_cache_and_the_dataset_shows_it_
     (ufs / "hello.txt").write_text("hello through the cache\n")
     target, bound = start_democache(real_cluster, kubectl, real_namespace, ufs)
     assert bound["status"]["mounts"] == bound["spec"]["mounts"]
+    # A Dataset binds once one worker is ready; the hit counts below assume the client spreads
+    # the blocks over both (a worker ready later serves blocks read after that).
+    wait_for(
+        lambda: (
+            runtime_status(real_cluster, real_namespace).get("worker", {}).get("readyReplicas") == 2
+        ),
+        "both workers ready",
+        timeout=120,
+    )
 
     # democache's master serves only what mountUFS mounted: these bytes prove the engine ran it.
     first = run_reader(
