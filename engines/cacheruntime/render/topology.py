@@ -47,9 +47,10 @@ def topology_complete(
     """Whether every pod listed has its IP, and every component that has pods at all lists as
     many as it wants (`wanted`: replicas by component, None for a DaemonSet's).
 
-    A component without any pod yet is not waited for: in Fluid's order the workers are created
-    only once the master is ready, and they must find the master's pods in the config they
-    read when they start."""
+    A component without any pod yet is not waited for, so the master's IPs go out as soon as it
+    has them: a worker whose config predates them waits for the kubelet to refresh the file in
+    its pod (a minute by default), which would hold up binding. Waiting for every component
+    saves one write and measurably slowed binding on the real node."""
     for component, entries in configs.items():
         if any(not entry["podIP"] for entry in entries):
             return False
