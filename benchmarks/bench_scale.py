@@ -63,6 +63,7 @@ from fluidpy.client import GVK, AlreadyExists, Client, NotFound
 from fluidpy.context import Context
 from fluidpy.engines.cacheruntime.naming import CLASS_GVK, DATASET_GVK
 from fluidpy.informer import SharedInformer
+from fluidpy.log import configure
 from fluidpy.testing import LocalCluster
 
 RUNTIME = GVK("data.fluid.io", "v1alpha1", "CacheRuntime")
@@ -225,7 +226,7 @@ def fluidpy_run(
         passes = reconciles(port) - passes_before
         cpu = cpu_seconds(process.pid) - cpu_before
         rss_peak = peak_rss_mib(process.pid)
-        idle_figures = _idle(process.pid, idle) if idle > 0 else None
+        idle_figures = _idle(process.pid, port, idle) if idle > 0 else None
     requests = after - before
     for obj in (o for objs in created for o in objs):  # the benchmark's own creates
         requests[("POST", _plural(obj))] -= 1
@@ -291,15 +292,20 @@ def _rss_mib(pid: int) -> float:
     return memory_mib(pid, "VmRSS")
 
 
-def _idle(pid: int, seconds: float) -> dict[str, float]:
-    """CPU (% of one core) and RSS of the manager left alone for `seconds`."""
+def _idle(pid: int, port: int, seconds: float) -> dict[str, Any]:
+    """CPU (% of one core) and RSS of the manager left alone for `seconds`, with the passes
+    and requests it made meanwhile (what the CPU went to)."""
     cpu_before, started = cpu_seconds(pid), time.monotonic()
+    passes_before, own_before = reconciles(port), scrape(port)
     time.sleep(seconds)
     spent = cpu_seconds(pid) - cpu_before
+    own_after = scrape(port)
     return {
         "seconds": seconds,
         "cpu_percent": 100.0 * spent / (time.monotonic() - started),
         "rss": _rss_mib(pid),
+        "reconciles": +(reconciles(port) - passes_before),
+        "requests": {m: v - own_before.get(m, 0.0) for m, v in own_after.items() if v},
     }
 
 
@@ -544,6 +550,15 @@ def report(
             f"  idle over {idle['seconds']:g} s, all Bound: CPU {idle['cpu_percent']:.2f} % of "
             f"one core (target <= {TARGET_IDLE_CPU_PERCENT:g}), RSS {idle['rss']:.1f} MiB"
         )
+        print(
+            "    meanwhile, per runtime: reconciles "
+            + ", ".join(
+                f"{controller} {result} {value / count:.2f}"
+                for (controller, result), value in sorted(idle["reconciles"].items())
+            )
+            + "; requests "
+            + ", ".join(f"{m} {v / count:.2f}" for m, v in sorted(idle["requests"].items()) if v)
+        )
     print(f"  manager log:                    {ours['log']}")
 
 
@@ -616,6 +631,7 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per wait")
     args = parser.parse_args()
+    configure(level="warning")  # the benchmark's own client: its debug lines are no figures
     if args.kubeconfig is not None:
         bench(args.kubeconfig, args)
         return

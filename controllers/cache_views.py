@@ -58,7 +58,8 @@ POD_FIELDS = (
     "status.phase",
     # The runtime config lists every pod with its IP (topology.pod_configs).
     "status.podIP",
-    # PodScheduled=False explains missing pods in the component's condition (unschedulable).
+    # PodScheduled=False explains missing pods in the component's condition (unschedulable);
+    # Ready=True counts a pod ready before its workload's status does (component_state).
     "status.conditions.type",
     "status.conditions.status",
     "status.conditions.reason",

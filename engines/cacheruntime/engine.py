@@ -59,6 +59,7 @@ from fluidpy.engines.cacheruntime.execution import (
 )
 from fluidpy.engines.cacheruntime.naming import (
     CLASS_GVK,
+    COMPONENT_LABEL,
     COMPONENTS,
     CONFIGMAP,
     DAEMONSET,
@@ -364,7 +365,14 @@ class CacheRuntimeEngine(Engine):
             state.workloads[component.component] = workload
         if workload is not None and workload.get("kind") != component.kind:
             workload = None
-        return component_state(workload, component.replicas, client=component.component == "client")
+        plan = state.plan
+        pods = state.reads.list(POD, plan.namespace, pod_selector(plan.name))
+        return component_state(
+            workload,
+            component.replicas,
+            client=component.component == "client",
+            pods=[p for p in pods if _component_of(p) == component.component],
+        )
 
     def _unschedulable(
         self, state: _Pass, component: ComponentPlan, current: ComponentState
@@ -682,6 +690,11 @@ def _recorded_stands(
         current.ready == current.desired,
         current.as_status().get("reason"),
     )
+
+
+def _component_of(pod: dict[str, Any]) -> str | None:
+    labels: dict[str, str] = pod["metadata"].get("labels") or {}
+    return labels.get(COMPONENT_LABEL)
 
 
 def _gate_open(component: str, state: ComponentState) -> bool:

@@ -67,14 +67,44 @@ def _updated(workload: dict[str, Any], desired: int) -> int | None:
     return min(updated, desired) if _observed(workload) else 0
 
 
+def ready_pods(workload: dict[str, Any], pods: list[dict[str, Any]]) -> int:
+    """The workload's pods that are Ready and not on their way out: what its status's ready
+    count will say once its controller has seen them."""
+    uid = workload.get("metadata", {}).get("uid")
+    return sum(
+        1
+        for pod in pods
+        if not pod["metadata"].get("deletionTimestamp")
+        and any(
+            ref.get("uid") == uid and ref.get("controller")
+            for ref in pod["metadata"].get("ownerReferences") or []
+        )
+        and any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (pod.get("status") or {}).get("conditions") or []
+        )
+    )
+
+
 def component_state(
-    workload: dict[str, Any] | None, replicas: int | None, *, client: bool = False
+    workload: dict[str, Any] | None,
+    replicas: int | None,
+    *,
+    client: bool = False,
+    pods: list[dict[str, Any]] | None = None,
 ) -> ComponentState:
     """The state of a component's workload; `replicas` is what the runtime asks for (None for
     a DaemonSet). A workload that does not exist (yet) is not ready. `client` (default False):
     a client with no pods wanted is NotReady, not Ready, as upstream reports it: it serves no
     application yet (it gates nothing, so this never holds up binding); a master or workers
     with none wanted are ready, having nothing to wait for.
+
+    `pods` (default None: the workload's status counts): the component's pods. A StatefulSet's
+    or Deployment's ready count is then the larger of its status's and of its pods that are
+    Ready: the kubelet reports a pod Ready seconds before kube-controller-manager copies it into
+    the workload's status when many runtimes start at once, and binding waits on it; a pod
+    that stops being Ready counts once the status says so, as before. A DaemonSet's counts
+    stay its status's: how many pods it wants comes only from there.
 
     A workload being rolled out or scaled is "updating", not unhealthy: its phase comes from
     the pods that are ready now (the old ones serve until they are replaced), and the count of
@@ -90,6 +120,8 @@ def component_state(
         spec_replicas = (workload.get("spec") or {}).get("replicas")
         desired = int(wanted if spec_replicas is None else spec_replicas)
         ready = int(status.get("readyReplicas") or 0)
+        if pods is not None:
+            ready = max(ready, ready_pods(workload, pods))
     ready = min(ready, desired) if desired else ready
     phase = NOT_READY if client and desired == 0 else phase_of(desired, ready)
     return ComponentState(phase, desired, ready, _updated(workload, desired))

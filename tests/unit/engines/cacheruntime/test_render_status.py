@@ -55,6 +55,55 @@ def test_a_workloads_phase_follows_its_ready_pods(replicas: int, ready: int, pha
     )
 
 
+def pod(owner_uid: str, *, ready: bool, leaving: bool = False) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "name": f"p-{owner_uid}",
+        "ownerReferences": [{"uid": owner_uid, "controller": True}],
+    }
+    if leaving:
+        metadata["deletionTimestamp"] = "2026-12-05T00:00:00Z"
+    return {
+        "metadata": metadata,
+        "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
+    }
+
+
+def owned(workload: dict[str, Any], uid: str = "sts") -> dict[str, Any]:
+    workload["metadata"]["uid"] = uid
+    return workload
+
+
+def test_pods_the_kubelet_reports_ready_count_before_the_workloads_status_does() -> None:
+    """Binding waits on the master and workers; their StatefulSets' status lags the pods."""
+    pods = [pod("sts", ready=True), pod("sts", ready=True)]
+
+    assert component_state(owned(statefulset(2, 0)), 2, pods=pods).phase == "Ready"
+    assert component_state(owned(statefulset(2, 0)), 2).phase == "NotReady"
+
+
+def test_only_ready_pods_of_this_workload_that_are_staying_count() -> None:
+    pods = [
+        pod("sts", ready=False),
+        pod("old-sts", ready=True),
+        pod("sts", ready=True, leaving=True),
+    ]
+
+    assert component_state(owned(statefulset(2, 0)), 2, pods=pods).ready == 0
+
+
+def test_a_pod_that_stops_being_ready_counts_once_the_status_says_so() -> None:
+    pods = [pod("sts", ready=True), pod("sts", ready=False)]
+
+    assert component_state(owned(statefulset(2, 2)), 2, pods=pods).ready == 2
+    assert component_state(owned(statefulset(2, 1)), 2, pods=pods).ready == 1
+
+
+def test_a_daemonsets_counts_are_its_status_whatever_its_pods_say() -> None:
+    state = component_state(owned(daemonset(1, 0), "ds"), None, pods=[pod("ds", ready=True)])
+
+    assert (state.desired, state.ready) == (1, 0)
+
+
 def test_a_missing_workload_is_not_ready_whatever_is_wanted() -> None:
     assert component_state(None, 2) == ComponentState("NotReady", 2, 0)
     assert component_state(None, None) == ComponentState("NotReady", 0, 0)
