@@ -557,7 +557,10 @@ def report(
                 for (controller, result), value in sorted(idle["reconciles"].items())
             )
             + "; requests "
-            + ", ".join(f"{m} {v / count:.2f}" for m, v in sorted(idle["requests"].items()) if v)
+            + (
+                ", ".join(f"{m} {v / count:.2f}" for m, v in sorted(idle["requests"].items()) if v)
+                or "none"
+            )
         )
     print(f"  manager log:                    {ours['log']}")
 
