@@ -13,7 +13,6 @@ Context that `Probe.stop()` cancels, so a runtime being deleted stops its probes
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -32,16 +31,9 @@ CALCULATING = "[Calculating]"
 """What a status field shows while its probe has not answered yet (upstream's word)."""
 
 
-def _probe_workers() -> int:
-    """FLUIDPY_PROBE_WORKERS, default 4: enough for a few slow counts to run side by side on a
-    manager that also reconciles, few enough not to crowd the API server with exec streams."""
-    try:
-        return max(int(os.environ.get("FLUIDPY_PROBE_WORKERS", "4")), 1)
-    except ValueError:
-        return 4
-
-
-PROBE_WORKERS = _probe_workers()
+PROBE_WORKERS = 4
+"""Enough for a few slow counts to run side by side on a manager that also reconciles, few
+enough not to crowd the API server with exec streams."""
 _slots = threading.BoundedSemaphore(PROBE_WORKERS)
 
 
