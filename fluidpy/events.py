@@ -181,6 +181,8 @@ class EventBroadcaster:
         self._seen: OrderedDict[tuple[Any, ...], _Seen] = OrderedDict()
         self._thread: threading.Thread | None = None
         self._dropped = 0
+        self._dropping = 0
+        """Events dropped since the queue last took one."""
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._unwritten = 0
@@ -197,6 +199,9 @@ class EventBroadcaster:
         return self._dropped
 
     def submit(self, pending: _Pending) -> None:
+        """Queue the event, or drop it when the queue is full. A run of drops is logged twice,
+        when it starts and when the queue takes events again, not once per event: a thousand
+        runtimes starting at once drop hundreds, and a line each would bury the log."""
         with self._lock:
             self._unwritten += 1
         try:
@@ -205,8 +210,19 @@ class EventBroadcaster:
             with self._lock:
                 self._unwritten -= 1
                 self._dropped += 1
-                dropped = self._dropped
-            log.warning("event queue full, dropping event", reason=pending.reason, dropped=dropped)
+                self._dropping += 1
+                first = self._dropping == 1
+            if first:
+                log.warning(
+                    "event queue full, dropping events until it has room",
+                    reason=pending.reason,
+                    queue_size=self._queue.maxsize,
+                )
+            return
+        with self._lock:
+            dropped, self._dropping = self._dropping, 0
+        if dropped:
+            log.warning("event queue has room again", dropped=dropped, dropped_in_all=self._dropped)
 
     def start(self) -> None:
         if self._thread is not None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import structlog
 
 from fluidpy.client import NotFound
 from fluidpy.events import EventBroadcaster, involved_object, render_event
@@ -187,6 +188,35 @@ def test_recording_never_blocks_when_the_writer_is_stuck() -> None:
     release.set()
     flush(b)
     assert len(sink.events) == 10 - b.dropped
+    assert b.stop(timeout=WAIT)
+
+
+def test_a_run_of_dropped_events_is_logged_when_it_starts_and_when_it_ends() -> None:
+    release = threading.Event()
+
+    class StuckSink(FakeSink):
+        def create(self, event: dict[str, Any]) -> None:
+            release.wait(WAIT)
+            super().create(event)
+
+    sink, clock = StuckSink(), FakeClock()
+    b = broadcaster(sink, clock, queue_size=2)
+    r = b.recorder("c")
+    b.start()
+    with structlog.testing.capture_logs() as logs:
+        for i in range(10):
+            r.event(pod(name=f"p{i}", uid=f"u{i}"), "Normal", "Synced", "ok")
+        release.set()
+        flush(b)
+        r.event(pod(name="late", uid="late"), "Normal", "Synced", "ok")
+    flush(b)
+
+    warnings = [line for line in logs if line["log_level"] == "warning"]
+    assert [line["event"] for line in warnings] == [
+        "event queue full, dropping events until it has room",
+        "event queue has room again",
+    ]
+    assert warnings[1]["dropped"] == b.dropped >= 7
     assert b.stop(timeout=WAIT)
 
 
