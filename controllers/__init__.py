@@ -43,6 +43,14 @@ RUNTIME_CHANGED = (
 )
 """Spec, metadata and deletion changes of a runtime; its own status writes do not wake it."""
 
+CLAIM_CHANGED = LabelsChanged() | ObjectPredicate(
+    lambda obj: bool(obj.get("metadata", {}).get("deletionTimestamp"))
+)
+"""A runtime's PVC appearing, going, or relabelled: what its volume phase reads. Binding the
+claim to its PV (kube-controller-manager's status and annotations, seconds to a minute after
+the Dataset is Bound when many runtimes start at once) changes nothing a runtime reads, and
+would cost each runtime one more pass just after binding."""
+
 
 @dataclass(frozen=True)
 class ControllerOptions:
@@ -116,7 +124,9 @@ def setup_runtime_controller(
     for owned in kind.owned:
         builder.owns(owned)
     builder.watches(DATASET, runtimes_of_kind(manager, kind, request_for_object))
-    builder.watches(PVC, runtimes_of_kind(manager, kind, request_for_object))
+    builder.watches(
+        PVC, runtimes_of_kind(manager, kind, request_for_object), predicates=[CLAIM_CHANGED]
+    )
     for watch in kind.secondary_watches():
         builder.watches(watch.gvk, _requests(watch.mapper), label_selector=watch.label_selector)
     for gvk in (*kind.owned, PVC, PV):
