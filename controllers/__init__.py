@@ -208,6 +208,7 @@ __all__ = [
     "BUILTIN_KINDS",
     "CACHE_RUNTIME",
     "CACHE_VIEWS",
+    "CLAIM_CHANGED",
     "JINDO_RUNTIME",
     "ControllerOptions",
     "DataLoadReconciler",
