@@ -170,43 +170,42 @@ def test_memory_of_recent_events_is_bounded() -> None:
     assert [c for c, _ in sink.calls] == ["create"] * 6 + ["patch"]
 
 
+class StuckSink(FakeSink):
+    """A sink whose writes wait until `release` is set, as an API server that stopped
+    answering would keep the writer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def create(self, event: dict[str, Any]) -> None:
+        self.release.wait(WAIT)
+        super().create(event)
+
+
 def test_recording_never_blocks_when_the_writer_is_stuck() -> None:
-    release = threading.Event()
-
-    class StuckSink(FakeSink):
-        def create(self, event: dict[str, Any]) -> None:
-            release.wait(WAIT)
-            super().create(event)
-
-    sink, clock = StuckSink(), FakeClock()
-    b = broadcaster(sink, clock, queue_size=2)
+    sink = StuckSink()
+    b = broadcaster(sink, FakeClock(), queue_size=2)
     r = b.recorder("c")
     b.start()
     for i in range(10):  # the writer holds one, the queue two, the rest are dropped
         r.event(pod(name=f"p{i}", uid=f"u{i}"), "Normal", "Synced", "ok")
     assert b.dropped >= 7
-    release.set()
+    sink.release.set()
     flush(b)
     assert len(sink.events) == 10 - b.dropped
     assert b.stop(timeout=WAIT)
 
 
 def test_a_run_of_dropped_events_is_logged_when_it_starts_and_when_it_ends() -> None:
-    release = threading.Event()
-
-    class StuckSink(FakeSink):
-        def create(self, event: dict[str, Any]) -> None:
-            release.wait(WAIT)
-            super().create(event)
-
-    sink, clock = StuckSink(), FakeClock()
-    b = broadcaster(sink, clock, queue_size=2)
+    sink = StuckSink()
+    b = broadcaster(sink, FakeClock(), queue_size=2)
     r = b.recorder("c")
     b.start()
     with structlog.testing.capture_logs() as logs:
         for i in range(10):
             r.event(pod(name=f"p{i}", uid=f"u{i}"), "Normal", "Synced", "ok")
-        release.set()
+        sink.release.set()
         flush(b)
         r.event(pod(name="late", uid="late"), "Normal", "Synced", "ok")
     flush(b)
