@@ -71,6 +71,8 @@ def ready_pods(workload: dict[str, Any], pods: list[dict[str, Any]]) -> int:
     """The workload's pods that are Ready and not on their way out: what its status's ready
     count will say once its controller has seen them."""
     uid = workload.get("metadata", {}).get("uid")
+    if not uid:  # not yet created: nothing can be its pod
+        return 0
     return sum(
         1
         for pod in pods

@@ -91,6 +91,15 @@ def test_only_ready_pods_of_this_workload_that_are_staying_count() -> None:
     assert component_state(owned(statefulset(2, 0)), 2, pods=pods).ready == 0
 
 
+def test_a_workload_without_a_uid_owns_no_pod() -> None:
+    unowned = {
+        **pod("sts", ready=True),
+        "metadata": {"name": "p", "ownerReferences": [{"controller": True}]},
+    }
+
+    assert component_state(statefulset(2, 0), 2, pods=[unowned]).ready == 0
+
+
 def test_a_pod_that_stops_being_ready_counts_once_the_status_says_so() -> None:
     pods = [pod("sts", ready=True), pod("sts", ready=False)]
 
