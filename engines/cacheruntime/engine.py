@@ -137,6 +137,16 @@ class _Pass:
     workloads: dict[Component, dict[str, Any] | None] = field(default_factory=dict)
     """Each enabled component's workload as last applied or read in this pass."""
 
+    def pods(self, component: Component | None = None) -> list[dict[str, Any]]:
+        """The runtime's pods (of one component, when given), from one read per pass: the
+        config, each component's readiness and the cache nodes look at the same pods."""
+        pods = self.reads.list(POD, self.plan.namespace, pod_selector(self.plan.name))
+        if component is None:
+            return pods
+        return [
+            p for p in pods if (p["metadata"].get("labels") or {}).get(COMPONENT_LABEL) == component
+        ]
+
 
 class CacheRuntimeEngine(Engine):
     """One CacheRuntime's engine; the RuntimeReconciler keeps it between passes.
@@ -274,8 +284,7 @@ class CacheRuntimeEngine(Engine):
             _, wrote = self._applier.ensure(ctx.client, desired, live, ctx.ctx)
             settled &= not wrote
         _report_extra_config_maps(ctx, plan, foreign)
-        pods = state.reads.list(POD, plan.namespace, pod_selector(plan.name))
-        topology = pod_configs(pods)
+        topology = pod_configs(state.pods())
         desired = render_config_map(plan, config_text(runtime_config(plan, topology)))
         live = state.reads.get(CONFIGMAP, plan.config_map, plan.namespace)
         if live is not None:
@@ -365,13 +374,11 @@ class CacheRuntimeEngine(Engine):
             state.workloads[component.component] = workload
         if workload is not None and workload.get("kind") != component.kind:
             workload = None
-        plan = state.plan
-        pods = state.reads.list(POD, plan.namespace, pod_selector(plan.name))
         return component_state(
             workload,
             component.replicas,
             client=component.component == "client",
-            pods=[p for p in pods if _component_of(p) == component.component],
+            pods=state.pods(component.component),
         )
 
     def _unschedulable(
@@ -380,10 +387,7 @@ class CacheRuntimeEngine(Engine):
         """Why pods are missing, when the scheduler says (read only while some are)."""
         if current.ready >= current.desired:
             return ""
-        plan = state.plan
-        return unschedulable(
-            state.reads.list(POD, plan.namespace, pod_selector(plan.name, component.component))
-        )
+        return unschedulable(state.pods(component.component))
 
     def _update_status(self, state: _Pass) -> tuple[ComponentState | None, ComponentState | None]:
         """Write every component's status and the runtime's phase; returns (master, workers)."""
@@ -436,8 +440,7 @@ class CacheRuntimeEngine(Engine):
         they left (Fluid's scheduler plugins and webhook read these labels); False when they
         already were (no node read or written)."""
         plan = state.plan
-        pods = state.reads.list(POD, plan.namespace, pod_selector(plan.name, "worker"))
-        desired = worker_nodes(plan.component("worker"), pods)
+        desired = worker_nodes(plan.component("worker"), state.pods("worker"))
         info = cache_node_info(plan)
         if not state.ctx.runtime.get("status"):
             self._cache_nodes.start_unlabelled(info)
@@ -690,11 +693,6 @@ def _recorded_stands(
         current.ready == current.desired,
         current.as_status().get("reason"),
     )
-
-
-def _component_of(pod: dict[str, Any]) -> str | None:
-    labels: dict[str, str] = pod["metadata"].get("labels") or {}
-    return labels.get(COMPONENT_LABEL)
 
 
 def _gate_open(component: str, state: ComponentState) -> bool:

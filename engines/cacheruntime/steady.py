@@ -8,8 +8,8 @@ pass does is decided by:
 1. what it reads: the runtime and its Dataset (the objects the reconciler hands it), the
    class, whether the Secrets its components mount exist, every owned object it looks at (each
    component's name under every workload kind and as a Service, the runtime config and the
-   class's extra ConfigMaps) and the runtime's pods (the runtime config's topology, the
-   scheduler's notes, the nodes labelled as cache nodes);
+   class's extra ConfigMaps) and the runtime's pods, read once (the runtime config's topology,
+   readiness, the scheduler's notes, the nodes labelled as cache nodes);
 2. what its engine remembers: applies not yet in the cache (Applier), a held config write
    (DebouncedWriter), the nodes it labelled and with which labels (CacheNodes, which reads
    and writes nodes only when that memo is not already the answer: the nodes' labels are not
@@ -90,7 +90,6 @@ def reads(
         for config_map in (config_map_name(name), *extra_config_maps)
     ]
     found += [(POD, namespace, "", pod_selector(name))]
-    found += [(POD, namespace, "", pod_selector(name, component)) for component in COMPONENTS]
     return found
 
 
